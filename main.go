@@ -1,0 +1,13 @@
+// Command flareops is one binary: when Terraform (or OpenTofu) starts it as a plugin it
+// serves the flareops provider; otherwise it is the flareops command line.
+package main
+
+import (
+	"os"
+
+	"github.com/monotask/flareops/reconciler/cli"
+)
+
+func main() {
+	os.Exit(cli.Main(os.Args[1:], cli.SystemIO()))
+}

@@ -1,0 +1,177 @@
+package cloudflare
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/cloudflare/cloudflare-go/v6"
+	"github.com/cloudflare/cloudflare-go/v6/queues"
+)
+
+// Queue is a live queue with its consumers (the list endpoint embeds them).
+type Queue struct {
+	ID               string
+	Name             string
+	DeliveryDelay    int64 // seconds
+	MessageRetention int64 // seconds
+	DeliveryPaused   bool
+	Consumers        []Consumer
+}
+
+// Consumer is a live queue consumer.
+type Consumer struct {
+	ID              string
+	Type            string // "worker" or "http_pull"
+	Script          string // worker consumers
+	DeadLetterQueue string // queue name, "" for none
+	BatchSize       int64
+	MaxRetries      int64
+	MaxWaitMs       int64 // worker consumers
+	RetryDelay      int64 // seconds
+	// MaxConcurrency 0 means unset: the platform's automatic maximum.
+	MaxConcurrency      int64
+	VisibilityTimeoutMs int64 // http_pull consumers
+}
+
+// ListQueues returns every queue of the account with its consumers, in one request.
+func (c *Client) ListQueues(ctx context.Context) ([]Queue, error) {
+	page, err := c.queues.List(ctx, queues.QueueListParams{AccountID: cloudflare.F(c.accountID)})
+	if err != nil {
+		return nil, fmt.Errorf("cannot list queues: %w", apiError(err))
+	}
+	out := make([]Queue, 0, len(page.Result))
+	for _, q := range page.Result {
+		out = append(out, fromQueue(q))
+	}
+	return out, nil
+}
+
+// CreateQueue creates an empty queue with default settings.
+func (c *Client) CreateQueue(ctx context.Context, name string) (Queue, error) {
+	q, err := c.queues.New(ctx, queues.QueueNewParams{AccountID: cloudflare.F(c.accountID), QueueName: cloudflare.F(name)})
+	if err != nil {
+		return Queue{}, fmt.Errorf("cannot create queue %q: %w", name, apiError(err))
+	}
+	return fromQueue(*q), nil
+}
+
+// UpdateQueue replaces the name and settings of a queue (PUT: every setting is sent).
+func (c *Client) UpdateQueue(ctx context.Context, q Queue) error {
+	_, err := c.queues.Update(ctx, q.ID, queues.QueueUpdateParams{
+		AccountID: cloudflare.F(c.accountID),
+		Queue: queues.QueueParam{
+			QueueName: cloudflare.F(q.Name),
+			Settings: cloudflare.F(queues.QueueSettingsParam{
+				DeliveryDelay:          cloudflare.F(float64(q.DeliveryDelay)),
+				DeliveryPaused:         cloudflare.F(q.DeliveryPaused),
+				MessageRetentionPeriod: cloudflare.F(float64(q.MessageRetention)),
+			}),
+		},
+	})
+	if err != nil {
+		return fmt.Errorf("cannot update queue %q: %w", q.Name, apiError(err))
+	}
+	return nil
+}
+
+// DeleteQueue deletes a queue; a queue that is already gone is not an error.
+func (c *Client) DeleteQueue(ctx context.Context, id string) error {
+	_, err := c.queues.Delete(ctx, id, queues.QueueDeleteParams{AccountID: cloudflare.F(c.accountID)})
+	if err != nil && !IsNotFound(apiError(err)) {
+		return fmt.Errorf("cannot delete queue %s: %w", id, apiError(err))
+	}
+	return nil
+}
+
+// CreateConsumer attaches a consumer to a queue.
+func (c *Client) CreateConsumer(ctx context.Context, queueID string, con Consumer) (Consumer, error) {
+	body := queues.ConsumerNewParamsBody{
+		Type:            cloudflare.F(queues.ConsumerNewParamsBodyType(con.Type)),
+		DeadLetterQueue: cloudflare.F(con.DeadLetterQueue),
+		Settings:        cloudflare.F[any](consumerSettings(con)),
+	}
+	if con.Script != "" {
+		body.ScriptName = cloudflare.F(con.Script)
+	}
+	res, err := c.consumers.New(ctx, queueID, queues.ConsumerNewParams{AccountID: cloudflare.F(c.accountID), Body: body})
+	if err != nil {
+		return Consumer{}, fmt.Errorf("cannot create %s consumer on queue %s: %w", con.Type, queueID, apiError(err))
+	}
+	return fromConsumer(*res), nil
+}
+
+// UpdateConsumer replaces a consumer's settings (PUT).
+func (c *Client) UpdateConsumer(ctx context.Context, queueID string, con Consumer) error {
+	body := queues.ConsumerUpdateParamsBody{
+		Type:            cloudflare.F(queues.ConsumerUpdateParamsBodyType(con.Type)),
+		DeadLetterQueue: cloudflare.F(con.DeadLetterQueue),
+		Settings:        cloudflare.F[any](consumerSettings(con)),
+	}
+	if con.Script != "" {
+		body.ScriptName = cloudflare.F(con.Script)
+	}
+	_, err := c.consumers.Update(ctx, queueID, con.ID, queues.ConsumerUpdateParams{AccountID: cloudflare.F(c.accountID), Body: body})
+	if err != nil {
+		return fmt.Errorf("cannot update consumer %s on queue %s: %w", con.ID, queueID, apiError(err))
+	}
+	return nil
+}
+
+// DeleteConsumer detaches a consumer; one already gone is not an error.
+func (c *Client) DeleteConsumer(ctx context.Context, queueID, consumerID string) error {
+	_, err := c.consumers.Delete(ctx, queueID, consumerID, queues.ConsumerDeleteParams{AccountID: cloudflare.F(c.accountID)})
+	if err != nil && !IsNotFound(apiError(err)) {
+		return fmt.Errorf("cannot delete consumer %s on queue %s: %w", consumerID, queueID, apiError(err))
+	}
+	return nil
+}
+
+// consumerSettings builds the settings object the API expects for the consumer's type.
+// max_concurrency is sent as null when unset: null means "the platform's maximum".
+func consumerSettings(con Consumer) map[string]any {
+	s := map[string]any{
+		"batch_size":  con.BatchSize,
+		"max_retries": con.MaxRetries,
+		"retry_delay": con.RetryDelay,
+	}
+	if con.Type == "http_pull" {
+		s["visibility_timeout_ms"] = con.VisibilityTimeoutMs
+		return s
+	}
+	s["max_wait_time_ms"] = con.MaxWaitMs
+	if con.MaxConcurrency > 0 {
+		s["max_concurrency"] = con.MaxConcurrency
+	} else {
+		s["max_concurrency"] = nil
+	}
+	return s
+}
+
+func fromQueue(q queues.Queue) Queue {
+	out := Queue{
+		ID:               q.QueueID,
+		Name:             q.QueueName,
+		DeliveryDelay:    int64(q.Settings.DeliveryDelay),
+		MessageRetention: int64(q.Settings.MessageRetentionPeriod),
+		DeliveryPaused:   q.Settings.DeliveryPaused,
+	}
+	for _, con := range q.Consumers {
+		out.Consumers = append(out.Consumers, fromConsumer(con))
+	}
+	return out
+}
+
+func fromConsumer(con queues.Consumer) Consumer {
+	out := Consumer{ID: con.ConsumerID, Type: string(con.Type), Script: con.ScriptName, DeadLetterQueue: con.DeadLetterQueue}
+	switch u := con.AsUnion().(type) {
+	case queues.ConsumerMqWorkerConsumerResponse:
+		s := u.Settings
+		out.BatchSize, out.MaxRetries, out.RetryDelay = int64(s.BatchSize), int64(s.MaxRetries), int64(s.RetryDelay)
+		out.MaxWaitMs, out.MaxConcurrency = int64(s.MaxWaitTimeMs), int64(s.MaxConcurrency)
+	case queues.ConsumerMqHTTPConsumerResponse:
+		s := u.Settings
+		out.BatchSize, out.MaxRetries, out.RetryDelay = int64(s.BatchSize), int64(s.MaxRetries), int64(s.RetryDelay)
+		out.VisibilityTimeoutMs = int64(s.VisibilityTimeoutMs)
+	}
+	return out
+}

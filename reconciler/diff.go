@@ -1,0 +1,210 @@
+package reconciler
+
+import (
+	"fmt"
+	"reflect"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+)
+
+// FieldChange is one changed leaf of a spec, rendered for people. Old and New are the
+// user-facing renderings ("30s", "\"name\"", "3"); OldSet/NewSet are false where the
+// field (or the nested block holding it) is absent on that side. Sensitive values are
+// never rendered: Old and New hold "(sensitive)".
+type FieldChange struct {
+	Path      string `json:"path"`
+	Old       string `json:"old,omitempty"`
+	New       string `json:"new,omitempty"`
+	OldSet    bool   `json:"old_set"`
+	NewSet    bool   `json:"new_set"`
+	Sensitive bool   `json:"sensitive,omitempty"`
+	// Field is the last path element's attribute name ("max_retries"); OldRaw and NewRaw
+	// the comparable values, for Kind.Impact. Not serialized: they may hold secrets.
+	Field          string `json:"-"`
+	OldRaw, NewRaw any    `json:"-"`
+}
+
+// Diff compares two normalized specs of one kind and returns the changed leaves, sorted
+// by path. Specs are structs whose fields carry `diff:"name[,s|ms][,sensitive]"` tags;
+// nested blocks are maps keyed by the block's identity. A nil side means "absent".
+func Diff(old, new any) []FieldChange {
+	if old == nil && new == nil {
+		return nil
+	}
+	var r diffReporter
+	if old == nil || new == nil {
+		present := old
+		if present == nil {
+			present = new
+		}
+		r.flatten("", reflect.ValueOf(present), tagOpts{}, old != nil)
+	} else {
+		cmp.Equal(old, new, cmp.Reporter(&r))
+	}
+	sort.SliceStable(r.out, func(i, j int) bool { return r.out[i].Path < r.out[j].Path })
+	return r.out
+}
+
+type diffReporter struct {
+	path cmp.Path
+	out  []FieldChange
+}
+
+func (r *diffReporter) PushStep(ps cmp.PathStep) { r.path = append(r.path, ps) }
+func (r *diffReporter) PopStep()                 { r.path = r.path[:len(r.path)-1] }
+
+func (r *diffReporter) Report(rs cmp.Result) {
+	if rs.Equal() {
+		return
+	}
+	vx, vy := r.path.Last().Values()
+	name, opts := r.pathName()
+	switch {
+	case !vx.IsValid() && vy.IsValid():
+		r.flatten(name, vy, opts, false)
+	case vx.IsValid() && !vy.IsValid():
+		r.flatten(name, vx, opts, true)
+	default:
+		r.out = append(r.out, leaf(name, opts, vx, vy))
+	}
+}
+
+// flatten reports every leaf of v as added (or removed when old is true).
+func (r *diffReporter) flatten(prefix string, v reflect.Value, opts tagOpts, old bool) {
+	for v.Kind() == reflect.Pointer || v.Kind() == reflect.Interface {
+		if v.IsNil() {
+			return
+		}
+		v = v.Elem()
+	}
+	switch v.Kind() {
+	case reflect.Struct:
+		t := v.Type()
+		for i := 0; i < t.NumField(); i++ {
+			name, fo := parseTag(t.Field(i))
+			if name == "-" {
+				continue
+			}
+			r.flatten(join(prefix, name), v.Field(i), fo, old)
+		}
+	case reflect.Map:
+		keys := v.MapKeys()
+		sort.Slice(keys, func(i, j int) bool { return fmt.Sprint(keys[i]) < fmt.Sprint(keys[j]) })
+		for _, k := range keys {
+			r.flatten(prefix+"["+strconv.Quote(fmt.Sprint(k.Interface()))+"]", v.MapIndex(k), opts, old)
+		}
+	default:
+		if old {
+			r.out = append(r.out, leaf(prefix, opts, v, reflect.Value{}))
+		} else {
+			r.out = append(r.out, leaf(prefix, opts, reflect.Value{}, v))
+		}
+	}
+}
+
+func (r *diffReporter) pathName() (string, tagOpts) {
+	var name string
+	var opts tagOpts
+	for i, ps := range r.path {
+		switch s := ps.(type) {
+		case cmp.StructField:
+			parent := r.path[i-1].Type()
+			n, o := parseTag(parent.Field(s.Index()))
+			name, opts = join(name, n), o
+		case cmp.MapIndex:
+			name += "[" + strconv.Quote(fmt.Sprint(s.Key().Interface())) + "]"
+		case cmp.SliceIndex:
+			name += "[" + strconv.Itoa(s.Key()) + "]"
+		}
+	}
+	return name, opts
+}
+
+func join(prefix, name string) string {
+	if prefix == "" {
+		return name
+	}
+	return prefix + "." + name
+}
+
+type tagOpts struct {
+	unit      time.Duration
+	sensitive bool
+}
+
+func parseTag(f reflect.StructField) (string, tagOpts) {
+	tag := f.Tag.Get("diff")
+	if tag == "" {
+		return f.Name, tagOpts{}
+	}
+	parts := strings.Split(tag, ",")
+	var o tagOpts
+	for _, p := range parts[1:] {
+		switch p {
+		case "s":
+			o.unit = time.Second
+		case "ms":
+			o.unit = time.Millisecond
+		case "sensitive":
+			o.sensitive = true
+		}
+	}
+	return parts[0], o
+}
+
+func leaf(path string, o tagOpts, vx, vy reflect.Value) FieldChange {
+	c := FieldChange{Path: path, Sensitive: o.sensitive, Field: lastField(path)}
+	if vx.IsValid() {
+		c.OldSet, c.OldRaw, c.Old = true, vx.Interface(), render(vx, o)
+	}
+	if vy.IsValid() {
+		c.NewSet, c.NewRaw, c.New = true, vy.Interface(), render(vy, o)
+	}
+	return c
+}
+
+func lastField(path string) string {
+	if i := strings.LastIndexByte(path, '.'); i >= 0 {
+		return path[i+1:]
+	}
+	if i := strings.IndexByte(path, '['); i >= 0 {
+		return path[:i]
+	}
+	return path
+}
+
+// render formats a leaf value as users write it.
+func render(v reflect.Value, o tagOpts) string {
+	if o.sensitive {
+		return "(sensitive)"
+	}
+	switch v.Kind() {
+	case reflect.String:
+		return strconv.Quote(v.String())
+	case reflect.Int, reflect.Int64, reflect.Int32:
+		if o.unit != 0 {
+			return FormatDuration(time.Duration(v.Int()) * o.unit)
+		}
+		return strconv.FormatInt(v.Int(), 10)
+	case reflect.Bool:
+		return strconv.FormatBool(v.Bool())
+	case reflect.Float64, reflect.Float32:
+		return strconv.FormatFloat(v.Float(), 'g', -1, 64)
+	case reflect.Slice:
+		parts := make([]string, v.Len())
+		for i := range parts {
+			parts[i] = render(v.Index(i), o)
+		}
+		return "[" + strings.Join(parts, ", ") + "]"
+	case reflect.Pointer:
+		if v.IsNil() {
+			return "null"
+		}
+		return render(v.Elem(), o)
+	}
+	return fmt.Sprint(v.Interface())
+}

@@ -1,0 +1,113 @@
+package reconciler
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sort"
+	"strings"
+)
+
+// Kind is one kind of declared object (queue, alert_rule, backup, ...). A kind is the only
+// code that knows how its declarations map to live API objects; the planner, apply, the
+// CLI and the Terraform provider all go through it.
+//
+// Contracts:
+//   - Observe never mutates. It lists every live object of the kind with list calls (a
+//     handful of requests, however many objects exist), not one GET per object.
+//   - Build and Observe return specs normalized the same way (defaults filled, units
+//     converted, server-set fields dropped), so that equal means "no change".
+//   - Create is idempotent: if the object already exists under the desired key (an
+//     earlier attempt succeeded but its answer was lost), it returns that object's id.
+//   - Delete is idempotent: deleting what is gone is success.
+//   - Update changes the live object into the desired one in place.
+type Kind interface {
+	// Name is the HCL block type and the address prefix, e.g. "queue".
+	Name() string
+	// Schema is the language of the kind, shared by the HCL loader and the provider.
+	Schema() BlockSchema
+	// KeyAttr names the attribute that identifies the object in the account (its name).
+	KeyAttr() string
+	// Build turns decoded values into a desired object (Key and Spec set; no ID).
+	Build(v Values) (Object, error)
+	// Observe lists the live objects of this kind.
+	Observe(ctx context.Context) ([]Object, error)
+	// Create makes desired and returns its id.
+	Create(ctx context.Context, desired Object) (string, error)
+	// Update changes the live object id from live into desired.
+	Update(ctx context.Context, id string, live, desired Object) error
+	// Delete removes the live object.
+	Delete(ctx context.Context, id string, live Object) error
+	// Impact says, in one line, what a change of one field does operationally, for a
+	// reviewer ("failed messages are dropped at once"). Empty when there is nothing to say.
+	// live and desired are the specs of both sides (nil where absent).
+	Impact(action Action, c FieldChange, live, desired any) string
+}
+
+// Object is one object of a kind, desired or live. Spec is the kind's normalized spec: a
+// plain comparable struct whose fields carry `diff:"name"` tags for rendering.
+type Object struct {
+	Key  string
+	ID   string
+	Spec any
+	// Private is the kind's own data about a live object that is not compared (ids of
+	// nested objects, server-set fields).
+	Private any
+}
+
+// Address names a declared block: KIND.NAME.
+type Address struct {
+	Kind, Name string
+}
+
+func (a Address) String() string { return a.Kind + "." + a.Name }
+
+// ParseAddress parses "queue.agent_jobs".
+func ParseAddress(s string) (Address, error) {
+	kind, name, ok := strings.Cut(s, ".")
+	if !ok || kind == "" || name == "" || strings.Contains(name, ".") {
+		return Address{}, fmt.Errorf("%q is not an address: write KIND.NAME, e.g. queue.agent_jobs", s)
+	}
+	return Address{Kind: kind, Name: name}, nil
+}
+
+// Registry holds the kinds an engine knows, in a fixed order.
+type Registry struct {
+	kinds []Kind
+	byKey map[string]Kind
+}
+
+// NewRegistry builds a registry; kind names must be unique.
+func NewRegistry(kinds ...Kind) (*Registry, error) {
+	r := &Registry{byKey: map[string]Kind{}}
+	for _, k := range kinds {
+		if _, dup := r.byKey[k.Name()]; dup {
+			return nil, fmt.Errorf("kind %q registered twice", k.Name())
+		}
+		r.kinds = append(r.kinds, k)
+		r.byKey[k.Name()] = k
+	}
+	return r, nil
+}
+
+// Kinds returns the kinds in registration order.
+func (r *Registry) Kinds() []Kind { return r.kinds }
+
+// Kind returns the kind named name.
+func (r *Registry) Kind(name string) (Kind, bool) {
+	k, ok := r.byKey[name]
+	return k, ok
+}
+
+// Names returns the kind names, sorted.
+func (r *Registry) Names() []string {
+	out := make([]string, 0, len(r.kinds))
+	for _, k := range r.kinds {
+		out = append(out, k.Name())
+	}
+	sort.Strings(out)
+	return out
+}
+
+// ErrNotFound is returned (wrapped) by API clients when an object does not exist.
+var ErrNotFound = errors.New("not found")

@@ -1,0 +1,482 @@
+package reconciler
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"sort"
+	"strings"
+	"sync"
+)
+
+// Action is what apply will do to one object.
+type Action string
+
+const (
+	NoOp    Action = "no-op"
+	Create  Action = "create"
+	Update  Action = "update"
+	Replace Action = "replace"
+	Delete  Action = "delete"
+	// Adopt takes over an object whose creation flareops started but never saw confirmed
+	// (the answer was lost), then updates it if it differs.
+	Adopt Action = "adopt"
+	// Forget drops a managed object that is already gone from the account and from the
+	// configuration: only the state changes.
+	Forget Action = "forget"
+)
+
+// Desired is one declared block, decoded.
+type Desired struct {
+	Addr           Address
+	Values         Values
+	Deps           []Address
+	PreventDestroy bool
+	// Source is where the block is declared ("queues.flareops.hcl:12"), for messages.
+	Source string
+}
+
+// Change is one planned step. Plans are data: apply walks Changes in order.
+type Change struct {
+	Address string        `json:"address"`
+	Kind    string        `json:"kind"`
+	Name    string        `json:"name"`
+	Action  Action        `json:"action"`
+	ID      string        `json:"id,omitempty"`
+	Key     string        `json:"key"`
+	Fields  []FieldChange `json:"fields,omitempty"`
+	// Impact says what the change does operationally, one line per consequence.
+	Impact []string `json:"impact,omitempty"`
+	// Reason explains an action that a reader might not expect.
+	Reason    string   `json:"reason,omitempty"`
+	DependsOn []string `json:"depends_on,omitempty"`
+
+	kind     Kind
+	desired  Object
+	live     Object
+	hasLive  bool
+	entry    StateEntry
+	newEntry StateEntry
+}
+
+// Plan is the ordered set of changes that brings the account to the configuration.
+type Plan struct {
+	FormatVersion string   `json:"format_version"`
+	ConfigHash    string   `json:"config_hash"`
+	LiveHash      string   `json:"live_hash"`
+	Changes       []Change `json:"changes"`
+}
+
+// PlanFormatVersion versions the JSON plan schema (docs/plan-json.md).
+const PlanFormatVersion = "1.0"
+
+// Summary counts the changes by action.
+func (p *Plan) Summary() map[Action]int {
+	out := map[Action]int{}
+	for _, c := range p.Changes {
+		out[c.Action]++
+	}
+	return out
+}
+
+// HasChanges reports whether applying the plan would change anything.
+func (p *Plan) HasChanges() bool {
+	for _, c := range p.Changes {
+		if c.Action != NoOp {
+			return true
+		}
+	}
+	return false
+}
+
+// PlanError lists every reason a plan cannot be made; it is returned with no plan.
+type PlanError struct{ Problems []string }
+
+func (e *PlanError) Error() string { return strings.Join(e.Problems, "\n") }
+
+// Engine plans and applies declarations of the registered kinds.
+type Engine struct {
+	Registry *Registry
+	State    *State
+}
+
+// Plan observes the account and computes the changes that make it match desired.
+func (e *Engine) Plan(ctx context.Context, desired []Desired) (*Plan, error) {
+	var problems []string
+	byAddr := map[string]Desired{}
+	built := map[string]Object{}
+	for _, d := range desired {
+		k, ok := e.Registry.Kind(d.Addr.Kind)
+		if !ok {
+			return nil, fmt.Errorf("%s: unknown kind %q", d.Source, d.Addr.Kind)
+		}
+		obj, err := k.Build(d.Values)
+		if err != nil {
+			problems = append(problems, fmt.Sprintf("%s (%s): %v", d.Addr, d.Source, err))
+			continue
+		}
+		byAddr[d.Addr.String()] = d
+		built[d.Addr.String()] = obj
+	}
+	live, err := e.observe(ctx, desired)
+	if err != nil {
+		return nil, err
+	}
+	p := &Plan{FormatVersion: PlanFormatVersion, ConfigHash: hashDesired(desired), LiveHash: hashLive(live)}
+
+	for _, addr := range sortedKeys(byAddr) {
+		c, problem := e.planDesired(byAddr[addr], built[addr], live)
+		if problem != "" {
+			problems = append(problems, problem)
+			continue
+		}
+		p.Changes = append(p.Changes, c)
+	}
+	for _, addr := range e.State.Addresses() {
+		if _, declared := byAddr[addr]; declared {
+			continue
+		}
+		c, problem := e.planRemoved(addr, live)
+		if problem != "" {
+			problems = append(problems, problem)
+			continue
+		}
+		p.Changes = append(p.Changes, c)
+	}
+	if len(problems) > 0 {
+		return nil, &PlanError{Problems: problems}
+	}
+	order(p)
+	return p, nil
+}
+
+// liveIndex is the observed account, per kind, by id and by key.
+type liveIndex map[string]*kindLive
+
+type kindLive struct {
+	byID  map[string]Object
+	byKey map[string]Object
+}
+
+// observe lists the live objects of every kind that is declared or managed, in parallel.
+func (e *Engine) observe(ctx context.Context, desired []Desired) (liveIndex, error) {
+	need := map[string]bool{}
+	for _, d := range desired {
+		need[d.Addr.Kind] = true
+	}
+	for _, a := range e.State.Addresses() {
+		if en, ok := e.State.Get(a); ok {
+			need[en.Kind] = true
+		}
+	}
+	out := liveIndex{}
+	var mu sync.Mutex
+	var wg sync.WaitGroup
+	var errs []error
+	for _, k := range e.Registry.Kinds() {
+		if !need[k.Name()] {
+			continue
+		}
+		wg.Add(1)
+		go func(k Kind) {
+			defer wg.Done()
+			objs, err := k.Observe(ctx)
+			mu.Lock()
+			defer mu.Unlock()
+			if err != nil {
+				errs = append(errs, fmt.Errorf("cannot observe %s objects: %w", k.Name(), err))
+				return
+			}
+			kl := &kindLive{byID: map[string]Object{}, byKey: map[string]Object{}}
+			for _, o := range objs {
+				kl.byID[o.ID] = o
+				kl.byKey[o.Key] = o
+			}
+			out[k.Name()] = kl
+		}(k)
+	}
+	wg.Wait()
+	if err := errors.Join(errs...); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (e *Engine) planDesired(d Desired, want Object, live liveIndex) (Change, string) {
+	addr := d.Addr.String()
+	k, _ := e.Registry.Kind(d.Addr.Kind)
+	kl := live[d.Addr.Kind]
+	entry, managed := e.State.Get(addr)
+	c := Change{Address: addr, Kind: d.Addr.Kind, Name: d.Addr.Name, Key: want.Key, kind: k, desired: want, entry: entry}
+	c.newEntry = StateEntry{Kind: d.Addr.Kind, Key: want.Key, Deps: addrStrings(d.Deps), PreventDestroy: d.PreventDestroy, Hash: hashSpec(want.Spec)}
+	for _, dep := range d.Deps {
+		c.DependsOn = append(c.DependsOn, dep.String())
+	}
+
+	var cur Object
+	var found bool
+	switch {
+	case managed && entry.ID != "":
+		cur, found = kl.byID[entry.ID]
+		if !found {
+			c.Reason = "deleted outside flareops; it will be created again"
+		}
+	default:
+		cur, found = kl.byKey[want.Key]
+		if found && !(managed && entry.Pending) {
+			if owner := e.ownerOfID(cur.ID); owner != "" {
+				return c, fmt.Sprintf("%s (%s): %s %q is already managed as %s; give one of them another name", addr, d.Source, k.Name(), want.Key, owner)
+			}
+			return c, fmt.Sprintf("%s (%s): %s %q already exists in the account and flareops does not manage it; to manage it, run: flareops import %s %s", addr, d.Source, k.Name(), want.Key, addr, cur.ID)
+		}
+	}
+	if !found {
+		c.Action = Create
+		c.Fields = Diff(nil, want.Spec)
+		c.Impact = impacts(k, c.Fields, Create, nil, want.Spec)
+		return c, ""
+	}
+	if owner := e.ownerOfID(cur.ID); owner != "" && owner != addr {
+		return c, fmt.Sprintf("%s (%s): the live %s %q is already managed as %s", addr, d.Source, k.Name(), cur.Key, owner)
+	}
+	c.ID, c.live, c.hasLive = cur.ID, cur, true
+	c.newEntry.ID = cur.ID
+	c.Fields = Diff(cur.Spec, want.Spec)
+	switch {
+	case managed && entry.Pending:
+		c.Action = Adopt
+		c.Reason = "created by an earlier apply whose answer was lost; taking it over"
+	case len(c.Fields) == 0:
+		c.Action = NoOp
+	case forcesNew(k.Schema(), c.Fields):
+		c.Action = Replace
+		c.Reason = "a changed attribute cannot be updated in place"
+	default:
+		c.Action = Update
+	}
+	c.Impact = impacts(k, c.Fields, c.Action, cur.Spec, want.Spec)
+	return c, ""
+}
+
+func (e *Engine) planRemoved(addr string, live liveIndex) (Change, string) {
+	entry, _ := e.State.Get(addr)
+	a, err := ParseAddress(addr)
+	if err != nil {
+		return Change{}, fmt.Sprintf("state entry %q: %v", addr, err)
+	}
+	k, ok := e.Registry.Kind(entry.Kind)
+	if !ok {
+		return Change{}, fmt.Sprintf("state entry %s has unknown kind %q", addr, entry.Kind)
+	}
+	c := Change{Address: addr, Kind: a.Kind, Name: a.Name, Key: entry.Key, ID: entry.ID, kind: k, entry: entry}
+	var cur Object
+	var found bool
+	if kl := live[entry.Kind]; kl != nil {
+		if entry.ID != "" {
+			cur, found = kl.byID[entry.ID]
+		} else if entry.Pending {
+			cur, found = kl.byKey[entry.Key]
+		}
+	}
+	if !found {
+		c.Action, c.Reason = Forget, "removed from the configuration and already gone from the account"
+		return c, ""
+	}
+	if entry.PreventDestroy {
+		return c, fmt.Sprintf("%s: the block was removed from the configuration, but it has prevent_destroy = true, so flareops will not delete %s %q. Put the block back, or set prevent_destroy = false and apply before removing it", addr, k.Name(), entry.Key)
+	}
+	c.Action, c.ID, c.live, c.hasLive = Delete, cur.ID, cur, true
+	c.Fields = Diff(cur.Spec, nil)
+	c.Impact = impacts(k, c.Fields, Delete, cur.Spec, nil)
+	return c, ""
+}
+
+func (e *Engine) ownerOfID(id string) string {
+	for _, a := range e.State.Addresses() {
+		if en, ok := e.State.Get(a); ok && en.ID == id {
+			return a
+		}
+	}
+	return ""
+}
+
+func forcesNew(s BlockSchema, fields []FieldChange) bool {
+	for _, f := range fields {
+		top := f.Path
+		if i := strings.IndexAny(top, ".["); i >= 0 {
+			top = top[:i]
+		}
+		if a, ok := s.Attr(top); ok && a.ForceNew {
+			return true
+		}
+	}
+	return false
+}
+
+func impacts(k Kind, fields []FieldChange, action Action, live, desired any) []string {
+	var out []string
+	seen := map[string]bool{}
+	for _, f := range fields {
+		if s := k.Impact(action, f, live, desired); s != "" && !seen[s] {
+			seen[s] = true
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
+// order sorts changes so that every change comes after what it depends on: creates and
+// updates after the objects they reference, deletes after every change to an object that
+// referenced them. It also rewrites DependsOn to the changes apply must wait for.
+func order(p *Plan) {
+	idx := map[string]int{}
+	for i, c := range p.Changes {
+		idx[c.Address] = i
+	}
+	deps := make([][]string, len(p.Changes))
+	for i, c := range p.Changes {
+		set := map[string]bool{}
+		switch c.Action {
+		case Delete, Forget:
+			// Wait for everything that referenced this object when it was last applied.
+			for j, o := range p.Changes {
+				if j != i && o.Action != NoOp && contains(o.entry.Deps, c.Address) {
+					set[o.Address] = true
+				}
+			}
+		default:
+			for _, d := range c.DependsOn {
+				if j, ok := idx[d]; ok && p.Changes[j].Action != NoOp {
+					set[d] = true
+				}
+			}
+		}
+		deps[i] = sortedKeys(set)
+	}
+	// Kahn's algorithm; among ready changes, non-deletes first, then by address.
+	indeg := make([]int, len(p.Changes))
+	users := map[string][]int{}
+	for i, ds := range deps {
+		indeg[i] = len(ds)
+		for _, d := range ds {
+			users[d] = append(users[d], i)
+		}
+	}
+	var ready, sorted []int
+	for i := range p.Changes {
+		if indeg[i] == 0 {
+			ready = append(ready, i)
+		}
+	}
+	rank := func(i int) string {
+		c := p.Changes[i]
+		r := "0"
+		if c.Action == Delete || c.Action == Forget {
+			r = "1"
+		}
+		return r + c.Address
+	}
+	for len(ready) > 0 {
+		sort.Slice(ready, func(a, b int) bool { return rank(ready[a]) < rank(ready[b]) })
+		i := ready[0]
+		ready = ready[1:]
+		sorted = append(sorted, i)
+		for _, u := range users[p.Changes[i].Address] {
+			indeg[u]--
+			if indeg[u] == 0 {
+				ready = append(ready, u)
+			}
+		}
+	}
+	// A cycle cannot come from the configuration (the loader rejects them); if the state
+	// holds one, keep the remaining changes in address order rather than dropping them.
+	if len(sorted) < len(p.Changes) {
+		placed := map[int]bool{}
+		for _, i := range sorted {
+			placed[i] = true
+		}
+		for i := range p.Changes {
+			if !placed[i] {
+				sorted = append(sorted, i)
+				deps[i] = nil
+			}
+		}
+	}
+	out := make([]Change, len(sorted))
+	for n, i := range sorted {
+		c := p.Changes[i]
+		c.DependsOn = deps[i]
+		out[n] = c
+	}
+	p.Changes = out
+}
+
+func contains(ss []string, s string) bool {
+	for _, x := range ss {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}
+
+func sortedKeys[V any](m map[string]V) []string {
+	out := make([]string, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	sort.Strings(out)
+	return out
+}
+
+func addrStrings(as []Address) []string {
+	out := make([]string, 0, len(as))
+	for _, a := range as {
+		out = append(out, a.String())
+	}
+	sort.Strings(out)
+	return out
+}
+
+func hashSpec(spec any) string {
+	b, err := json.Marshal(spec)
+	if err != nil {
+		return ""
+	}
+	h := sha256.Sum256(b)
+	return hex.EncodeToString(h[:12])
+}
+
+func hashDesired(ds []Desired) string {
+	type row struct {
+		Addr           string
+		Values         Values
+		Deps           []string
+		PreventDestroy bool
+	}
+	rows := make([]row, 0, len(ds))
+	for _, d := range ds {
+		rows = append(rows, row{d.Addr.String(), d.Values, addrStrings(d.Deps), d.PreventDestroy})
+	}
+	sort.Slice(rows, func(i, j int) bool { return rows[i].Addr < rows[j].Addr })
+	return hashSpec(rows)
+}
+
+func hashLive(l liveIndex) string {
+	type row struct {
+		Kind, ID, Key string
+		Spec          any
+	}
+	var rows []row
+	for _, kind := range sortedKeys(l) {
+		kl := l[kind]
+		for _, id := range sortedKeys(kl.byID) {
+			o := kl.byID[id]
+			rows = append(rows, row{kind, o.ID, o.Key, o.Spec})
+		}
+	}
+	return hashSpec(rows)
+}

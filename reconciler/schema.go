@@ -1,0 +1,228 @@
+package reconciler
+
+import (
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// The schema of every kind is declared once, here in the engine, as data: the HCL loader
+// validates against it and the Terraform provider builds its schema from it, so both
+// front ends accept exactly the same names, types, defaults and ranges.
+
+// AttrType is the type of an attribute as users write it.
+type AttrType int
+
+const (
+	String   AttrType = iota // a string
+	Int                      // a whole number
+	Bool                     // true or false
+	Duration                 // a string such as "30s", "5m", "4d", stored in Attr.Unit
+	Ref                      // a reference to another block (queue.dlq) or a literal name
+)
+
+func (t AttrType) String() string {
+	return [...]string{"string", "number", "bool", "duration", "reference"}[t]
+}
+
+// Attr describes one attribute of a block.
+type Attr struct {
+	Name     string
+	Type     AttrType
+	Required bool
+	// Default applies when the attribute is absent, in decoded units (int64 seconds or
+	// ms for durations). nil means "unset": the API's own default applies.
+	Default any
+	// Unit is the API unit of a Duration (time.Second or time.Millisecond).
+	Unit time.Duration
+	// Min and Max bound Int and Duration values (in decoded units). Max 0 means none.
+	Min, Max int64
+	// Enum lists the allowed values of a String.
+	Enum []string
+	// RefKind is the kind a Ref points to.
+	RefKind string
+	// ForceNew means a change replaces the object instead of updating it.
+	ForceNew bool
+	// Sensitive values never appear in output, plans or state in clear.
+	Sensitive   bool
+	Description string
+}
+
+// BlockSchema describes a block: its attributes and nested blocks.
+type BlockSchema struct {
+	Attrs  []Attr
+	Blocks []NestedBlock
+}
+
+// NestedBlock is a repeated block inside another (e.g. consumer inside queue).
+type NestedBlock struct {
+	Name        string
+	Schema      BlockSchema
+	MaxItems    int // 0 means unlimited
+	Description string
+}
+
+// Attr returns the attribute named name.
+func (b BlockSchema) Attr(name string) (Attr, bool) {
+	for _, a := range b.Attrs {
+		if a.Name == name {
+			return a, true
+		}
+	}
+	return Attr{}, false
+}
+
+// Values are a decoded block: attribute name → string, int64, bool or RefValue, and
+// nested block name → []Values. Absent optional attributes without a default are absent.
+type Values map[string]any
+
+// RefValue is a decoded Ref: the address it points to, if any, and the name it resolves to.
+type RefValue struct {
+	Address string // "queue.jobs_dlq", empty when the user wrote a literal name
+	Name    string // the referenced object's name in the account
+}
+
+func (v Values) str(name string) string {
+	s, _ := v[name].(string)
+	return s
+}
+
+func (v Values) int(name string) (int64, bool) {
+	n, ok := v[name].(int64)
+	return n, ok
+}
+
+func (v Values) boolean(name string) bool {
+	b, _ := v[name].(bool)
+	return b
+}
+
+func (v Values) blocks(name string) []Values {
+	b, _ := v[name].([]Values)
+	return b
+}
+
+// ParseDuration parses a duration as users write it: a whole number followed by one of
+// ms, s, m, h, d (e.g. "500ms", "30s", "4d"), or a sum of them ("1h30m").
+func ParseDuration(s string) (time.Duration, error) {
+	if s == "" {
+		return 0, fmt.Errorf("empty duration")
+	}
+	if s == "0" {
+		return 0, nil
+	}
+	var total time.Duration
+	rest := s
+	for rest != "" {
+		i := 0
+		for i < len(rest) && rest[i] >= '0' && rest[i] <= '9' {
+			i++
+		}
+		if i == 0 {
+			return 0, fmt.Errorf("%q is not a duration: write a whole number and a unit, e.g. \"30s\", \"5m\", \"4d\"", s)
+		}
+		n, err := strconv.ParseInt(rest[:i], 10, 64)
+		if err != nil {
+			return 0, fmt.Errorf("%q is not a duration: %w", s, err)
+		}
+		rest = rest[i:]
+		j := 0
+		for j < len(rest) && (rest[j] < '0' || rest[j] > '9') {
+			j++
+		}
+		unit, ok := durationUnits[rest[:j]]
+		if !ok {
+			return 0, fmt.Errorf("%q is not a duration: unit %q is not one of ms, s, m, h, d", s, rest[:j])
+		}
+		rest = rest[j:]
+		if n > int64(1<<62)/int64(unit) {
+			return 0, fmt.Errorf("%q is too long a duration", s)
+		}
+		total += time.Duration(n) * unit
+	}
+	return total, nil
+}
+
+var durationUnits = map[string]time.Duration{
+	"ms": time.Millisecond, "s": time.Second, "m": time.Minute, "h": time.Hour, "d": 24 * time.Hour,
+}
+
+// FormatDuration renders d the way users write it, in the largest exact unit.
+func FormatDuration(d time.Duration) string {
+	switch {
+	case d == 0:
+		return "0s"
+	case d%(24*time.Hour) == 0:
+		return strconv.FormatInt(int64(d/(24*time.Hour)), 10) + "d"
+	case d%time.Hour == 0:
+		return strconv.FormatInt(int64(d/time.Hour), 10) + "h"
+	case d%time.Minute == 0:
+		return strconv.FormatInt(int64(d/time.Minute), 10) + "m"
+	case d%time.Second == 0:
+		return strconv.FormatInt(int64(d/time.Second), 10) + "s"
+	default:
+		return strconv.FormatInt(int64(d/time.Millisecond), 10) + "ms"
+	}
+}
+
+// DecodeDuration converts a user-written duration into the attribute's unit, checking
+// that it is exact and within range.
+func (a Attr) DecodeDuration(s string) (int64, error) {
+	d, err := ParseDuration(s)
+	if err != nil {
+		return 0, err
+	}
+	if d%a.Unit != 0 {
+		return 0, fmt.Errorf("%s must be a whole number of %s; got %q", a.Name, unitName(a.Unit), s)
+	}
+	n := int64(d / a.Unit)
+	if err := a.CheckRange(n); err != nil {
+		return 0, err
+	}
+	return n, nil
+}
+
+// CheckRange reports whether n (in decoded units) is within the attribute's range, with a
+// message that says what is allowed.
+func (a Attr) CheckRange(n int64) error {
+	if n >= a.Min && (a.Max == 0 || n <= a.Max) {
+		return nil
+	}
+	if a.Type == Duration {
+		lo, hi := FormatDuration(time.Duration(a.Min)*a.Unit), FormatDuration(time.Duration(a.Max)*a.Unit)
+		return fmt.Errorf("%s must be between %s and %s; got %s", a.Name, lo, hi, FormatDuration(time.Duration(n)*a.Unit))
+	}
+	if a.Max == 0 {
+		return fmt.Errorf("%s must be at least %d; got %d", a.Name, a.Min, n)
+	}
+	return fmt.Errorf("%s must be between %d and %d; got %d", a.Name, a.Min, a.Max, n)
+}
+
+// CheckEnum reports whether s is one of the attribute's allowed values.
+func (a Attr) CheckEnum(s string) error {
+	if len(a.Enum) == 0 {
+		return nil
+	}
+	for _, e := range a.Enum {
+		if s == e {
+			return nil
+		}
+	}
+	return fmt.Errorf("%s must be one of %s; got %q", a.Name, strings.Join(quoteAll(a.Enum), ", "), s)
+}
+
+func quoteAll(ss []string) []string {
+	out := make([]string, len(ss))
+	for i, s := range ss {
+		out[i] = strconv.Quote(s)
+	}
+	return out
+}
+
+func unitName(u time.Duration) string {
+	if u == time.Millisecond {
+		return "milliseconds"
+	}
+	return "seconds"
+}
