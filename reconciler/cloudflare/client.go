@@ -25,8 +25,8 @@ type Config struct {
 	// this client (default 1200 per 5 minutes, Cloudflare's limit).
 	RateLimit  int
 	RateWindow time.Duration
-	// MaxRetries for 429, 5xx and dropped connections (default 5); waits honour
-	// Retry-After-Ms and Retry-After.
+	// MaxRetries for 429, 5xx and dropped connections (0: default 5; negative: none);
+	// waits honour Retry-After-Ms and Retry-After.
 	MaxRetries int
 	// Transport to send requests with (default http.DefaultTransport).
 	Transport http.RoundTripper
@@ -65,8 +65,11 @@ func New(cfg Config) (*Client, error) {
 	if cfg.RateWindow <= 0 {
 		cfg.RateWindow = 5 * time.Minute
 	}
-	if cfg.MaxRetries == 0 {
+	switch {
+	case cfg.MaxRetries == 0:
 		cfg.MaxRetries = 5
+	case cfg.MaxRetries < 0:
+		cfg.MaxRetries = 0
 	}
 	if cfg.Transport == nil {
 		cfg.Transport = http.DefaultTransport

@@ -1,0 +1,329 @@
+package cli
+
+import (
+	"bytes"
+	"context"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/monotask/flareops/emulator"
+	"github.com/monotask/flareops/reconciler/cloudflare"
+)
+
+// run executes the CLI with env as the whole environment and returns exit code and output.
+func run(t *testing.T, env map[string]string, args ...string) (int, string, string) {
+	t.Helper()
+	var out, errOut bytes.Buffer
+	io := IO{
+		Stdin: strings.NewReader(""), Stdout: &out, Stderr: &errOut,
+		Getenv: func(k string) string { return env[k] },
+		Environ: func() []string {
+			var kv []string
+			for k, v := range env {
+				kv = append(kv, k+"="+v)
+			}
+			return kv
+		},
+	}
+	code := Main(args, io)
+	return code, out.String(), errOut.String()
+}
+
+// account is an emulator served over HTTP, and the environment that points the CLI at it.
+type account struct {
+	srv *emulator.Server
+	url string
+	env map[string]string
+}
+
+func newAccount(t *testing.T, opts emulator.Options) *account {
+	t.Helper()
+	srv, err := emulator.New(opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	hs := httptest.NewServer(srv)
+	t.Cleanup(func() { hs.Close(); srv.Close() })
+	srv.SetBaseURL(hs.URL)
+	return &account{srv: srv, url: hs.URL, env: map[string]string{
+		"CLOUDFLARE_API_TOKEN":  "test-token",
+		"CLOUDFLARE_ACCOUNT_ID": LocalAccountID,
+		"CLOUDFLARE_BASE_URL":   hs.URL + emulator.APIPrefix,
+	}}
+}
+
+func (a *account) client(t *testing.T) *cloudflare.Client {
+	t.Helper()
+	c, err := cloudflare.New(cloudflare.Config{BaseURL: a.url + emulator.APIPrefix, Token: "test-token", AccountID: LocalAccountID, MaxRetries: -1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
+// copyExample copies examples/monotask into a fresh directory.
+func copyExample(t *testing.T) string {
+	t.Helper()
+	dir := t.TempDir()
+	src := filepath.Join("..", "..", "examples", "monotask")
+	entries, err := os.ReadDir(src)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range entries {
+		if e.IsDir() {
+			continue
+		}
+		b, err := os.ReadFile(filepath.Join(src, e.Name()))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(dir, e.Name()), b, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return dir
+}
+
+func mustRun(t *testing.T, want int, env map[string]string, args ...string) string {
+	t.Helper()
+	code, out, errOut := run(t, env, args...)
+	if code != want {
+		t.Fatalf("flareops %s: exit %d, want %d\nstdout:\n%s\nstderr:\n%s", strings.Join(args, " "), code, want, out, errOut)
+	}
+	return out
+}
+
+// The main job: plan and apply the example on the built-in local Cloudflare, then a
+// second plan shows no changes (no perpetual diff), also after a restart of the store.
+func TestMonotaskOnLocalCloudflare(t *testing.T) {
+	dir := copyExample(t)
+	env := map[string]string{}
+	code, out, errOut := run(t, env, "plan", "-dir", dir)
+	if code != 0 || !strings.Contains(out, "Plan: 6 to create, 0 to update, 0 to replace, 0 to delete.") {
+		t.Fatalf("plan: exit %d\n%s\n%s", code, out, errOut)
+	}
+	if !strings.Contains(errOut, "built-in local Cloudflare") {
+		t.Errorf("plan did not announce the local Cloudflare: %q", errOut)
+	}
+	mustRun(t, 0, env, "apply", "-auto-approve", "-dir", dir)
+	mustRun(t, 0, env, "plan", "-detailed-exitcode", "-dir", dir)
+	list := mustRun(t, 0, env, "state", "list", "-dir", dir)
+	if n := strings.Count(list, "queue."); n != 6 {
+		t.Fatalf("state list shows %d queues, want 6:\n%s", n, list)
+	}
+}
+
+func TestDriftIsReportedAndRepaired(t *testing.T) {
+	acct := newAccount(t, emulator.Options{})
+	dir := copyExample(t)
+	mustRun(t, 0, acct.env, "apply", "-auto-approve", "-dir", dir)
+	mustRun(t, 0, acct.env, "drift", "-dir", dir)
+
+	// Out of band: someone sets max_retries of the agent consumer to 0 through the API.
+	c := acct.client(t)
+	ctx := context.Background()
+	qs, err := c.ListQueues(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	changed := false
+	for _, q := range qs {
+		if q.Name == "monotask-staging-agent-jobs" {
+			con := q.Consumers[0]
+			con.MaxRetries = 0
+			if err := c.UpdateConsumer(ctx, q.ID, con); err != nil {
+				t.Fatal(err)
+			}
+			changed = true
+		}
+	}
+	if !changed {
+		t.Fatal("agent jobs queue not found")
+	}
+	out := mustRun(t, 2, acct.env, "drift", "-dir", dir)
+	for _, want := range []string{"queue.agent_jobs", `consumer["agent-worker"].max_retries`, "0 → 3"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("drift report lacks %q:\n%s", want, out)
+		}
+	}
+	js := mustRun(t, 2, acct.env, "drift", "-format", "json", "-dir", dir)
+	if !strings.Contains(js, `"address": "queue.agent_jobs"`) {
+		t.Errorf("JSON drift report lacks the address:\n%s", js)
+	}
+	mustRun(t, 0, acct.env, "apply", "-auto-approve", "-dir", dir)
+	mustRun(t, 0, acct.env, "drift", "-dir", dir)
+}
+
+func TestRemovedBlockIsDeletedUnlessProtected(t *testing.T) {
+	acct := newAccount(t, emulator.Options{})
+	dir := copyExample(t)
+	mustRun(t, 0, acct.env, "apply", "-auto-approve", "-dir", dir)
+
+	src, err := os.ReadFile(filepath.Join(dir, "queues.flareops.hcl"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Remove the GitHub queue and its DLQ (which has prevent_destroy).
+	cut := strings.Index(string(src), "# GitHub webhook events")
+	if cut < 0 {
+		t.Fatal("example changed: GitHub section not found")
+	}
+	if err := os.WriteFile(filepath.Join(dir, "queues.flareops.hcl"), src[:cut], 0o644); err != nil {
+		t.Fatal(err)
+	}
+	code, _, errOut := run(t, acct.env, "plan", "-dir", dir)
+	if code != 1 || !strings.Contains(errOut, "queue.github_webhooks_dlq") || !strings.Contains(errOut, "prevent_destroy") {
+		t.Fatalf("plan: exit %d, want 1 with a prevent_destroy refusal:\n%s", code, errOut)
+	}
+
+	// Keep the DLQ (protected), remove only the worker queue: its deletion is planned.
+	keep := string(src[:cut]) + `
+queue "github_webhooks_dlq" {
+  name              = "${local.prefix}-github-webhooks-dlq"
+  message_retention = "14d"
+  prevent_destroy   = true
+}
+`
+	if err := os.WriteFile(filepath.Join(dir, "queues.flareops.hcl"), []byte(keep), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	out := mustRun(t, 2, acct.env, "plan", "-detailed-exitcode", "-dir", dir)
+	if !strings.Contains(out, "queue.github_webhooks will be destroyed") || !strings.Contains(out, "1 to delete") {
+		t.Fatalf("plan does not delete the removed queue:\n%s", out)
+	}
+	mustRun(t, 0, acct.env, "apply", "-auto-approve", "-dir", dir)
+	mustRun(t, 0, acct.env, "plan", "-detailed-exitcode", "-dir", dir)
+}
+
+func TestSavedPlanIsAppliedExactlyOrRefused(t *testing.T) {
+	acct := newAccount(t, emulator.Options{})
+	dir := copyExample(t)
+	planFile := filepath.Join(t.TempDir(), "plan.json")
+	mustRun(t, 0, acct.env, "plan", "-out", planFile, "-dir", dir)
+	// The account moves: someone creates a queue with one of our names.
+	if _, err := acct.client(t).CreateQueue(context.Background(), "unrelated-queue"); err != nil {
+		t.Fatal(err)
+	}
+	code, _, errOut := run(t, acct.env, "apply", planFile)
+	if code != 1 || !strings.Contains(errOut, "account changed since this plan was saved") {
+		t.Fatalf("apply of a stale plan: exit %d\n%s", code, errOut)
+	}
+	mustRun(t, 0, acct.env, "plan", "-out", planFile, "-dir", dir)
+	mustRun(t, 0, acct.env, "apply", planFile)
+	mustRun(t, 0, acct.env, "plan", "-detailed-exitcode", "-dir", dir)
+	// The configuration moves.
+	mustRun(t, 0, acct.env, "plan", "-out", planFile, "-dir", dir, "-var", "env=prod")
+	code, _, errOut = run(t, acct.env, "apply", planFile)
+	if code != 1 || !strings.Contains(errOut, "configuration (or a variable) changed") {
+		t.Fatalf("apply with other variables: exit %d\n%s", code, errOut)
+	}
+}
+
+var fileLineCol = regexp.MustCompile(`[a-z_]+\.flareops\.hcl:\d+:\d+`)
+
+func TestInvalidInputExitsOneWithLocation(t *testing.T) {
+	cases := map[string]string{
+		"syntax":         "queue \"a\" {\n  name = \n}\n",
+		"unknown attr":   "queue \"a\" {\n  name = \"a\"\n  retention = \"4d\"\n}\n",
+		"wrong type":     "queue \"a\" {\n  name = \"a\"\n  consumer {\n    worker = \"w\"\n    max_retries = \"three\"\n  }\n}\n",
+		"out of range":   "queue \"a\" {\n  name = \"a\"\n  consumer {\n    worker = \"w\"\n    batch_size = 500\n  }\n}\n",
+		"duplicate":      "queue \"a\" {\n  name = \"a\"\n}\nqueue \"a\" {\n  name = \"b\"\n}\n",
+		"undefined ref":  "queue \"a\" {\n  name = \"a\"\n  consumer {\n    worker = \"w\"\n    dead_letter_queue = queue.nope\n  }\n}\n",
+		"cycle":          "queue \"a\" {\n  name = \"a\"\n  consumer {\n    worker = \"w\"\n    dead_letter_queue = queue.b\n  }\n}\nqueue \"b\" {\n  name = \"b\"\n  consumer {\n    worker = \"w\"\n    dead_letter_queue = queue.a\n  }\n}\n",
+		"missing worker": "queue \"a\" {\n  name = \"a\"\n  consumer {\n    batch_size = 5\n  }\n}\n",
+	}
+	for name, src := range cases {
+		t.Run(name, func(t *testing.T) {
+			dir := t.TempDir()
+			if err := os.WriteFile(filepath.Join(dir, "main.flareops.hcl"), []byte(src), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			for _, cmd := range []string{"validate", "plan"} {
+				code, _, errOut := run(t, map[string]string{}, cmd, "-dir", dir)
+				if code != 1 {
+					t.Fatalf("%s: exit %d, want 1\n%s", cmd, code, errOut)
+				}
+				if !fileLineCol.MatchString(errOut) {
+					t.Fatalf("%s: no file:line,col in:\n%s", cmd, errOut)
+				}
+			}
+		})
+	}
+}
+
+// With the account limit at 120 requests per window, applying 300 queues paces itself:
+// no request is refused with 429. The window is scaled down (120 per 3 s instead of per
+// minute) to keep CI short; the mechanism does not depend on the window's length.
+func TestApplyPacesItselfUnderTheRateLimit(t *testing.T) {
+	if testing.Short() {
+		t.Skip("takes ~8 s by design")
+	}
+	window := 3 * time.Second
+	acct := newAccount(t, emulator.Options{RateLimit: 120, RateWindow: window})
+	acct.env["FLAREOPS_RATE_LIMIT"] = "120/" + window.String()
+	dir := t.TempDir()
+	var b strings.Builder
+	for i := 0; i < 300; i++ {
+		b.WriteString("queue \"q" + strconv.Itoa(i) + "\" {\n  name = \"paced-" + strconv.Itoa(i) + "\"\n}\n")
+	}
+	if err := os.WriteFile(filepath.Join(dir, "many.flareops.hcl"), []byte(b.String()), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	start := time.Now()
+	mustRun(t, 0, acct.env, "apply", "-auto-approve", "-parallelism", "20", "-dir", dir)
+	elapsed := time.Since(start)
+	counts := acct.srv.Counts()
+	if n := counts.ByStatus[429]; n != 0 {
+		t.Fatalf("%d requests drew 429", n)
+	}
+	t.Logf("300 queues under 120 req/%s: %d requests, %s (the limit allows no less than %.1f windows)", window, counts.Total, elapsed.Round(time.Millisecond), float64(counts.Total)/120-1)
+}
+
+// With 10 % of requests failing (5xx) or dropped after they took effect, apply either
+// succeeds or fails cleanly, and reruns converge with no duplicate and no orphan.
+func TestApplyConvergesUnderFaults(t *testing.T) {
+	acct := newAccount(t, emulator.Options{Faults: emulator.Faults{Seed: 7, FailRate: 0.05, DropRate: 0.05}})
+	dir := copyExample(t)
+	converged := false
+	for attempt := 1; attempt <= 5 && !converged; attempt++ {
+		code, out, errOut := run(t, acct.env, "apply", "-auto-approve", "-dir", dir)
+		if code != 0 && code != 1 {
+			t.Fatalf("apply exit %d\n%s\n%s", code, out, errOut)
+		}
+		if code == 0 {
+			code, _, _ = run(t, acct.env, "plan", "-detailed-exitcode", "-dir", dir)
+			converged = code == 0
+		}
+	}
+	if !converged {
+		t.Fatal("no convergence after 5 applies under faults")
+	}
+	acct.srv.SetFaults(emulator.Faults{})
+	mustRun(t, 0, acct.env, "plan", "-detailed-exitcode", "-dir", dir)
+	qs, err := acct.client(t).ListQueues(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	names := map[string]int{}
+	for _, q := range qs {
+		names[q.Name]++
+		if len(q.Consumers) > 1 {
+			t.Errorf("queue %s has %d consumers", q.Name, len(q.Consumers))
+		}
+	}
+	if len(qs) != 6 {
+		t.Errorf("%d queues live, want exactly 6 (no orphans): %v", len(qs), names)
+	}
+	for n, c := range names {
+		if c != 1 {
+			t.Errorf("queue %s exists %d times", n, c)
+		}
+	}
+}

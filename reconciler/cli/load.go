@@ -1,0 +1,120 @@
+package cli
+
+import (
+	"flag"
+	"fmt"
+
+	"github.com/hashicorp/hcl/v2"
+
+	"github.com/monotask/flareops/reconciler"
+	"github.com/monotask/flareops/reconciler/config"
+)
+
+// configFlags are the flags of every command that reads the configuration.
+type configFlags struct {
+	dir      string
+	vars     multiFlag
+	varFiles multiFlag
+	noColor  bool
+}
+
+func (c *configFlags) register(fs *flag.FlagSet) {
+	fs.StringVar(&c.dir, "dir", ".", "configuration directory (every *.flareops.hcl file in it)")
+	fs.Var(&c.vars, "var", "set a variable: -var name=value (repeatable)")
+	fs.Var(&c.varFiles, "var-file", "read variables from an HCL file (repeatable)")
+	fs.BoolVar(&c.noColor, "no-color", false, "no ANSI colors in output")
+}
+
+// loaded is a configuration decoded into what the engine plans from.
+type loaded struct {
+	cfg     *config.Config
+	desired []reconciler.Desired
+}
+
+// loadConfig loads and validates the configuration, printing diagnostics with their
+// source lines. ok is false when there are errors.
+func loadConfig(cf configFlags, reg *reconciler.Registry, io IO) (*loaded, bool) {
+	vars := map[string]string{}
+	for _, kv := range cf.vars {
+		k, v, found := cutEq(kv)
+		if !found {
+			errorf(io, "-var %q: write -var name=value", kv)
+			return nil, false
+		}
+		vars[k] = v
+	}
+	var kinds []config.KindSchema
+	for _, k := range reg.Kinds() {
+		kinds = append(kinds, config.KindSchema{Name: k.Name(), Schema: k.Schema(), KeyAttr: k.KeyAttr()})
+	}
+	env := []string(nil)
+	if io.Environ != nil {
+		env = io.Environ()
+	}
+	cfg, diags := config.Load(cf.dir, config.Options{Kinds: kinds, Vars: vars, VarFiles: cf.varFiles, Env: env})
+	if !diags.HasErrors() {
+		diags = append(diags, buildCheck(cfg, reg)...)
+	}
+	if len(diags) > 0 {
+		files := map[string]*hcl.File{}
+		if cfg != nil {
+			files = cfg.Files
+		}
+		if err := config.WriteDiagnostics(io.Stderr, files, diags, useColor(cf, io)); err != nil {
+			fmt.Fprintf(io.Stderr, "Error: cannot print diagnostics: %v\n", err)
+		}
+	}
+	if diags.HasErrors() {
+		return nil, false
+	}
+	out := &loaded{cfg: cfg}
+	for _, b := range cfg.Blocks {
+		d := reconciler.Desired{
+			Addr:           reconciler.Address{Kind: b.Kind, Name: b.Name},
+			Values:         b.Values,
+			PreventDestroy: b.PreventDestroy,
+			Source:         fmt.Sprintf("%s:%d", b.DeclRange.Filename, b.DeclRange.Start.Line),
+		}
+		for _, dep := range b.Deps {
+			a, err := reconciler.ParseAddress(dep)
+			if err != nil {
+				errorf(io, "%s: %v", d.Source, err)
+				return nil, false
+			}
+			d.Deps = append(d.Deps, a)
+		}
+		out.desired = append(out.desired, d)
+	}
+	return out, true
+}
+
+// buildCheck runs each kind's cross-attribute rules at validate time, so those errors too
+// point at the block in its file.
+func buildCheck(cfg *config.Config, reg *reconciler.Registry) hcl.Diagnostics {
+	var diags hcl.Diagnostics
+	for _, b := range cfg.Blocks {
+		k, ok := reg.Kind(b.Kind)
+		if !ok {
+			continue
+		}
+		if _, err := k.Build(b.Values); err != nil {
+			rng := b.DeclRange
+			diags = append(diags, &hcl.Diagnostic{
+				Severity: hcl.DiagError,
+				Summary:  fmt.Sprintf("Invalid %s %q", b.Kind, b.Name),
+				Detail:   err.Error() + ".",
+				Subject:  &rng,
+			})
+		}
+	}
+	return diags
+}
+
+func cutEq(s string) (string, string, bool) {
+	for i := 0; i < len(s); i++ {
+		if s[i] == '=' {
+			return s[:i], s[i+1:], i > 0
+		}
+	}
+	return "", "", false
+}

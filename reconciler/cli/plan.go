@@ -1,0 +1,368 @@
+package cli
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"os"
+	"os/signal"
+	"strings"
+
+	"github.com/monotask/flareops/reconciler"
+)
+
+// session is what plan, apply, drift and destroy share: a loaded configuration, a target
+// and an engine over the directory's state.
+type session struct {
+	cf     configFlags
+	io     IO
+	cfg    *loaded
+	tgt    *target
+	engine *reconciler.Engine
+	lock   *reconciler.Lock
+}
+
+// openSession loads the configuration, connects to the target and loads the state. With
+// lock, it holds the state lock until close.
+func openSession(cf configFlags, io IO, lock bool) (*session, bool) {
+	s := &session{cf: cf, io: io}
+	cfg, ok := loadConfig(cf, registry(nil), io)
+	if !ok {
+		return nil, false
+	}
+	s.cfg = cfg
+	if lock {
+		l, err := reconciler.LockState(cf.dir)
+		if err != nil {
+			errorf(io, "%v", err)
+			return nil, false
+		}
+		s.lock = l
+	}
+	st, err := reconciler.LoadState(cf.dir)
+	if err != nil {
+		s.close()
+		errorf(io, "%v", err)
+		return nil, false
+	}
+	tgt, err := openTarget(cf.dir, io)
+	if err != nil {
+		s.close()
+		errorf(io, "%v", err)
+		return nil, false
+	}
+	s.tgt = tgt
+	s.engine = &reconciler.Engine{Registry: registry(tgt.client), State: st}
+	return s, true
+}
+
+func (s *session) close() {
+	if s.tgt != nil {
+		if err := s.tgt.close(); err != nil {
+			fmt.Fprintf(s.io.Stderr, "Warning: %v\n", err)
+		}
+	}
+	if s.lock != nil {
+		if err := s.lock.Unlock(); err != nil {
+			fmt.Fprintf(s.io.Stderr, "Warning: %v\n", err)
+		}
+	}
+}
+
+func (s *session) plan(ctx context.Context, desired []reconciler.Desired) (*reconciler.Plan, bool) {
+	p, err := s.engine.Plan(ctx, desired)
+	if err != nil {
+		var pe *reconciler.PlanError
+		if errors.As(err, &pe) {
+			fmt.Fprintln(s.io.Stderr, "Error: the plan cannot be made:")
+			for _, prob := range pe.Problems {
+				fmt.Fprintf(s.io.Stderr, "  - %s\n", prob)
+			}
+			return nil, false
+		}
+		errorf(s.io, "%v", err)
+		return nil, false
+	}
+	return p, true
+}
+
+func (s *session) render(p *reconciler.Plan, format string, drift bool) error {
+	o := reconciler.RenderOptions{Color: useColor(s.cf, s.io), Target: s.tgt.desc}
+	switch {
+	case format == "json" && drift:
+		return reconciler.RenderDriftJSON(s.io.Stdout, p)
+	case format == "json":
+		return reconciler.RenderJSON(s.io.Stdout, p)
+	case format == "markdown" && drift:
+		return reconciler.RenderDriftMarkdown(s.io.Stdout, p, o)
+	case format == "markdown":
+		return reconciler.RenderMarkdown(s.io.Stdout, p, o)
+	case drift:
+		return reconciler.RenderDriftText(s.io.Stdout, p, o)
+	default:
+		return reconciler.RenderText(s.io.Stdout, p, o)
+	}
+}
+
+func checkFormat(f string) error {
+	switch f {
+	case "text", "json", "markdown":
+		return nil
+	}
+	return fmt.Errorf("-format %q: use text, json or markdown", f)
+}
+
+// interruptible returns a context cancelled on Ctrl-C.
+func interruptible() (context.Context, context.CancelFunc) {
+	return signal.NotifyContext(context.Background(), os.Interrupt)
+}
+
+// savedPlan is the -out file: the plan and what it was made from. It holds no variable
+// values (they may be secret): apply re-reads the configuration with the same -var flags
+// and refuses if the configuration or the account changed since.
+type savedPlan struct {
+	Plan *reconciler.Plan `json:"plan"`
+	Dir  string           `json:"dir"`
+}
+
+func runPlan(args []string, io IO) int {
+	fs := newFlags("plan", io)
+	var cf configFlags
+	cf.register(fs)
+	out := fs.String("out", "", "save the plan to FILE for `flareops apply FILE`")
+	format := fs.String("format", "text", "output format: text, json or markdown")
+	detailed := fs.Bool("detailed-exitcode", false, "exit 0 when there are no changes, 2 when there are, 1 on error")
+	if !parse(fs, args) {
+		return ExitError
+	}
+	if err := checkFormat(*format); err != nil {
+		return errorf(io, "%v", err)
+	}
+	s, ok := openSession(cf, io, false)
+	if !ok {
+		return ExitError
+	}
+	defer s.close()
+	ctx, cancel := interruptible()
+	defer cancel()
+	p, ok := s.plan(ctx, s.cfg.desired)
+	if !ok {
+		return ExitError
+	}
+	if err := s.render(p, *format, false); err != nil {
+		return errorf(io, "cannot print the plan: %v", err)
+	}
+	if *out != "" {
+		b, err := json.MarshalIndent(savedPlan{Plan: p, Dir: cf.dir}, "", "  ")
+		if err != nil {
+			return errorf(io, "cannot encode the plan: %v", err)
+		}
+		if err := os.WriteFile(*out, append(b, '\n'), 0o600); err != nil {
+			return errorf(io, "cannot save the plan: %v", err)
+		}
+		fmt.Fprintf(io.Stderr, "Saved the plan to %s. Apply exactly this plan with: flareops apply %s\n", *out, *out)
+	}
+	if *detailed && p.HasChanges() {
+		return ExitChanges
+	}
+	return ExitOK
+}
+
+func runDrift(args []string, io IO) int {
+	fs := newFlags("drift", io)
+	var cf configFlags
+	cf.register(fs)
+	format := fs.String("format", "text", "output format: text, json or markdown")
+	if !parse(fs, args) {
+		return ExitError
+	}
+	if err := checkFormat(*format); err != nil {
+		return errorf(io, "%v", err)
+	}
+	s, ok := openSession(cf, io, false)
+	if !ok {
+		return ExitError
+	}
+	defer s.close()
+	ctx, cancel := interruptible()
+	defer cancel()
+	p, ok := s.plan(ctx, s.cfg.desired)
+	if !ok {
+		return ExitError
+	}
+	if err := s.render(p, *format, true); err != nil {
+		return errorf(io, "cannot print the drift report: %v", err)
+	}
+	if p.HasChanges() {
+		return ExitChanges
+	}
+	return ExitOK
+}
+
+func runApply(args []string, io IO) int {
+	fs := newFlags("apply", io)
+	var cf configFlags
+	cf.register(fs)
+	auto := fs.Bool("auto-approve", false, "apply without asking for confirmation")
+	par := fs.Int("parallelism", 10, "changes applied at once")
+	if !parse(fs, args) {
+		return ExitError
+	}
+	if *par < 1 {
+		return errorf(io, "-parallelism must be at least 1")
+	}
+	var saved *savedPlan
+	if fs.NArg() > 1 {
+		return errorf(io, "apply takes at most one argument, a saved plan file")
+	}
+	if fs.NArg() == 1 {
+		b, err := os.ReadFile(fs.Arg(0))
+		if err != nil {
+			return errorf(io, "cannot read the saved plan: %v", err)
+		}
+		saved = &savedPlan{}
+		if err := json.Unmarshal(b, saved); err != nil || saved.Plan == nil {
+			return errorf(io, "%s is not a flareops plan file", fs.Arg(0))
+		}
+		if saved.Plan.FormatVersion != reconciler.PlanFormatVersion {
+			return errorf(io, "%s was made by another flareops version (plan format %s): run plan again", fs.Arg(0), saved.Plan.FormatVersion)
+		}
+		if !flagSet(fs, "dir") {
+			cf.dir = saved.Dir
+		}
+	}
+	s, ok := openSession(cf, io, true)
+	if !ok {
+		return ExitError
+	}
+	defer s.close()
+	ctx, cancel := interruptible()
+	defer cancel()
+	p, ok := s.plan(ctx, s.cfg.desired)
+	if !ok {
+		return ExitError
+	}
+	if saved != nil {
+		switch {
+		case saved.Plan.ConfigHash != p.ConfigHash:
+			return errorf(io, "the configuration (or a variable) changed since this plan was saved: run flareops plan again")
+		case saved.Plan.LiveHash != p.LiveHash:
+			return errorf(io, "the account changed since this plan was saved: run flareops plan again")
+		}
+	} else {
+		if err := s.render(p, "text", false); err != nil {
+			return errorf(io, "cannot print the plan: %v", err)
+		}
+		if !p.HasChanges() {
+			return ExitOK
+		}
+		if !*auto && !confirm(io) {
+			fmt.Fprintln(io.Stderr, "Apply cancelled.")
+			return ExitError
+		}
+	}
+	return s.apply(ctx, p, *par)
+}
+
+func (s *session) apply(ctx context.Context, p *reconciler.Plan, par int) int {
+	if !p.HasChanges() {
+		fmt.Fprintln(s.io.Stdout, "No changes to apply.")
+	}
+	err := s.engine.Apply(ctx, p, reconciler.ApplyOptions{Parallelism: par, Progress: func(ev reconciler.Event) {
+		printEvent(s.io, ev)
+	}})
+	sum := p.Summary()
+	if err != nil {
+		var ae *reconciler.ApplyError
+		if errors.As(err, &ae) {
+			fmt.Fprintf(s.io.Stderr, "\nError: %d change(s) failed and %d were not attempted; everything else was applied and recorded. Fix the cause and run apply again: it continues from here.\n", len(ae.Failed), len(ae.Skipped))
+			return ExitError
+		}
+		return errorf(s.io, "%v", err)
+	}
+	fmt.Fprintf(s.io.Stdout, "\nApply complete! Resources: %d created, %d updated, %d replaced, %d destroyed.\n",
+		sum[reconciler.Create], sum[reconciler.Update]+sum[reconciler.Adopt], sum[reconciler.Replace], sum[reconciler.Delete])
+	return ExitOK
+}
+
+func printEvent(io IO, ev reconciler.Event) {
+	verbs := map[reconciler.Action][2]string{
+		reconciler.Create:  {"Creating...", "Creation complete"},
+		reconciler.Update:  {"Modifying...", "Modifications complete"},
+		reconciler.Adopt:   {"Adopting...", "Adoption complete"},
+		reconciler.Replace: {"Replacing...", "Replacement complete"},
+		reconciler.Delete:  {"Destroying...", "Destruction complete"},
+		reconciler.Forget:  {"Forgetting...", "Forgotten"},
+	}
+	v := verbs[ev.Action]
+	switch {
+	case ev.Skipped:
+		fmt.Fprintf(io.Stderr, "%s: not attempted: a change it depends on failed\n", ev.Address)
+	case ev.Err != nil:
+		fmt.Fprintf(io.Stderr, "%s: failed: %v\n", ev.Address, ev.Err)
+	case !ev.Done:
+		fmt.Fprintf(io.Stdout, "%s: %s\n", ev.Address, v[0])
+	case ev.ID != "":
+		fmt.Fprintf(io.Stdout, "%s: %s [id=%s]\n", ev.Address, v[1], ev.ID)
+	default:
+		fmt.Fprintf(io.Stdout, "%s: %s\n", ev.Address, v[1])
+	}
+}
+
+func confirm(io IO) bool {
+	fmt.Fprint(io.Stdout, "\nDo you want to perform these actions? Only 'yes' will be accepted: ")
+	if io.Stdin == nil {
+		return false
+	}
+	line, _ := bufio.NewReader(io.Stdin).ReadString('\n')
+	return strings.TrimSpace(line) == "yes"
+}
+
+func flagSet(fs *flag.FlagSet, name string) bool {
+	found := false
+	fs.Visit(func(f *flag.Flag) { found = found || f.Name == name })
+	return found
+}
+
+func runDestroy(args []string, io IO) int {
+	fs := newFlags("destroy", io)
+	var cf configFlags
+	cf.register(fs)
+	auto := fs.Bool("auto-approve", false, "destroy without asking for confirmation")
+	par := fs.Int("parallelism", 10, "changes applied at once")
+	if !parse(fs, args) {
+		return ExitError
+	}
+	s, ok := openSession(cf, io, true)
+	if !ok {
+		return ExitError
+	}
+	defer s.close()
+	ctx, cancel := interruptible()
+	defer cancel()
+	// Destroying is planning an empty configuration: only what the state holds is touched,
+	// and prevent_destroy still stops it. prevent_destroy comes from the configuration.
+	for _, d := range s.cfg.desired {
+		if d.PreventDestroy {
+			return errorf(io, "%s (%s) has prevent_destroy = true: destroy refuses to delete it. Set prevent_destroy = false and apply first", d.Addr, d.Source)
+		}
+	}
+	p, ok := s.plan(ctx, nil)
+	if !ok {
+		return ExitError
+	}
+	if err := s.render(p, "text", false); err != nil {
+		return errorf(io, "cannot print the plan: %v", err)
+	}
+	if !p.HasChanges() {
+		return ExitOK
+	}
+	if !*auto && !confirm(io) {
+		fmt.Fprintln(io.Stderr, "Destroy cancelled.")
+		return ExitError
+	}
+	return s.apply(ctx, p, *par)
+}

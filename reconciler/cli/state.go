@@ -1,0 +1,158 @@
+package cli
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+
+	"github.com/monotask/flareops/reconciler"
+)
+
+func runValidate(args []string, io IO) int {
+	fs := newFlags("validate", io)
+	var cf configFlags
+	cf.register(fs)
+	if !parse(fs, args) {
+		return ExitError
+	}
+	cfg, ok := loadConfig(cf, registry(nil), io)
+	if !ok {
+		return ExitError
+	}
+	fmt.Fprintf(io.Stdout, "The configuration is valid: %d block(s).\n", len(cfg.desired))
+	return ExitOK
+}
+
+func runImport(args []string, io IO) int {
+	fs := newFlags("import", io)
+	var cf configFlags
+	cf.register(fs)
+	if !parse(fs, args) {
+		return ExitError
+	}
+	if fs.NArg() != 2 {
+		return errorf(io, "usage: flareops import [-dir DIR] ADDRESS ID, e.g. flareops import queue.agent_jobs 023e105f4ecef8ad9ca31a8372d0c353")
+	}
+	addr, id := fs.Arg(0), fs.Arg(1)
+	a, err := reconciler.ParseAddress(addr)
+	if err != nil {
+		return errorf(io, "%v", err)
+	}
+	s, ok := openSession(cf, io, true)
+	if !ok {
+		return ExitError
+	}
+	defer s.close()
+	var desired *reconciler.Desired
+	for i := range s.cfg.desired {
+		if s.cfg.desired[i].Addr == a {
+			desired = &s.cfg.desired[i]
+		}
+	}
+	if desired == nil {
+		return errorf(io, "%s is not declared in %s: add the block first, then import the object into it", addr, cf.dir)
+	}
+	if e, ok := s.engine.State.Get(addr); ok && e.ID != "" {
+		return errorf(io, "%s already manages %s %s: run `flareops state rm %s` first to import another object", addr, a.Kind, e.ID, addr)
+	}
+	for _, other := range s.engine.State.Addresses() {
+		if e, _ := s.engine.State.Get(other); e.ID == id {
+			return errorf(io, "%s %s is already managed as %s", a.Kind, id, other)
+		}
+	}
+	k, _ := s.engine.Registry.Kind(a.Kind)
+	ctx, cancel := interruptible()
+	defer cancel()
+	obj, found, err := findLive(ctx, k, id)
+	if err != nil {
+		return errorf(io, "%v", err)
+	}
+	if !found {
+		return errorf(io, "no %s with id %s in %s", a.Kind, id, s.tgt.desc)
+	}
+	deps := make([]string, 0, len(desired.Deps))
+	for _, d := range desired.Deps {
+		deps = append(deps, d.String())
+	}
+	if err := s.engine.State.Put(addr, reconciler.StateEntry{Kind: a.Kind, ID: obj.ID, Key: obj.Key, Deps: deps, PreventDestroy: desired.PreventDestroy}); err != nil {
+		return errorf(io, "%v", err)
+	}
+	fmt.Fprintf(io.Stdout, "Imported %s %q (id %s) as %s. Run flareops plan to see how it differs from the configuration.\n", a.Kind, obj.Key, obj.ID, addr)
+	return ExitOK
+}
+
+func findLive(ctx context.Context, k reconciler.Kind, id string) (reconciler.Object, bool, error) {
+	objs, err := k.Observe(ctx)
+	if err != nil {
+		return reconciler.Object{}, false, err
+	}
+	for _, o := range objs {
+		if o.ID == id {
+			return o, true, nil
+		}
+	}
+	return reconciler.Object{}, false, nil
+}
+
+func runState(args []string, io IO) int {
+	if len(args) == 0 {
+		return errorf(io, "usage: flareops state list|show|rm [-dir DIR] [ADDRESS]")
+	}
+	sub := args[0]
+	fs := newFlags("state "+sub, io)
+	dir := fs.String("dir", ".", "configuration directory")
+	if !parse(fs, args[1:]) {
+		return ExitError
+	}
+	switch sub {
+	case "list":
+		st, err := reconciler.LoadState(*dir)
+		if err != nil {
+			return errorf(io, "%v", err)
+		}
+		for _, a := range st.Addresses() {
+			fmt.Fprintln(io.Stdout, a)
+		}
+		return ExitOK
+	case "show":
+		if fs.NArg() != 1 {
+			return errorf(io, "usage: flareops state show [-dir DIR] ADDRESS")
+		}
+		st, err := reconciler.LoadState(*dir)
+		if err != nil {
+			return errorf(io, "%v", err)
+		}
+		e, ok := st.Get(fs.Arg(0))
+		if !ok {
+			return errorf(io, "%s is not in the state; `flareops state list` shows what is", fs.Arg(0))
+		}
+		b, err := json.MarshalIndent(e, "", "  ")
+		if err != nil {
+			return errorf(io, "%v", err)
+		}
+		fmt.Fprintf(io.Stdout, "# %s\n%s\n", fs.Arg(0), b)
+		return ExitOK
+	case "rm":
+		if fs.NArg() != 1 {
+			return errorf(io, "usage: flareops state rm [-dir DIR] ADDRESS")
+		}
+		l, err := reconciler.LockState(*dir)
+		if err != nil {
+			return errorf(io, "%v", err)
+		}
+		defer l.Unlock()
+		st, err := reconciler.LoadState(*dir)
+		if err != nil {
+			return errorf(io, "%v", err)
+		}
+		if _, ok := st.Get(fs.Arg(0)); !ok {
+			return errorf(io, "%s is not in the state; `flareops state list` shows what is", fs.Arg(0))
+		}
+		if err := st.Remove(fs.Arg(0)); err != nil {
+			return errorf(io, "%v", err)
+		}
+		fmt.Fprintf(io.Stdout, "Removed %s from the state. The object still exists in the account; flareops no longer manages it.\n", fs.Arg(0))
+		return ExitOK
+	}
+	return errorf(io, "unknown state command %q: use list, show or rm", sub)
+}
