@@ -10,6 +10,7 @@ import (
 const DriftFormatVersion = "1.0"
 
 // RenderJSON writes the plan as JSON for programs: `flareops plan -format=json`.
+// The annotated example below shows the schema (comments are not part of the output).
 //
 // The schema is versioned by "format_version" (PlanFormatVersion). Within one major
 // version keys are only added, never removed, renamed or given another meaning; readers

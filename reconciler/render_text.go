@@ -202,7 +202,7 @@ func RenderDriftText(w io.Writer, p *Plan, o RenderOptions) error {
 	if len(objs) == 0 {
 		return flush(w, &b)
 	}
-	b.WriteString("Values are shown as live → desired.\n\n")
+	b.WriteString("\nValues are shown as live → desired.\n\n")
 	st := style(o.Color)
 	for _, c := range objs {
 		fmt.Fprintf(&b, "  %s%s: %s\n", c.Address, idNote(c.ID), driftDescription(c))

@@ -196,7 +196,7 @@ func runDrift(args []string, io IO) int {
 	if err := s.render(p, *format, true); err != nil {
 		return errorf(io, "cannot print the drift report: %v", err)
 	}
-	if p.HasChanges() {
+	if len(reconciler.Drifted(p)) > 0 {
 		return ExitChanges
 	}
 	return ExitOK
