@@ -30,6 +30,9 @@ type Kind interface {
 	KeyAttr() string
 	// Build turns decoded values into a desired object (Key and Spec set; no ID).
 	Build(v Values) (Object, error)
+	// Flatten is the inverse of Build for a live spec: the values a block would need to
+	// declare exactly that object (refs carry only the name). The provider reads with it.
+	Flatten(spec any) Values
 	// Observe lists the live objects of this kind.
 	Observe(ctx context.Context) ([]Object, error)
 	// Create makes desired and returns its id.
@@ -111,3 +114,19 @@ func (r *Registry) Names() []string {
 
 // ErrNotFound is returned (wrapped) by API clients when an object does not exist.
 var ErrNotFound = errors.New("not found")
+
+// CreateNew creates desired unless an object with its key already exists, which it
+// refuses: an existing object is brought under management only by an explicit import.
+// The Terraform provider creates through it; the planner makes the same check itself.
+func CreateNew(ctx context.Context, k Kind, desired Object) (string, error) {
+	objs, err := k.Observe(ctx)
+	if err != nil {
+		return "", err
+	}
+	for _, o := range objs {
+		if o.Key == desired.Key {
+			return "", fmt.Errorf("%s %q already exists in the account (id %s) and is not managed here: import it instead of creating it", k.Name(), desired.Key, o.ID)
+		}
+	}
+	return k.Create(ctx, desired)
+}

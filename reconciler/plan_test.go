@@ -46,6 +46,11 @@ func (f *fakeKind) Build(v Values) (Object, error) {
 	return Object{Key: v.str("name"), Spec: fakeSpec{Name: v.str("name"), Size: size, Zone: v.str("zone")}}, nil
 }
 
+func (f *fakeKind) Flatten(spec any) Values {
+	s := spec.(fakeSpec)
+	return Values{"name": s.Name, "size": s.Size, "zone": s.Zone}
+}
+
 func (f *fakeKind) Observe(context.Context) ([]Object, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()

@@ -106,6 +106,33 @@ func (QueueKind) Build(v Values) (Object, error) {
 	return Object{Key: spec.Name, Spec: spec}, nil
 }
 
+// Flatten turns a queue spec back into block values.
+func (QueueKind) Flatten(spec any) Values {
+	q := spec.(QueueSpec)
+	v := Values{"name": q.Name, "delivery_delay": q.DeliveryDelay, "message_retention": q.MessageRetention, "paused": q.Paused}
+	var cons []Values
+	for _, key := range sortedKeys(q.Consumers) {
+		c := q.Consumers[key]
+		cv := Values{"type": c.Type, "batch_size": c.BatchSize, "max_retries": c.MaxRetries, "retry_delay": c.RetryDelay}
+		if c.Type == "http_pull" {
+			cv["visibility_timeout"] = c.VisibilityTimeout
+		} else {
+			cv["worker"], cv["max_wait"] = c.Worker, c.MaxWait
+			if c.MaxConcurrency > 0 {
+				cv["max_concurrency"] = c.MaxConcurrency
+			}
+		}
+		if c.DeadLetterQueue != "" {
+			cv["dead_letter_queue"] = RefValue{Name: c.DeadLetterQueue}
+		}
+		cons = append(cons, cv)
+	}
+	if len(cons) > 0 {
+		v["consumer"] = cons
+	}
+	return v
+}
+
 func buildConsumer(v Values) (ConsumerSpec, error) {
 	c := ConsumerSpec{Type: v.str("type"), Worker: v.str("worker")}
 	c.MaxRetries, _ = v.int("max_retries")
