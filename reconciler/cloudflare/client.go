@@ -109,9 +109,12 @@ type APIError struct {
 }
 
 func (e *APIError) Error() string {
-	parts := make([]string, len(e.Codes))
-	for i := range e.Codes {
-		parts[i] = fmt.Sprintf("%d %s", e.Codes[i], e.Messages[i])
+	parts := make([]string, 0, len(e.Messages))
+	for i, m := range e.Messages {
+		if i < len(e.Codes) && e.Codes[i] != 0 {
+			m = fmt.Sprintf("%d %s", e.Codes[i], m)
+		}
+		parts = append(parts, m)
 	}
 	return fmt.Sprintf("HTTP %d: %s", e.Status, strings.Join(parts, "; "))
 }
@@ -144,4 +147,10 @@ func apiError(err error) error {
 func IsNotFound(err error) bool {
 	var ae *APIError
 	return errors.As(err, &ae) && ae.Status == http.StatusNotFound
+}
+
+// Raw returns a client for the APIs the SDK lacks (Containers, Analytics Engine SQL) that
+// shares this client's request budget and retry policy.
+func (c *Client) Raw() *RawClient {
+	return &RawClient{BaseURL: c.baseURL, Token: c.token, HTTP: c.http, MaxRetries: c.retries}
 }
