@@ -140,12 +140,18 @@ func newHTTPServer(t *testing.T, srv *emulator.Server) string {
 func BenchmarkRequest(b *testing.B) {
 	for _, persist := range []bool{false, true} {
 		name := "memory"
-		opts := emulator.Options{RateLimit: -1}
 		if persist {
-			name, opts.DataDir = "persisted", b.TempDir()
+			name = "persisted"
+		}
+		options := func(b *testing.B) emulator.Options {
+			opts := emulator.Options{RateLimit: -1}
+			if persist {
+				opts.DataDir = b.TempDir()
+			}
+			return opts
 		}
 		b.Run(name+"/list", func(b *testing.B) {
-			_, url := coreServer(b, opts)
+			_, url := coreServer(b, options(b))
 			q := coreQueues(url, "t")
 			ctx := context.Background()
 			for i := 0; i < 100; i++ {
@@ -161,10 +167,7 @@ func BenchmarkRequest(b *testing.B) {
 			}
 		})
 		b.Run(name+"/create", func(b *testing.B) {
-			if persist {
-				opts.DataDir = b.TempDir()
-			}
-			_, url := coreServer(b, opts)
+			_, url := coreServer(b, options(b))
 			q := coreQueues(url, "t")
 			ctx := context.Background()
 			b.ResetTimer()
