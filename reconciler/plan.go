@@ -1,6 +1,7 @@
 package reconciler
 
 import (
+	"container/heap"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
@@ -101,6 +102,8 @@ func (e *PlanError) Error() string { return strings.Join(e.Problems, "\n") }
 type Engine struct {
 	Registry *Registry
 	State    *State
+
+	owners map[string]string // live id → managed address, for the plan being made
 }
 
 // Plan observes the account and computes the changes that make it match desired.
@@ -126,6 +129,7 @@ func (e *Engine) Plan(ctx context.Context, desired []Desired) (*Plan, error) {
 		return nil, err
 	}
 	p := &Plan{FormatVersion: PlanFormatVersion, ConfigHash: hashDesired(desired), LiveHash: hashLive(live)}
+	e.owners = e.ownersByID()
 
 	for _, addr := range sortedKeys(byAddr) {
 		c, problem := e.planDesired(byAddr[addr], built[addr], live)
@@ -294,14 +298,18 @@ func (e *Engine) planRemoved(addr string, live liveIndex) (Change, string) {
 	return c, ""
 }
 
-func (e *Engine) ownerOfID(id string) string {
+// ownersByID indexes the state by live id, once per plan.
+func (e *Engine) ownersByID() map[string]string {
+	out := map[string]string{}
 	for _, a := range e.State.Addresses() {
-		if en, ok := e.State.Get(a); ok && en.ID == id {
-			return a
+		if en, ok := e.State.Get(a); ok && en.ID != "" {
+			out[en.ID] = a
 		}
 	}
-	return ""
+	return out
 }
+
+func (e *Engine) ownerOfID(id string) string { return e.owners[id] }
 
 func forcesNew(s BlockSchema, fields []FieldChange) bool {
 	for _, f := range fields {
@@ -365,29 +373,26 @@ func order(p *Plan) {
 			users[d] = append(users[d], i)
 		}
 	}
-	var ready, sorted []int
-	for i := range p.Changes {
-		if indeg[i] == 0 {
-			ready = append(ready, i)
-		}
-	}
-	rank := func(i int) string {
-		c := p.Changes[i]
-		r := "0"
+	ready := &rankHeap{}
+	for i, c := range p.Changes {
+		r := "0" + c.Address
 		if c.Action == Delete || c.Action == Forget {
-			r = "1"
+			r = "1" + c.Address
 		}
-		return r + c.Address
+		ready.rank = append(ready.rank, r)
+		if indeg[i] == 0 {
+			ready.items = append(ready.items, i)
+		}
 	}
-	for len(ready) > 0 {
-		sort.Slice(ready, func(a, b int) bool { return rank(ready[a]) < rank(ready[b]) })
-		i := ready[0]
-		ready = ready[1:]
+	heap.Init(ready)
+	var sorted []int
+	for ready.Len() > 0 {
+		i := heap.Pop(ready).(int)
 		sorted = append(sorted, i)
 		for _, u := range users[p.Changes[i].Address] {
 			indeg[u]--
 			if indeg[u] == 0 {
-				ready = append(ready, u)
+				heap.Push(ready, u)
 			}
 		}
 	}
@@ -412,6 +417,22 @@ func order(p *Plan) {
 		out[n] = c
 	}
 	p.Changes = out
+}
+
+// rankHeap is a min-heap of change indexes by rank.
+type rankHeap struct {
+	items []int
+	rank  []string
+}
+
+func (h *rankHeap) Len() int           { return len(h.items) }
+func (h *rankHeap) Less(a, b int) bool { return h.rank[h.items[a]] < h.rank[h.items[b]] }
+func (h *rankHeap) Swap(a, b int)      { h.items[a], h.items[b] = h.items[b], h.items[a] }
+func (h *rankHeap) Push(x any)         { h.items = append(h.items, x.(int)) }
+func (h *rankHeap) Pop() any {
+	x := h.items[len(h.items)-1]
+	h.items = h.items[:len(h.items)-1]
+	return x
 }
 
 func contains(ss []string, s string) bool {
