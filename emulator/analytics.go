@@ -70,7 +70,7 @@ type aePoint struct {
 
 func (s *Server) routesAnalytics() {
 	s.handle("POST /accounts/{account_id}/analytics_engine/__write/{dataset}", s.aeWriteHandler)
-	s.handle("POST /accounts/{account_id}/analytics_engine/sql", s.aeSQLHandler)
+	s.handleReadOnly("POST /accounts/{account_id}/analytics_engine/sql", s.aeSQLHandler)
 	s.onTick(func(now time.Time) { s.aeExpire(now) })
 }
 

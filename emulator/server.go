@@ -75,6 +75,7 @@ type Server struct {
 	tickers   []func(now time.Time)
 	closers   []func() error // run by Close, with s.mu held
 	signed    map[string]signedHandler
+	readOnly  map[string]bool // route patterns whose POSTs never change the store
 }
 
 // New builds a Server. With opts.DataDir set it loads the persisted store from there.
@@ -192,6 +193,17 @@ func (s *Server) handle(pattern string, h http.HandlerFunc) {
 	s.mux.HandleFunc(method+" "+APIPrefix+path, h)
 }
 
+// handleReadOnly registers a POST route that never changes the store (a query), so that
+// it does not rewrite the persisted store.
+func (s *Server) handleReadOnly(pattern string, h http.HandlerFunc) {
+	s.handle(pattern, h)
+	if s.readOnly == nil {
+		s.readOnly = map[string]bool{}
+	}
+	method, path, _ := strings.Cut(pattern, " ")
+	s.readOnly[method+" "+APIPrefix+path] = true
+}
+
 var accountIDRe = regexp.MustCompile(`^[0-9a-f]{32}$`)
 
 // ServeHTTP dispatches to the admin interface, the REST API or the S3 API.
@@ -266,7 +278,7 @@ func (s *Server) serveAPI(w http.ResponseWriter, r *http.Request) {
 	rec := &recorder{header: http.Header{}, status: http.StatusOK}
 	s.mux.ServeHTTP(rec, r)
 	s.counter.status(route, rec.status)
-	if mutating(r.Method) && rec.status < 400 {
+	if mutating(r.Method) && rec.status < 400 && !s.readOnly[pattern] {
 		if err := s.persist(); err != nil {
 			writeError(w, http.StatusInternalServerError, 10001, "emulator cannot persist its store: "+err.Error())
 			return
