@@ -1,0 +1,7 @@
+queue "jobs" {
+  name = "jobs"
+}
+
+queue "jobs" {
+  name = "jobs-again"
+}

@@ -1,0 +1,3 @@
+queue "Agent-Jobs" {
+  name = "agent-jobs"
+}

@@ -1,0 +1,3 @@
+queue "jobs" {
+  message_retention = "4d"
+}

@@ -1,0 +1,7 @@
+variable "env" {
+  type = string
+}
+
+queue "jobs" {
+  name = "${var.env}-jobs"
+}

@@ -1,0 +1,4 @@
+queue "jobs" {
+  name = "jobs"
+  message_retention "4d"
+}

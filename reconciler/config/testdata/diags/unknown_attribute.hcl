@@ -1,0 +1,4 @@
+queue "jobs" {
+  name              = "jobs"
+  message_retnetion = "4d"
+}

@@ -1,0 +1,8 @@
+variable "env" {
+  type    = string
+  default = "staging"
+}
+
+queue "jobs" {
+  name = "${var.env}-jobs"
+}

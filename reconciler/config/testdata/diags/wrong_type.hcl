@@ -1,0 +1,8 @@
+queue "jobs" {
+  name = "jobs"
+
+  consumer {
+    worker      = "jobs-worker"
+    max_retries = "three"
+  }
+}
