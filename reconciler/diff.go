@@ -29,7 +29,7 @@ type FieldChange struct {
 }
 
 // Diff compares two normalized specs of one kind and returns the changed leaves, sorted
-// by path. Specs are structs whose fields carry `diff:"name[,s|ms][,sensitive]"` tags;
+// by path. Specs are structs whose fields carry `diff:"name[,s|ms][,sensitive][,omitzero][,zero=label]"` tags;
 // nested blocks are maps keyed by the block's identity. A nil side means "absent".
 func Diff(old, new any) []FieldChange {
 	if old == nil && new == nil {
@@ -98,6 +98,9 @@ func (r *diffReporter) flatten(prefix string, v reflect.Value, opts tagOpts, old
 			r.flatten(prefix+"["+strconv.Quote(fmt.Sprint(k.Interface()))+"]", v.MapIndex(k), opts, old)
 		}
 	default:
+		if opts.omitZero && v.IsZero() {
+			return
+		}
 		if old {
 			r.out = append(r.out, leaf(prefix, opts, v, reflect.Value{}))
 		} else {
@@ -134,6 +137,8 @@ func join(prefix, name string) string {
 type tagOpts struct {
 	unit      time.Duration
 	sensitive bool
+	omitZero  bool   // leave the field out of a whole added or removed object when zero
+	zeroLabel string // render zero as this word ("automatic") instead of 0
 }
 
 func parseTag(f reflect.StructField) (string, tagOpts) {
@@ -151,6 +156,12 @@ func parseTag(f reflect.StructField) (string, tagOpts) {
 			o.unit = time.Millisecond
 		case "sensitive":
 			o.sensitive = true
+		case "omitzero":
+			o.omitZero = true
+		default:
+			if label, ok := strings.CutPrefix(p, "zero="); ok {
+				o.zeroLabel = label
+			}
 		}
 	}
 	return parts[0], o
@@ -181,6 +192,9 @@ func lastField(path string) string {
 func render(v reflect.Value, o tagOpts) string {
 	if o.sensitive {
 		return "(sensitive)"
+	}
+	if o.zeroLabel != "" && v.IsZero() {
+		return o.zeroLabel
 	}
 	switch v.Kind() {
 	case reflect.String:

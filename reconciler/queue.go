@@ -37,14 +37,14 @@ type QueueSpec struct {
 // consumer), so a changed Worker is a new consumer.
 type ConsumerSpec struct {
 	Type              string `diff:"type"`
-	Worker            string `diff:"worker"`
+	Worker            string `diff:"worker,omitzero"`
 	BatchSize         int64  `diff:"batch_size"`
-	MaxWait           int64  `diff:"max_wait,ms"`
+	MaxWait           int64  `diff:"max_wait,ms,omitzero"`
 	MaxRetries        int64  `diff:"max_retries"`
 	RetryDelay        int64  `diff:"retry_delay,s"`
-	MaxConcurrency    int64  `diff:"max_concurrency"` // 0: automatic (the platform maximum)
-	VisibilityTimeout int64  `diff:"visibility_timeout,ms"`
-	DeadLetterQueue   string `diff:"dead_letter_queue"`
+	MaxConcurrency    int64  `diff:"max_concurrency,omitzero,zero=automatic"` // 0: the platform maximum
+	VisibilityTimeout int64  `diff:"visibility_timeout,ms,omitzero"`
+	DeadLetterQueue   string `diff:"dead_letter_queue,omitzero,zero=(none)"`
 }
 
 func (c ConsumerSpec) key() string {
