@@ -3,7 +3,6 @@
 package cli
 
 import (
-	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -122,12 +121,10 @@ func newFlags(name string, io IO) *flag.FlagSet {
 	return fs
 }
 
-// parse parses flags; it returns false (after printing) on bad flags.
+// parse parses flags; it returns false on bad flags or -h (the flag package has printed
+// the error and the usage).
 func parse(fs *flag.FlagSet, args []string) bool {
-	if err := fs.Parse(args); err != nil {
-		return errors.Is(err, flag.ErrHelp) && false
-	}
-	return true
+	return fs.Parse(args) == nil
 }
 
 // multiFlag collects a repeated flag (-var, -var-file).

@@ -288,7 +288,7 @@ func TestApplyPacesItselfUnderTheRateLimit(t *testing.T) {
 	if n := counts.ByStatus[429]; n != 0 {
 		t.Fatalf("%d requests drew 429", n)
 	}
-	t.Logf("300 queues under 120 req/%s: %d requests, %s (the limit allows no less than %.1f windows)", window, counts.Total, elapsed.Round(time.Millisecond), float64(counts.Total)/120-1)
+	t.Logf("300 queues under 120 req/%s: %d requests, %s; the limit allows no less than %d windows", window, counts.Total, elapsed.Round(time.Millisecond), (counts.Total-1)/120)
 }
 
 // With 10 % of requests failing (5xx) or dropped after they took effect, apply either
