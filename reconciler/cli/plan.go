@@ -128,6 +128,31 @@ type savedPlan struct {
 	Dir  string           `json:"dir"`
 }
 
+// observeAndRender is plan and drift: load, observe, plan, print. It returns the plan,
+// or nil after printing why there is none.
+func observeAndRender(cf configFlags, format string, drift bool, io IO) *reconciler.Plan {
+	if err := checkFormat(format); err != nil {
+		errorf(io, "%v", err)
+		return nil
+	}
+	s, ok := openSession(cf, io, false)
+	if !ok {
+		return nil
+	}
+	defer s.close()
+	ctx, cancel := interruptible()
+	defer cancel()
+	p, ok := s.plan(ctx, s.cfg.desired)
+	if !ok {
+		return nil
+	}
+	if err := s.render(p, format, drift); err != nil {
+		errorf(io, "cannot print the report: %v", err)
+		return nil
+	}
+	return p
+}
+
 func runPlan(args []string, io IO) int {
 	fs := newFlags("plan", io)
 	var cf configFlags
@@ -138,22 +163,9 @@ func runPlan(args []string, io IO) int {
 	if !parse(fs, args) {
 		return ExitError
 	}
-	if err := checkFormat(*format); err != nil {
-		return errorf(io, "%v", err)
-	}
-	s, ok := openSession(cf, io, false)
-	if !ok {
+	p := observeAndRender(cf, *format, false, io)
+	if p == nil {
 		return ExitError
-	}
-	defer s.close()
-	ctx, cancel := interruptible()
-	defer cancel()
-	p, ok := s.plan(ctx, s.cfg.desired)
-	if !ok {
-		return ExitError
-	}
-	if err := s.render(p, *format, false); err != nil {
-		return errorf(io, "cannot print the plan: %v", err)
 	}
 	if *out != "" {
 		b, err := json.MarshalIndent(savedPlan{Plan: p, Dir: cf.dir}, "", "  ")
@@ -179,24 +191,11 @@ func runDrift(args []string, io IO) int {
 	if !parse(fs, args) {
 		return ExitError
 	}
-	if err := checkFormat(*format); err != nil {
-		return errorf(io, "%v", err)
-	}
-	s, ok := openSession(cf, io, false)
-	if !ok {
+	p := observeAndRender(cf, *format, true, io)
+	switch {
+	case p == nil:
 		return ExitError
-	}
-	defer s.close()
-	ctx, cancel := interruptible()
-	defer cancel()
-	p, ok := s.plan(ctx, s.cfg.desired)
-	if !ok {
-		return ExitError
-	}
-	if err := s.render(p, *format, true); err != nil {
-		return errorf(io, "cannot print the drift report: %v", err)
-	}
-	if len(reconciler.Drifted(p)) > 0 {
+	case len(reconciler.Drifted(p)) > 0:
 		return ExitChanges
 	}
 	return ExitOK
