@@ -25,14 +25,6 @@ const alertingAccount = "3333333333333333333333333333333c"
 
 var alertingClock = time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
 
-// alertingSet stores v in an SDK request field (param.Field[T] is internal to the SDK).
-func alertingSet[F, T any](dst *F, v T) {
-	f := reflect.ValueOf(dst).Elem()
-	val := f.FieldByName("Value")
-	val.Set(reflect.ValueOf(v).Convert(val.Type()))
-	f.FieldByName("Present").SetBool(true)
-}
-
 // alertingAcct sets the AccountID field of an SDK params struct and returns it.
 func alertingAcct[T any](p T) T {
 	f := reflect.ValueOf(&p).Elem().FieldByName("AccountID")
@@ -103,10 +95,10 @@ func (f *alertingFixture) record(req *http.Request, next option.MiddlewareNext) 
 func (f *alertingFixture) webhook(t *testing.T, name, url, secret string) string {
 	t.Helper()
 	p := alertingAcct(alerting.DestinationWebhookNewParams{})
-	alertingSet(&p.Name, name)
-	alertingSet(&p.URL, url)
+	setField(&p.Name, name)
+	setField(&p.URL, url)
 	if secret != "" {
-		alertingSet(&p.Secret, secret)
+		setField(&p.Secret, secret)
 	}
 	res, err := f.dests.Webhooks.New(context.Background(), p)
 	if err != nil {
@@ -184,8 +176,8 @@ func TestAlertingWebhooks(t *testing.T) {
 	}
 
 	up := alertingAcct(alerting.DestinationWebhookUpdateParams{})
-	alertingSet(&up.Name, "bridge")
-	alertingSet(&up.URL, "https://alerts.example.com/cf2")
+	setField(&up.Name, "bridge")
+	setField(&up.URL, "https://alerts.example.com/cf2")
 	if _, err := f.dests.Webhooks.Update(ctx, generic, up); err != nil {
 		t.Fatalf("update: %v", err)
 	}
@@ -218,16 +210,16 @@ func TestAlertingWebhookErrors(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			p := alertingAcct(alerting.DestinationWebhookNewParams{})
-			alertingSet(&p.Name, "x")
-			alertingSet(&p.URL, tt.url)
+			setField(&p.Name, "x")
+			setField(&p.URL, tt.url)
 			_, err := f.dests.Webhooks.New(context.Background(), p)
 			alertingWantErr(t, err, http.StatusBadRequest, 1002)
 		})
 	}
 	t.Run("unknown id", func(t *testing.T) {
 		up := alertingAcct(alerting.DestinationWebhookUpdateParams{})
-		alertingSet(&up.Name, "x")
-		alertingSet(&up.URL, "https://example.com")
+		setField(&up.Name, "x")
+		setField(&up.URL, "https://example.com")
 		_, err := f.dests.Webhooks.Update(context.Background(), "00000000-0000-4000-8000-000000000000", up)
 		alertingWantErr(t, err, http.StatusNotFound, 1003)
 	})
@@ -236,14 +228,14 @@ func TestAlertingWebhookErrors(t *testing.T) {
 // alertingPolicyParams builds a create body for billing usage alerts.
 func alertingPolicyParams(name string, mech alerting.MechanismParam) alerting.PolicyNewParams {
 	p := alertingAcct(alerting.PolicyNewParams{})
-	alertingSet(&p.Name, name)
-	alertingSet(&p.AlertType, alerting.PolicyNewParamsAlertTypeBillingUsageAlert)
-	alertingSet(&p.Enabled, true)
-	alertingSet(&p.Mechanisms, mech)
+	setField(&p.Name, name)
+	setField(&p.AlertType, alerting.PolicyNewParamsAlertTypeBillingUsageAlert)
+	setField(&p.Enabled, true)
+	setField(&p.Mechanisms, mech)
 	var filters alerting.PolicyFilterParam
-	alertingSet(&filters.Product, []string{"worker_requests"})
-	alertingSet(&filters.Limit, []string{"1000000"})
-	alertingSet(&p.Filters, filters)
+	setField(&filters.Product, []string{"worker_requests"})
+	setField(&filters.Limit, []string{"1000000"})
+	setField(&p.Filters, filters)
 	return p
 }
 
@@ -252,29 +244,29 @@ func alertingMech(emails, webhooks, pagerduty []string) alerting.MechanismParam 
 	var e []alerting.MechanismEmailParam
 	for _, id := range emails {
 		var x alerting.MechanismEmailParam
-		alertingSet(&x.ID, id)
+		setField(&x.ID, id)
 		e = append(e, x)
 	}
 	var w []alerting.MechanismWebhookParam
 	for _, id := range webhooks {
 		var x alerting.MechanismWebhookParam
-		alertingSet(&x.ID, id)
+		setField(&x.ID, id)
 		w = append(w, x)
 	}
 	var pd []alerting.MechanismPagerdutyParam
 	for _, id := range pagerduty {
 		var x alerting.MechanismPagerdutyParam
-		alertingSet(&x.ID, id)
+		setField(&x.ID, id)
 		pd = append(pd, x)
 	}
 	if e != nil {
-		alertingSet(&m.Email, e)
+		setField(&m.Email, e)
 	}
 	if w != nil {
-		alertingSet(&m.Webhooks, w)
+		setField(&m.Webhooks, w)
 	}
 	if pd != nil {
-		alertingSet(&m.Pagerduty, pd)
+		setField(&m.Pagerduty, pd)
 	}
 	return m
 }
@@ -317,8 +309,8 @@ func TestAlertingPolicies(t *testing.T) {
 	}
 
 	up := alertingAcct(alerting.PolicyUpdateParams{})
-	alertingSet(&up.Name, "usage-renamed")
-	alertingSet(&up.Enabled, false)
+	setField(&up.Name, "usage-renamed")
+	setField(&up.Enabled, false)
 	if res, err := f.policies.Update(ctx, created.ID, up); err != nil || res.ID != created.ID {
 		t.Fatalf("update = %+v, %v", res, err)
 	}

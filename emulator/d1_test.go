@@ -8,7 +8,6 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
-	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -21,15 +20,6 @@ import (
 )
 
 const d1AccountID = "d1d1d1d1d1d1d1d1d1d1d1d1d1d1d1d1"
-
-// d1Set stores v in an SDK request field (param.Field[T] is internal to the SDK; its
-// Value and Present are exported, so reflection sets them without the root package).
-func d1Set[F, T any](dst *F, v T) {
-	f := reflect.ValueOf(dst).Elem()
-	val := f.FieldByName("Value")
-	val.Set(reflect.ValueOf(v).Convert(val.Type()))
-	f.FieldByName("Present").SetBool(true)
-}
 
 type d1Fixture struct {
 	t   *testing.T
@@ -69,8 +59,8 @@ func d1WantErr(t *testing.T, err error, status int, code int64) {
 func (f *d1Fixture) create(name string) *d1.D1 {
 	f.t.Helper()
 	var p d1.DatabaseNewParams
-	d1Set(&p.AccountID, d1AccountID)
-	d1Set(&p.Name, name)
+	setField(&p.AccountID, d1AccountID)
+	setField(&p.Name, name)
 	db, err := f.db.New(f.ctx, p)
 	if err != nil {
 		f.t.Fatalf("create %s: %v", name, err)
@@ -80,16 +70,16 @@ func (f *d1Fixture) create(name string) *d1.D1 {
 
 func (f *d1Fixture) get(id string) (*d1.D1, error) {
 	var p d1.DatabaseGetParams
-	d1Set(&p.AccountID, d1AccountID)
+	setField(&p.AccountID, d1AccountID)
 	return f.db.Get(f.ctx, id, p)
 }
 
 // query runs a batch and returns each statement's rows.
 func (f *d1Fixture) query(id string, batch ...d1.DatabaseQueryParamsBodyMultipleQueriesBatch) ([]d1.QueryResult, error) {
 	var body d1.DatabaseQueryParamsBodyMultipleQueries
-	d1Set(&body.Batch, batch)
+	setField(&body.Batch, batch)
 	var p d1.DatabaseQueryParams
-	d1Set(&p.AccountID, d1AccountID)
+	setField(&p.AccountID, d1AccountID)
 	p.Body = body
 	page, err := f.db.Query(f.ctx, id, p)
 	if err != nil {
@@ -100,9 +90,9 @@ func (f *d1Fixture) query(id string, batch ...d1.DatabaseQueryParamsBodyMultiple
 
 func d1Q(sql string, params ...string) d1.DatabaseQueryParamsBodyMultipleQueriesBatch {
 	var q d1.DatabaseQueryParamsBodyMultipleQueriesBatch
-	d1Set(&q.Sql, sql)
+	setField(&q.Sql, sql)
 	if len(params) > 0 {
-		d1Set(&q.Params, params)
+		setField(&q.Params, params)
 	}
 	return q
 }
@@ -125,10 +115,10 @@ func (f *d1Fixture) count(id, table string) float64 {
 func TestD1DatabaseLifecycle(t *testing.T) {
 	f := newD1Client(t)
 	var np d1.DatabaseNewParams
-	d1Set(&np.AccountID, d1AccountID)
-	d1Set(&np.Name, "orders-db")
-	d1Set(&np.PrimaryLocationHint, d1.DatabaseNewParamsPrimaryLocationHintWeur)
-	d1Set(&np.Jurisdiction, d1.DatabaseNewParamsJurisdictionEu)
+	setField(&np.AccountID, d1AccountID)
+	setField(&np.Name, "orders-db")
+	setField(&np.PrimaryLocationHint, d1.DatabaseNewParamsPrimaryLocationHintWeur)
+	setField(&np.Jurisdiction, d1.DatabaseNewParamsJurisdictionEu)
 	created, err := f.db.New(f.ctx, np)
 	if err != nil {
 		t.Fatalf("New: %v", err)
@@ -146,24 +136,24 @@ func TestD1DatabaseLifecycle(t *testing.T) {
 	}
 
 	var up d1.DatabaseUpdateParams
-	d1Set(&up.AccountID, d1AccountID)
+	setField(&up.AccountID, d1AccountID)
 	var rr d1.DatabaseUpdateParamsReadReplication
-	d1Set(&rr.Mode, d1.DatabaseUpdateParamsReadReplicationModeAuto)
-	d1Set(&up.ReadReplication, rr)
+	setField(&rr.Mode, d1.DatabaseUpdateParamsReadReplicationModeAuto)
+	setField(&up.ReadReplication, rr)
 	if upd, err := f.db.Update(f.ctx, created.UUID, up); err != nil || upd.ReadReplication.Mode != "auto" {
 		t.Fatalf("Update (PUT) = %+v, %v; want mode auto", upd, err)
 	}
 	var ep d1.DatabaseEditParams
-	d1Set(&ep.AccountID, d1AccountID)
+	setField(&ep.AccountID, d1AccountID)
 	var er d1.DatabaseEditParamsReadReplication
-	d1Set(&er.Mode, d1.DatabaseEditParamsReadReplicationModeDisabled)
-	d1Set(&ep.ReadReplication, er)
+	setField(&er.Mode, d1.DatabaseEditParamsReadReplicationModeDisabled)
+	setField(&ep.ReadReplication, er)
 	if ed, err := f.db.Edit(f.ctx, created.UUID, ep); err != nil || ed.ReadReplication.Mode != "disabled" {
 		t.Fatalf("Edit (PATCH) = %+v, %v; want mode disabled", ed, err)
 	}
 
 	var dp d1.DatabaseDeleteParams
-	d1Set(&dp.AccountID, d1AccountID)
+	setField(&dp.AccountID, d1AccountID)
 	if _, err := f.db.Delete(f.ctx, created.UUID, dp); err != nil {
 		t.Fatalf("Delete: %v", err)
 	}
@@ -181,9 +171,9 @@ func TestD1List(t *testing.T) {
 		}
 	}
 	var lp d1.DatabaseListParams
-	d1Set(&lp.AccountID, d1AccountID)
-	d1Set(&lp.Name, "app-")
-	d1Set(&lp.PerPage, 10.0)
+	setField(&lp.AccountID, d1AccountID)
+	setField(&lp.Name, "app-")
+	setField(&lp.PerPage, 10.0)
 	var got []string
 	pager := f.db.ListAutoPaging(f.ctx, lp)
 	for pager.Next() {
@@ -195,7 +185,7 @@ func TestD1List(t *testing.T) {
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("listed names (-want +got):\n%s", diff)
 	}
-	d1Set(&lp.PerPage, 5.0)
+	setField(&lp.PerPage, 5.0)
 	_, err := f.db.List(f.ctx, lp)
 	d1WantErr(t, err, http.StatusBadRequest, 10001)
 }
@@ -205,8 +195,8 @@ func TestD1Errors(t *testing.T) {
 	db := f.create("taken")
 	newDB := func(name string) error {
 		var p d1.DatabaseNewParams
-		d1Set(&p.AccountID, d1AccountID)
-		d1Set(&p.Name, name)
+		setField(&p.AccountID, d1AccountID)
+		setField(&p.Name, name)
 		_, err := f.db.New(f.ctx, p)
 		return err
 	}
@@ -262,10 +252,10 @@ func TestD1QueryAndRaw(t *testing.T) {
 	}
 
 	var body d1.DatabaseRawParamsBodyD1SingleQuery
-	d1Set(&body.Sql, "SELECT name, price FROM items WHERE id = ?")
-	d1Set(&body.Params, []string{"2"})
+	setField(&body.Sql, "SELECT name, price FROM items WHERE id = ?")
+	setField(&body.Params, []string{"2"})
 	var rp d1.DatabaseRawParams
-	d1Set(&rp.AccountID, d1AccountID)
+	setField(&rp.AccountID, d1AccountID)
 	rp.Body = body
 	raw, err := f.db.Raw(f.ctx, db.UUID, rp)
 	if err != nil {
@@ -291,8 +281,8 @@ func TestD1QueryAndRaw(t *testing.T) {
 func (f *d1Fixture) export(id string) string {
 	f.t.Helper()
 	var p d1.DatabaseExportParams
-	d1Set(&p.AccountID, d1AccountID)
-	d1Set(&p.OutputFormat, d1.DatabaseExportParamsOutputFormatPolling)
+	setField(&p.AccountID, d1AccountID)
+	setField(&p.OutputFormat, d1.DatabaseExportParamsOutputFormatPolling)
 	first, err := f.db.Export(f.ctx, id, p)
 	if err != nil {
 		f.t.Fatalf("Export: %v", err)
@@ -300,7 +290,7 @@ func (f *d1Fixture) export(id string) string {
 	if first.Status != "active" || first.AtBookmark == "" {
 		f.t.Fatalf("first export call = status %q bookmark %q, want active with a bookmark", first.Status, first.AtBookmark)
 	}
-	d1Set(&p.CurrentBookmark, first.AtBookmark)
+	setField(&p.CurrentBookmark, first.AtBookmark)
 	done, err := f.db.Export(f.ctx, id, p)
 	if err != nil {
 		f.t.Fatalf("Export poll: %v", err)
@@ -328,7 +318,7 @@ func (f *d1Fixture) importSQL(id, dump string) *d1.DatabaseImportResponse {
 	etag := hex.EncodeToString(sum[:])
 	call := func(body d1.DatabaseImportParamsBody) *d1.DatabaseImportResponse {
 		var p d1.DatabaseImportParams
-		d1Set(&p.AccountID, d1AccountID)
+		setField(&p.AccountID, d1AccountID)
 		p.Body = body
 		res, err := f.db.Import(f.ctx, id, p)
 		if err != nil {
@@ -337,8 +327,8 @@ func (f *d1Fixture) importSQL(id, dump string) *d1.DatabaseImportResponse {
 		return res
 	}
 	var initBody d1.DatabaseImportParamsBody
-	d1Set(&initBody.Action, d1.DatabaseImportParamsBodyActionInit)
-	d1Set(&initBody.Etag, etag)
+	setField(&initBody.Action, d1.DatabaseImportParamsBodyActionInit)
+	setField(&initBody.Etag, etag)
 	initRes := call(initBody)
 	if status := d1Put(f.t, initRes.UploadURL, dump+"-- tampered"); status != http.StatusBadRequest {
 		f.t.Fatalf("upload with a wrong MD5 = HTTP %d, want 400", status)
@@ -347,16 +337,16 @@ func (f *d1Fixture) importSQL(id, dump string) *d1.DatabaseImportResponse {
 		f.t.Fatalf("upload = HTTP %d, want 200", status)
 	}
 	var ingest d1.DatabaseImportParamsBody
-	d1Set(&ingest.Action, d1.DatabaseImportParamsBodyActionIngest)
-	d1Set(&ingest.Etag, etag)
-	d1Set(&ingest.Filename, initRes.Filename)
+	setField(&ingest.Action, d1.DatabaseImportParamsBodyActionIngest)
+	setField(&ingest.Etag, etag)
+	setField(&ingest.Filename, initRes.Filename)
 	ing := call(ingest)
 	if ing.Status != "active" || ing.AtBookmark == "" {
 		f.t.Fatalf("ingest = status %q bookmark %q, want active", ing.Status, ing.AtBookmark)
 	}
 	var poll d1.DatabaseImportParamsBody
-	d1Set(&poll.Action, d1.DatabaseImportParamsBodyActionPoll)
-	d1Set(&poll.CurrentBookmark, ing.AtBookmark)
+	setField(&poll.Action, d1.DatabaseImportParamsBodyActionPoll)
+	setField(&poll.CurrentBookmark, ing.AtBookmark)
 	return call(poll)
 }
 
@@ -430,13 +420,13 @@ func TestD1ExportSignedURLExpires(t *testing.T) {
 	f := newD1Client(t)
 	db := f.create("expiring")
 	var p d1.DatabaseExportParams
-	d1Set(&p.AccountID, d1AccountID)
-	d1Set(&p.OutputFormat, d1.DatabaseExportParamsOutputFormatPolling)
+	setField(&p.AccountID, d1AccountID)
+	setField(&p.OutputFormat, d1.DatabaseExportParamsOutputFormatPolling)
 	first, err := f.db.Export(f.ctx, db.UUID, p)
 	if err != nil {
 		t.Fatalf("Export: %v", err)
 	}
-	d1Set(&p.CurrentBookmark, first.AtBookmark)
+	setField(&p.CurrentBookmark, first.AtBookmark)
 	done, err := f.db.Export(f.ctx, db.UUID, p)
 	if err != nil {
 		t.Fatalf("Export poll: %v", err)
@@ -450,7 +440,7 @@ func TestD1ExportSignedURLExpires(t *testing.T) {
 	if resp.StatusCode != http.StatusForbidden {
 		t.Errorf("download after 61 minutes = HTTP %d, want 403", resp.StatusCode)
 	}
-	d1Set(&p.CurrentBookmark, "00000000-000000000000-0000000000000000")
+	setField(&p.CurrentBookmark, "00000000-000000000000-0000000000000000")
 	_, err = f.db.Export(f.ctx, db.UUID, p)
 	d1WantErr(t, err, http.StatusBadRequest, 7400)
 }
@@ -461,9 +451,9 @@ func TestD1TimeTravel(t *testing.T) {
 	tt := f.db.TimeTravel
 	bookmark := func(at time.Time) (string, error) {
 		var p d1.DatabaseTimeTravelGetBookmarkParams
-		d1Set(&p.AccountID, d1AccountID)
+		setField(&p.AccountID, d1AccountID)
 		if !at.IsZero() {
-			d1Set(&p.Timestamp, at)
+			setField(&p.Timestamp, at)
 		}
 		res, err := tt.GetBookmark(f.ctx, db.UUID, p)
 		if err != nil {
@@ -473,7 +463,7 @@ func TestD1TimeTravel(t *testing.T) {
 	}
 	restore := func(set func(*d1.DatabaseTimeTravelRestoreParams)) (*d1.DatabaseTimeTravelRestoreResponse, error) {
 		var p d1.DatabaseTimeTravelRestoreParams
-		d1Set(&p.AccountID, d1AccountID)
+		setField(&p.AccountID, d1AccountID)
 		set(&p)
 		return tt.Restore(f.ctx, db.UUID, p)
 	}
@@ -494,7 +484,7 @@ func TestD1TimeTravel(t *testing.T) {
 		t.Fatalf("bookmark at %v = %q, %v; want %q", afterOne, got, err, b1)
 	}
 
-	res, err := restore(func(p *d1.DatabaseTimeTravelRestoreParams) { d1Set(&p.Bookmark, b1) })
+	res, err := restore(func(p *d1.DatabaseTimeTravelRestoreParams) { setField(&p.Bookmark, b1) })
 	if err != nil {
 		t.Fatalf("Restore: %v", err)
 	}
@@ -502,13 +492,13 @@ func TestD1TimeTravel(t *testing.T) {
 		t.Fatalf("after restoring %s there are %v entries, want 1", b1, n)
 	}
 	// Restoring is undoable: previous_bookmark names the state that was replaced.
-	if _, err := restore(func(p *d1.DatabaseTimeTravelRestoreParams) { d1Set(&p.Bookmark, res.PreviousBookmark) }); err != nil {
+	if _, err := restore(func(p *d1.DatabaseTimeTravelRestoreParams) { setField(&p.Bookmark, res.PreviousBookmark) }); err != nil {
 		t.Fatalf("Restore previous: %v", err)
 	}
 	if n := f.count(db.UUID, "entries"); n != 3 {
 		t.Fatalf("after undoing the restore there are %v entries, want 3", n)
 	}
-	if _, err := restore(func(p *d1.DatabaseTimeTravelRestoreParams) { d1Set(&p.Timestamp, afterOne) }); err != nil {
+	if _, err := restore(func(p *d1.DatabaseTimeTravelRestoreParams) { setField(&p.Timestamp, afterOne) }); err != nil {
 		t.Fatalf("Restore by timestamp: %v", err)
 	}
 	if n := f.count(db.UUID, "entries"); n != 1 {
@@ -517,7 +507,7 @@ func TestD1TimeTravel(t *testing.T) {
 
 	t.Run("unknown bookmark", func(t *testing.T) {
 		_, err := restore(func(p *d1.DatabaseTimeTravelRestoreParams) {
-			d1Set(&p.Bookmark, "0000ffff-000000000000-0123456789abcdef")
+			setField(&p.Bookmark, "0000ffff-000000000000-0123456789abcdef")
 		})
 		d1WantErr(t, err, http.StatusBadRequest, 7400)
 	})
@@ -525,7 +515,7 @@ func TestD1TimeTravel(t *testing.T) {
 		f.srv.Advance(31 * 24 * time.Hour)
 		_, err := bookmark(afterOne)
 		d1WantErr(t, err, http.StatusBadRequest, 7400)
-		_, err = restore(func(p *d1.DatabaseTimeTravelRestoreParams) { d1Set(&p.Bookmark, b1) })
+		_, err = restore(func(p *d1.DatabaseTimeTravelRestoreParams) { setField(&p.Bookmark, b1) })
 		d1WantErr(t, err, http.StatusBadRequest, 7400)
 	})
 	t.Run("only the last 50 generations are kept", func(t *testing.T) {
@@ -536,12 +526,12 @@ func TestD1TimeTravel(t *testing.T) {
 		for i := 0; i < 51; i++ {
 			f.mustQuery(db.UUID, d1Q("INSERT INTO entries VALUES (?)", "9"))
 		}
-		_, err = restore(func(p *d1.DatabaseTimeTravelRestoreParams) { d1Set(&p.Bookmark, before) })
+		_, err = restore(func(p *d1.DatabaseTimeTravelRestoreParams) { setField(&p.Bookmark, before) })
 		d1WantErr(t, err, http.StatusBadRequest, 7400)
 	})
 	t.Run("unknown database", func(t *testing.T) {
 		var p d1.DatabaseTimeTravelGetBookmarkParams
-		d1Set(&p.AccountID, d1AccountID)
+		setField(&p.AccountID, d1AccountID)
 		_, err := tt.GetBookmark(f.ctx, "00000000-0000-4000-8000-000000000000", p)
 		d1WantErr(t, err, http.StatusNotFound, 7404)
 	})
@@ -564,7 +554,7 @@ func TestD1PersistsAcrossRestart(t *testing.T) {
 	db := f.create("durable")
 	f.mustQuery(db.UUID, d1Q("CREATE TABLE kv (k TEXT PRIMARY KEY, v TEXT)"), d1Q("INSERT INTO kv VALUES ('a', '1')"))
 	var bp d1.DatabaseTimeTravelGetBookmarkParams
-	d1Set(&bp.AccountID, d1AccountID)
+	setField(&bp.AccountID, d1AccountID)
 	before, err := f.db.TimeTravel.GetBookmark(f.ctx, db.UUID, bp)
 	if err != nil {
 		t.Fatalf("GetBookmark: %v", err)

@@ -28,14 +28,6 @@ const kvAccount = "2222222222222222222222222222222b"
 
 var kvClock = time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
 
-// kvSet stores v in an SDK request field (param.Field[T] is internal to the SDK).
-func kvSet[F, T any](dst *F, v T) {
-	f := reflect.ValueOf(dst).Elem()
-	val := f.FieldByName("Value")
-	val.Set(reflect.ValueOf(v).Convert(val.Type()))
-	f.FieldByName("Present").SetBool(true)
-}
-
 // kvAcct sets the AccountID field of an SDK params struct and returns it.
 func kvAcct[T any](p T) T {
 	f := reflect.ValueOf(&p).Elem().FieldByName("AccountID")
@@ -90,7 +82,7 @@ func newKVFixture(t *testing.T) *kvFixture {
 func (f *kvFixture) create(t *testing.T, title string) string {
 	t.Helper()
 	p := kvAcct(kv.NamespaceNewParams{})
-	kvSet(&p.Title, title)
+	setField(&p.Title, title)
 	ns, err := f.ns.New(context.Background(), p)
 	if err != nil {
 		t.Fatalf("create namespace %q: %v", title, err)
@@ -100,20 +92,20 @@ func (f *kvFixture) create(t *testing.T, title string) string {
 
 // kvTTL and kvExpires set the expiry query parameters of a value write.
 func kvTTL(s float64) func(*kv.NamespaceValueUpdateParams) {
-	return func(p *kv.NamespaceValueUpdateParams) { kvSet(&p.ExpirationTTL, s) }
+	return func(p *kv.NamespaceValueUpdateParams) { setField(&p.ExpirationTTL, s) }
 }
 
 func kvExpires(unix int64) func(*kv.NamespaceValueUpdateParams) {
-	return func(p *kv.NamespaceValueUpdateParams) { kvSet(&p.Expiration, float64(unix)) }
+	return func(p *kv.NamespaceValueUpdateParams) { setField(&p.Expiration, float64(unix)) }
 }
 
 // put writes a value through the SDK (multipart); metadata may be a map (sent as
 // metadata.<key> fields) or a JSON string (sent as one part).
 func (f *kvFixture) put(nsID, key, value string, metadata any, mods ...func(*kv.NamespaceValueUpdateParams)) error {
 	p := kvAcct(kv.NamespaceValueUpdateParams{})
-	kvSet(&p.Value, kv.NamespaceValueUpdateParamsValueUnion(shared.UnionString(value)))
+	setField(&p.Value, kv.NamespaceValueUpdateParamsValueUnion(shared.UnionString(value)))
 	if metadata != nil {
-		kvSet(&p.Metadata, metadata)
+		setField(&p.Metadata, metadata)
 	}
 	for _, m := range mods {
 		m(&p)
@@ -145,9 +137,9 @@ func TestKVNamespaces(t *testing.T) {
 	}
 
 	p := kvAcct(kv.NamespaceListParams{})
-	kvSet(&p.Order, kv.NamespaceListParamsOrderTitle)
-	kvSet(&p.Direction, kv.NamespaceListParamsDirectionDesc)
-	kvSet(&p.PerPage, 5.0)
+	setField(&p.Order, kv.NamespaceListParamsOrderTitle)
+	setField(&p.Direction, kv.NamespaceListParamsDirectionDesc)
+	setField(&p.PerPage, 5.0)
 	var titles []string
 	iter := f.ns.ListAutoPaging(ctx, p)
 	for iter.Next() {
@@ -161,7 +153,7 @@ func TestKVNamespaces(t *testing.T) {
 	}
 
 	rename := kvAcct(kv.NamespaceUpdateParams{})
-	kvSet(&rename.Title, "ops-v2")
+	setField(&rename.Title, "ops-v2")
 	if got, err := f.ns.Update(ctx, ids["ops"], rename); err != nil || got.Title != "ops-v2" {
 		t.Fatalf("rename = %+v, %v", got, err)
 	}
@@ -183,13 +175,13 @@ func TestKVNamespaceErrors(t *testing.T) {
 
 	t.Run("duplicate title", func(t *testing.T) {
 		p := kvAcct(kv.NamespaceNewParams{})
-		kvSet(&p.Title, "ops")
+		setField(&p.Title, "ops")
 		_, err := f.ns.New(ctx, p)
 		kvWantErr(t, err, http.StatusBadRequest, 10014)
 	})
 	t.Run("rename to a taken title", func(t *testing.T) {
 		p := kvAcct(kv.NamespaceUpdateParams{})
-		kvSet(&p.Title, "ops")
+		setField(&p.Title, "ops")
 		_, err := f.ns.Update(ctx, id, p)
 		kvWantErr(t, err, http.StatusBadRequest, 10014)
 	})
@@ -199,7 +191,7 @@ func TestKVNamespaceErrors(t *testing.T) {
 	})
 	t.Run("per_page 1000", func(t *testing.T) {
 		p := kvAcct(kv.NamespaceListParams{})
-		kvSet(&p.PerPage, 1000.0)
+		setField(&p.PerPage, 1000.0)
 		_, err := f.ns.List(ctx, p)
 		kvWantErr(t, err, http.StatusBadRequest, 10001)
 	})
@@ -316,8 +308,8 @@ func TestKVKeysList(t *testing.T) {
 	}
 
 	p := kvAcct(kv.NamespaceKeyListParams{})
-	kvSet(&p.Limit, 10.0)
-	kvSet(&p.Prefix, "job/")
+	setField(&p.Limit, 10.0)
+	setField(&p.Prefix, "job/")
 	first, err := f.ns.Keys.List(ctx, ns, p)
 	if err != nil {
 		t.Fatalf("first page: %v", err)
@@ -349,20 +341,20 @@ func TestKVKeysList(t *testing.T) {
 	}
 
 	bad := kvAcct(kv.NamespaceKeyListParams{})
-	kvSet(&bad.Limit, 5.0)
+	setField(&bad.Limit, 5.0)
 	_, err = f.ns.Keys.List(ctx, ns, bad)
 	kvWantErr(t, err, http.StatusBadRequest, 10001)
 }
 
 func kvBulkItem(key, value string, ttl float64, meta any) kv.NamespaceBulkUpdateParamsBody {
 	var b kv.NamespaceBulkUpdateParamsBody
-	kvSet(&b.Key, key)
-	kvSet(&b.Value, value)
+	setField(&b.Key, key)
+	setField(&b.Value, value)
 	if ttl != 0 {
-		kvSet(&b.ExpirationTTL, ttl)
+		setField(&b.ExpirationTTL, ttl)
 	}
 	if meta != nil {
-		kvSet(&b.Metadata, meta)
+		setField(&b.Metadata, meta)
 	}
 	return b
 }
@@ -373,9 +365,9 @@ func TestKVBulk(t *testing.T) {
 	ns := f.create(t, "ops")
 
 	both := kvBulkItem("both", "2", 120, nil)
-	kvSet(&both.Expiration, float64(kvClock.Unix()+9999))
+	setField(&both.Expiration, float64(kvClock.Unix()+9999))
 	b64 := kvBulkItem("bin", "aGVsbG8=", 0, nil)
-	kvSet(&b64.Base64, true)
+	setField(&b64.Base64, true)
 	up := kvAcct(kv.NamespaceBulkUpdateParams{})
 	up.Body = []kv.NamespaceBulkUpdateParamsBody{kvBulkItem("doc", `{"a":1}`, 0, map[string]any{"owner": "ops"}), both, b64}
 	res, err := f.ns.BulkUpdate(ctx, ns, up)
@@ -390,9 +382,9 @@ func TestKVBulk(t *testing.T) {
 	}
 
 	get := kvAcct(kv.NamespaceBulkGetParams{})
-	kvSet(&get.Keys, []string{"doc", "missing"})
-	kvSet(&get.Type, kv.NamespaceBulkGetParamsTypeJson)
-	kvSet(&get.WithMetadata, true)
+	setField(&get.Keys, []string{"doc", "missing"})
+	setField(&get.Type, kv.NamespaceBulkGetParamsTypeJson)
+	setField(&get.WithMetadata, true)
 	var raw struct {
 		Result struct {
 			Values map[string]any `json:"values"`
@@ -426,7 +418,7 @@ func TestKVBulk(t *testing.T) {
 
 	t.Run("bulk get over 100 keys", func(t *testing.T) {
 		p := kvAcct(kv.NamespaceBulkGetParams{})
-		kvSet(&p.Keys, make([]string, 101))
+		setField(&p.Keys, make([]string, 101))
 		_, err := f.ns.BulkGet(ctx, ns, p)
 		kvWantErr(t, err, http.StatusBadRequest, 10001)
 	})

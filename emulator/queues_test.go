@@ -6,7 +6,6 @@ import (
 	"errors"
 	"net/http"
 	"net/http/httptest"
-	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -19,16 +18,6 @@ import (
 )
 
 const queuesAccountID = "0123456789abcdef0123456789abcdef"
-
-// queuesSet stores v in an SDK request field. Request fields are param.Field[T], a type
-// internal to the SDK that only the root package's F builds, and tests must not import
-// the root package; the field's Value and Present are exported, so reflection sets them.
-func queuesSet[F, T any](dst *F, v T) {
-	f := reflect.ValueOf(dst).Elem()
-	val := f.FieldByName("Value")
-	val.Set(reflect.ValueOf(v).Convert(val.Type()))
-	f.FieldByName("Present").SetBool(true)
-}
 
 // queuesFixture is an emulator behind httptest and a Queues client pointed at it.
 type queuesFixture struct {
@@ -80,8 +69,8 @@ func queuesWantErr(t *testing.T, err error, status int, code int64) {
 func (f *queuesFixture) create(name string) *queues.Queue {
 	f.t.Helper()
 	var p queues.QueueNewParams
-	queuesSet(&p.AccountID, queuesAccountID)
-	queuesSet(&p.QueueName, name)
+	setField(&p.AccountID, queuesAccountID)
+	setField(&p.QueueName, name)
 	q, err := f.qs.New(f.t.Context(), p)
 	if err != nil {
 		f.t.Fatalf("create queue %q: %v", name, err)
@@ -91,20 +80,20 @@ func (f *queuesFixture) create(name string) *queues.Queue {
 
 func (f *queuesFixture) get(id string) (*queues.Queue, error) {
 	var p queues.QueueGetParams
-	queuesSet(&p.AccountID, queuesAccountID)
+	setField(&p.AccountID, queuesAccountID)
 	return f.qs.Get(f.t.Context(), id, p)
 }
 
 func (f *queuesFixture) edit(id string, q queues.QueueParam) (*queues.Queue, error) {
 	var p queues.QueueEditParams
-	queuesSet(&p.AccountID, queuesAccountID)
+	setField(&p.AccountID, queuesAccountID)
 	p.Queue = q
 	return f.qs.Edit(f.t.Context(), id, p)
 }
 
 func (f *queuesFixture) del(id string) error {
 	var p queues.QueueDeleteParams
-	queuesSet(&p.AccountID, queuesAccountID)
+	setField(&p.AccountID, queuesAccountID)
 	_, err := f.qs.Delete(f.t.Context(), id, p)
 	return err
 }
@@ -113,18 +102,18 @@ func (f *queuesFixture) del(id string) error {
 // ("" to omit) and settings (nil to omit).
 func (f *queuesFixture) consumer(queueID, typ, script, dlq string, settings map[string]any) (*queues.Consumer, error) {
 	var b queues.ConsumerNewParamsBody
-	queuesSet(&b.Type, queues.ConsumerNewParamsBodyType(typ))
+	setField(&b.Type, queues.ConsumerNewParamsBodyType(typ))
 	if script != "" {
-		queuesSet(&b.ScriptName, script)
+		setField(&b.ScriptName, script)
 	}
 	if dlq != "" {
-		queuesSet(&b.DeadLetterQueue, dlq)
+		setField(&b.DeadLetterQueue, dlq)
 	}
 	if settings != nil {
-		queuesSet(&b.Settings, settings)
+		setField(&b.Settings, settings)
 	}
 	var p queues.ConsumerNewParams
-	queuesSet(&p.AccountID, queuesAccountID)
+	setField(&p.AccountID, queuesAccountID)
 	p.Body = b
 	return f.qs.Consumers.New(f.t.Context(), queueID, p)
 }
@@ -169,14 +158,14 @@ func TestQueuesLifecycle(t *testing.T) {
 	// PATCH changes only what it names.
 	var patch queues.QueueParam
 	var s queues.QueueSettingsParam
-	queuesSet(&s.DeliveryDelay, 30)
-	queuesSet(&patch.Settings, s)
+	setField(&s.DeliveryDelay, 30)
+	setField(&patch.Settings, s)
 	if _, err := f.edit(q.QueueID, patch); err != nil {
 		t.Fatalf("edit delay: %v", err)
 	}
 	patch, s = queues.QueueParam{}, queues.QueueSettingsParam{}
-	queuesSet(&s.DeliveryPaused, true)
-	queuesSet(&patch.Settings, s)
+	setField(&s.DeliveryPaused, true)
+	setField(&patch.Settings, s)
 	edited, err := f.edit(q.QueueID, patch)
 	if err != nil {
 		t.Fatalf("edit paused: %v", err)
@@ -187,11 +176,11 @@ func TestQueuesLifecycle(t *testing.T) {
 
 	// PUT replaces: settings it omits go back to their defaults.
 	var put queues.QueueUpdateParams
-	queuesSet(&put.AccountID, queuesAccountID)
-	queuesSet(&put.Queue.QueueName, "orders-v2")
+	setField(&put.AccountID, queuesAccountID)
+	setField(&put.Queue.QueueName, "orders-v2")
 	s = queues.QueueSettingsParam{}
-	queuesSet(&s.MessageRetentionPeriod, 60)
-	queuesSet(&put.Queue.Settings, s)
+	setField(&s.MessageRetentionPeriod, 60)
+	setField(&put.Queue.Settings, s)
 	replaced, err := f.qs.Update(t.Context(), q.QueueID, put)
 	if err != nil {
 		t.Fatalf("update: %v", err)
@@ -202,7 +191,7 @@ func TestQueuesLifecycle(t *testing.T) {
 
 	other := f.create("audit")
 	var lp queues.QueueListParams
-	queuesSet(&lp.AccountID, queuesAccountID)
+	setField(&lp.AccountID, queuesAccountID)
 	page, err := f.qs.List(t.Context(), lp)
 	if err != nil {
 		t.Fatalf("list: %v", err)
@@ -228,9 +217,9 @@ func TestQueuesErrors(t *testing.T) {
 	settings := func(delay, retention float64) queues.QueueParam {
 		var p queues.QueueParam
 		var s queues.QueueSettingsParam
-		queuesSet(&s.DeliveryDelay, delay)
-		queuesSet(&s.MessageRetentionPeriod, retention)
-		queuesSet(&p.Settings, s)
+		setField(&s.DeliveryDelay, delay)
+		setField(&s.MessageRetentionPeriod, retention)
+		setField(&p.Settings, s)
 		return p
 	}
 	tests := []struct {
@@ -263,8 +252,8 @@ func TestQueuesErrors(t *testing.T) {
 
 func queuesNew(f *queuesFixture, name string) error {
 	var p queues.QueueNewParams
-	queuesSet(&p.AccountID, queuesAccountID)
-	queuesSet(&p.QueueName, name)
+	setField(&p.AccountID, queuesAccountID)
+	setField(&p.QueueName, name)
 	_, err := f.qs.New(f.t.Context(), p)
 	return err
 }
@@ -309,9 +298,9 @@ func TestQueuesConsumers(t *testing.T) {
 	// Older clients name the Worker "script"; it is accepted and answered under both names.
 	legacyQ := f.create("legacy")
 	var lb queues.ConsumerNewParamsBody
-	queuesSet(&lb.Type, queues.ConsumerNewParamsBodyTypeWorker)
+	setField(&lb.Type, queues.ConsumerNewParamsBodyTypeWorker)
 	var lnp queues.ConsumerNewParams
-	queuesSet(&lnp.AccountID, queuesAccountID)
+	setField(&lnp.AccountID, queuesAccountID)
 	lnp.Body = lb
 	legacy, err := f.qs.Consumers.New(t.Context(), legacyQ.QueueID, lnp, option.WithJSONSet("script", "old-worker"))
 	if err != nil || legacy.ScriptName != "old-worker" {
@@ -319,13 +308,13 @@ func TestQueuesConsumers(t *testing.T) {
 	}
 
 	var lp queues.ConsumerListParams
-	queuesSet(&lp.AccountID, queuesAccountID)
+	setField(&lp.AccountID, queuesAccountID)
 	page, err := f.qs.Consumers.List(t.Context(), q.QueueID, lp)
 	if err != nil || len(page.Result) != 2 || page.Result[0].ConsumerID != w.ConsumerID || page.Result[1].ConsumerID != p.ConsumerID {
 		t.Fatalf("list consumers: %+v, %v", page, err)
 	}
 	var gp queues.ConsumerGetParams
-	queuesSet(&gp.AccountID, queuesAccountID)
+	setField(&gp.AccountID, queuesAccountID)
 	got, err := f.qs.Consumers.Get(t.Context(), q.QueueID, w.ConsumerID, gp)
 	if err != nil || queuesViewConsumer(got) != queuesViewConsumer(w) {
 		t.Fatalf("get consumer: %+v, %v", got, err)
@@ -333,14 +322,14 @@ func TestQueuesConsumers(t *testing.T) {
 
 	// PUT replaces: the DLQ goes away and unnamed settings return to their defaults.
 	var up queues.ConsumerUpdateParams
-	queuesSet(&up.AccountID, queuesAccountID)
+	setField(&up.AccountID, queuesAccountID)
 	var ub queues.ConsumerUpdateParamsBodyMqWorkerConsumerRequest
-	queuesSet(&ub.Type, queues.ConsumerUpdateParamsBodyMqWorkerConsumerRequestTypeWorker)
-	queuesSet(&ub.ScriptName, "job-runner-v2")
+	setField(&ub.Type, queues.ConsumerUpdateParamsBodyMqWorkerConsumerRequestTypeWorker)
+	setField(&ub.ScriptName, "job-runner-v2")
 	var us queues.ConsumerUpdateParamsBodyMqWorkerConsumerRequestSettings
-	queuesSet(&us.BatchSize, 50)
-	queuesSet(&us.MaxConcurrency, 4)
-	queuesSet(&ub.Settings, us)
+	setField(&us.BatchSize, 50)
+	setField(&us.MaxConcurrency, 4)
+	setField(&ub.Settings, us)
 	up.Body = ub
 	updated, err := f.qs.Consumers.Update(t.Context(), q.QueueID, w.ConsumerID, up)
 	if err != nil {
@@ -355,7 +344,7 @@ func TestQueuesConsumers(t *testing.T) {
 	}
 
 	var dp queues.ConsumerDeleteParams
-	queuesSet(&dp.AccountID, queuesAccountID)
+	setField(&dp.AccountID, queuesAccountID)
 	if _, err := f.qs.Consumers.Delete(t.Context(), q.QueueID, p.ConsumerID, dp); err != nil {
 		t.Fatalf("delete consumer: %v", err)
 	}
@@ -371,7 +360,7 @@ func TestQueuesListEmbedsConsumers(t *testing.T) {
 	f.create("events-dlq")
 	c := f.mustConsumer(q.QueueID, "worker", "indexer", "events-dlq", map[string]any{"max_retries": 7, "max_concurrency": nil})
 	var lp queues.QueueListParams
-	queuesSet(&lp.AccountID, queuesAccountID)
+	setField(&lp.AccountID, queuesAccountID)
 	page, err := f.qs.List(t.Context(), lp)
 	if err != nil {
 		t.Fatalf("list: %v", err)
@@ -450,8 +439,8 @@ func TestQueuesDeleteWithDLQ(t *testing.T) {
 func (f *queuesFixture) pushText(queueID, text string) {
 	f.t.Helper()
 	var b queues.MessagePushParamsBodyMqQueueMessageText
-	queuesSet(&b.Body, text)
-	queuesSet(&b.ContentType, queues.MessagePushParamsBodyMqQueueMessageTextContentTypeText)
+	setField(&b.Body, text)
+	setField(&b.ContentType, queues.MessagePushParamsBodyMqQueueMessageTextContentTypeText)
 	if err := f.push(queueID, b); err != nil {
 		f.t.Fatalf("push %q: %v", text, err)
 	}
@@ -459,7 +448,7 @@ func (f *queuesFixture) pushText(queueID, text string) {
 
 func (f *queuesFixture) push(queueID string, body queues.MessagePushParamsBodyUnion) error {
 	var p queues.MessagePushParams
-	queuesSet(&p.AccountID, queuesAccountID)
+	setField(&p.AccountID, queuesAccountID)
 	p.Body = body
 	_, err := f.qs.Messages.Push(f.t.Context(), queueID, p)
 	return err
@@ -467,10 +456,10 @@ func (f *queuesFixture) push(queueID string, body queues.MessagePushParamsBodyUn
 
 func (f *queuesFixture) batch(queueID string, msgs []queues.MessageBulkPushParamsMessageUnion, delay float64) error {
 	var p queues.MessageBulkPushParams
-	queuesSet(&p.AccountID, queuesAccountID)
-	queuesSet(&p.Messages, msgs)
+	setField(&p.AccountID, queuesAccountID)
+	setField(&p.Messages, msgs)
 	if delay != 0 {
-		queuesSet(&p.DelaySeconds, delay)
+		setField(&p.DelaySeconds, delay)
 	}
 	_, err := f.qs.Messages.BulkPush(f.t.Context(), queueID, p)
 	return err
@@ -479,12 +468,12 @@ func (f *queuesFixture) batch(queueID string, msgs []queues.MessageBulkPushParam
 // pull leases messages; batch and visibility 0 leave the consumer's settings in force.
 func (f *queuesFixture) pull(queueID string, batch, visibilityMs float64) (*queues.MessagePullResponse, error) {
 	var p queues.MessagePullParams
-	queuesSet(&p.AccountID, queuesAccountID)
+	setField(&p.AccountID, queuesAccountID)
 	if batch != 0 {
-		queuesSet(&p.BatchSize, batch)
+		setField(&p.BatchSize, batch)
 	}
 	if visibilityMs != 0 {
-		queuesSet(&p.VisibilityTimeoutMs, visibilityMs)
+		setField(&p.VisibilityTimeoutMs, visibilityMs)
 	}
 	return f.qs.Messages.Pull(f.t.Context(), queueID, p)
 }
@@ -502,24 +491,24 @@ func (f *queuesFixture) mustPull(queueID string, batch, visibilityMs float64) *q
 func (f *queuesFixture) ack(queueID string, acks []string, retries map[string]float64) *queues.MessageAckResponse {
 	f.t.Helper()
 	var p queues.MessageAckParams
-	queuesSet(&p.AccountID, queuesAccountID)
+	setField(&p.AccountID, queuesAccountID)
 	var as []queues.MessageAckParamsAck
 	for _, id := range acks {
 		var a queues.MessageAckParamsAck
-		queuesSet(&a.LeaseID, id)
+		setField(&a.LeaseID, id)
 		as = append(as, a)
 	}
 	var rs []queues.MessageAckParamsRetry
 	for id, delay := range retries {
 		var r queues.MessageAckParamsRetry
-		queuesSet(&r.LeaseID, id)
+		setField(&r.LeaseID, id)
 		if delay >= 0 {
-			queuesSet(&r.DelaySeconds, delay)
+			setField(&r.DelaySeconds, delay)
 		}
 		rs = append(rs, r)
 	}
-	queuesSet(&p.Acks, as)
-	queuesSet(&p.Retries, rs)
+	setField(&p.Acks, as)
+	setField(&p.Retries, rs)
 	res, err := f.qs.Messages.Ack(f.t.Context(), queueID, p)
 	if err != nil {
 		f.t.Fatalf("ack: %v", err)
@@ -559,23 +548,23 @@ func TestQueuesMessagesPushPullAck(t *testing.T) {
 
 	f.pushText(qid, "hello")
 	var j queues.MessagePushParamsBodyMqQueueMessageJson
-	queuesSet(&j.Body, map[string]any{"n": 1})
-	queuesSet(&j.ContentType, queues.MessagePushParamsBodyMqQueueMessageJsonContentTypeJson)
+	setField(&j.Body, map[string]any{"n": 1})
+	setField(&j.ContentType, queues.MessagePushParamsBodyMqQueueMessageJsonContentTypeJson)
 	if err := f.push(qid, j); err != nil {
 		t.Fatalf("push json: %v", err)
 	}
 	var t1, t2 queues.MessageBulkPushParamsMessagesMqQueueMessageText
-	queuesSet(&t1.Body, "b1")
-	queuesSet(&t1.ContentType, queues.MessageBulkPushParamsMessagesMqQueueMessageTextContentTypeText)
-	queuesSet(&t2.Body, "b2")
-	queuesSet(&t2.ContentType, queues.MessageBulkPushParamsMessagesMqQueueMessageTextContentTypeText)
+	setField(&t1.Body, "b1")
+	setField(&t1.ContentType, queues.MessageBulkPushParamsMessagesMqQueueMessageTextContentTypeText)
+	setField(&t2.Body, "b2")
+	setField(&t2.ContentType, queues.MessageBulkPushParamsMessagesMqQueueMessageTextContentTypeText)
 	if err := f.batch(qid, []queues.MessageBulkPushParamsMessageUnion{t1, t2}, 0); err != nil {
 		t.Fatalf("batch: %v", err)
 	}
 
 	var bin queues.MessagePushParamsBody
-	queuesSet(&bin.Body, queuesB64("\x00\xffbinary"))
-	queuesSet(&bin.ContentType, "bytes")
+	setField(&bin.Body, queuesB64("\x00\xffbinary"))
+	setField(&bin.ContentType, "bytes")
 	if err := f.push(qid, bin); err != nil {
 		t.Fatalf("push bytes: %v", err)
 	}
@@ -682,9 +671,9 @@ func TestQueuesDelayAndPause(t *testing.T) {
 	f := newQueuesClient(t, emulator.Options{})
 	qid := f.newPullQueue("later", "", map[string]any{"retry_delay": 30})
 	var m queues.MessagePushParamsBodyMqQueueMessageText
-	queuesSet(&m.Body, "delayed")
-	queuesSet(&m.ContentType, queues.MessagePushParamsBodyMqQueueMessageTextContentTypeText)
-	queuesSet(&m.DelaySeconds, 60)
+	setField(&m.Body, "delayed")
+	setField(&m.ContentType, queues.MessagePushParamsBodyMqQueueMessageTextContentTypeText)
+	setField(&m.DelaySeconds, 60)
 	if err := f.push(qid, m); err != nil {
 		t.Fatalf("push: %v", err)
 	}
@@ -706,8 +695,8 @@ func TestQueuesDelayAndPause(t *testing.T) {
 
 	var patch queues.QueueParam
 	var s queues.QueueSettingsParam
-	queuesSet(&s.DeliveryPaused, true)
-	queuesSet(&patch.Settings, s)
+	setField(&s.DeliveryPaused, true)
+	setField(&patch.Settings, s)
 	if _, err := f.edit(qid, patch); err != nil {
 		t.Fatalf("pause: %v", err)
 	}
@@ -715,8 +704,8 @@ func TestQueuesDelayAndPause(t *testing.T) {
 	if res := f.mustPull(qid, 0, 0); len(res.Messages) != 0 || res.MessageBacklogCount != 2 {
 		t.Fatalf("paused queue delivered: %+v backlog %v", queuesViewPulled(res), res.MessageBacklogCount)
 	}
-	queuesSet(&s.DeliveryPaused, false)
-	queuesSet(&patch.Settings, s)
+	setField(&s.DeliveryPaused, false)
+	setField(&patch.Settings, s)
 	if _, err := f.edit(qid, patch); err != nil {
 		t.Fatalf("resume: %v", err)
 	}
@@ -729,7 +718,7 @@ func TestQueuesPurge(t *testing.T) {
 	f := newQueuesClient(t, emulator.Options{})
 	qid := f.newPullQueue("purged", "", nil)
 	var sp queues.PurgeStatusParams
-	queuesSet(&sp.AccountID, queuesAccountID)
+	setField(&sp.AccountID, queuesAccountID)
 	if st, err := f.qs.Purge.Status(t.Context(), qid, sp); err != nil || st.Completed != "false" || st.StartedAt != "" {
 		t.Fatalf("status before any purge: %+v, %v", st, err)
 	}
@@ -737,10 +726,10 @@ func TestQueuesPurge(t *testing.T) {
 	f.pushText(qid, "b")
 
 	var p queues.PurgeStartParams
-	queuesSet(&p.AccountID, queuesAccountID)
+	setField(&p.AccountID, queuesAccountID)
 	_, err := f.qs.Purge.Start(t.Context(), qid, p)
 	queuesWantErr(t, err, 400, 10207) // delete_messages_permanently must be true
-	queuesSet(&p.DeleteMessagesPermanently, true)
+	setField(&p.DeleteMessagesPermanently, true)
 	q, err := f.qs.Purge.Start(t.Context(), qid, p)
 	if err != nil || q.QueueID != qid {
 		t.Fatalf("purge: %+v, %v", q, err)
@@ -762,10 +751,10 @@ func TestQueuesMessageErrors(t *testing.T) {
 	noPull := f.create("push-only").QueueID
 	text := func(body string, delay float64) queues.MessageBulkPushParamsMessageUnion {
 		var m queues.MessageBulkPushParamsMessagesMqQueueMessageText
-		queuesSet(&m.Body, body)
-		queuesSet(&m.ContentType, queues.MessageBulkPushParamsMessagesMqQueueMessageTextContentTypeText)
+		setField(&m.Body, body)
+		setField(&m.ContentType, queues.MessageBulkPushParamsMessagesMqQueueMessageTextContentTypeText)
 		if delay != 0 {
-			queuesSet(&m.DelaySeconds, delay)
+			setField(&m.DelaySeconds, delay)
 		}
 		return m
 	}
@@ -777,9 +766,9 @@ func TestQueuesMessageErrors(t *testing.T) {
 		return out
 	}
 	var noType, badBytes queues.MessagePushParamsBody
-	queuesSet(&noType.Body, "x")
-	queuesSet(&badBytes.Body, "not base64!")
-	queuesSet(&badBytes.ContentType, "bytes")
+	setField(&noType.Body, "x")
+	setField(&badBytes.Body, "not base64!")
+	setField(&badBytes.ContentType, "bytes")
 	tests := []struct {
 		name   string
 		call   func() error
@@ -842,18 +831,18 @@ func TestQueuesDeliveryDelay(t *testing.T) {
 	qid := f.newPullQueue("slow", "", nil)
 	var patch queues.QueueParam
 	var s queues.QueueSettingsParam
-	queuesSet(&s.DeliveryDelay, 10)
-	queuesSet(&patch.Settings, s)
+	setField(&s.DeliveryDelay, 10)
+	setField(&patch.Settings, s)
 	if _, err := f.edit(qid, patch); err != nil {
 		t.Fatalf("set delivery_delay: %v", err)
 	}
 	f.pushText(qid, "queue-delay")
 	var batchDelayed, own queues.MessageBulkPushParamsMessagesMqQueueMessageText
-	queuesSet(&batchDelayed.Body, "batch-delay")
-	queuesSet(&batchDelayed.ContentType, queues.MessageBulkPushParamsMessagesMqQueueMessageTextContentTypeText)
-	queuesSet(&own.Body, "own-delay")
-	queuesSet(&own.ContentType, queues.MessageBulkPushParamsMessagesMqQueueMessageTextContentTypeText)
-	queuesSet(&own.DelaySeconds, 0)
+	setField(&batchDelayed.Body, "batch-delay")
+	setField(&batchDelayed.ContentType, queues.MessageBulkPushParamsMessagesMqQueueMessageTextContentTypeText)
+	setField(&own.Body, "own-delay")
+	setField(&own.ContentType, queues.MessageBulkPushParamsMessagesMqQueueMessageTextContentTypeText)
+	setField(&own.DelaySeconds, 0)
 	if err := f.batch(qid, []queues.MessageBulkPushParamsMessageUnion{batchDelayed, own}, 5); err != nil {
 		t.Fatalf("batch: %v", err)
 	}
@@ -873,8 +862,8 @@ func TestQueuesRetention(t *testing.T) {
 	qid := f.newPullQueue("short-lived", "", nil)
 	var patch queues.QueueParam
 	var s queues.QueueSettingsParam
-	queuesSet(&s.MessageRetentionPeriod, 60)
-	queuesSet(&patch.Settings, s)
+	setField(&s.MessageRetentionPeriod, 60)
+	setField(&patch.Settings, s)
 	if _, err := f.edit(qid, patch); err != nil {
 		t.Fatalf("set retention: %v", err)
 	}

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptest"
-	"reflect"
 	"strings"
 	"sync"
 	"testing"
@@ -22,15 +21,6 @@ import (
 )
 
 const r2Account = "0123456789abcdef0123456789abcdef"
-
-// r2Set stores v in an SDK request field (param.Field[T], internal to the SDK; only the
-// root package's F builds one, and tests must not import the root package).
-func r2Set[F, T any](dst *F, v T) {
-	f := reflect.ValueOf(dst).Elem()
-	val := f.FieldByName("Value")
-	val.Set(reflect.ValueOf(v).Convert(val.Type()))
-	f.FieldByName("Present").SetBool(true)
-}
 
 // r2Fixture is an emulator behind httptest with the R2 REST client and an S3 client.
 type r2Fixture struct {
@@ -63,8 +53,8 @@ func newR2Fixture(t *testing.T, opts emulator.Options) *r2Fixture {
 func (f *r2Fixture) create(name string) *r2.Bucket {
 	f.t.Helper()
 	p := r2.BucketNewParams{}
-	r2Set(&p.AccountID, r2Account)
-	r2Set(&p.Name, name)
+	setField(&p.AccountID, r2Account)
+	setField(&p.Name, name)
 	b, err := f.buckets.New(f.t.Context(), p)
 	if err != nil {
 		f.t.Fatalf("create bucket %s: %v", name, err)
@@ -111,7 +101,7 @@ func r2ListPage(t *testing.T, f *r2Fixture, p r2.BucketListParams) ([]string, st
 
 func r2ListParams() r2.BucketListParams {
 	p := r2.BucketListParams{}
-	r2Set(&p.AccountID, r2Account)
+	setField(&p.AccountID, r2Account)
 	return p
 }
 
@@ -120,10 +110,10 @@ func TestR2BucketCRUD(t *testing.T) {
 	ctx := t.Context()
 
 	p := r2.BucketNewParams{}
-	r2Set(&p.AccountID, r2Account)
-	r2Set(&p.Name, "logs-1")
-	r2Set(&p.LocationHint, r2.BucketNewParamsLocationHintWeur)
-	r2Set(&p.StorageClass, r2.BucketNewParamsStorageClassInfrequentAccess)
+	setField(&p.AccountID, r2Account)
+	setField(&p.Name, "logs-1")
+	setField(&p.LocationHint, r2.BucketNewParamsLocationHintWeur)
+	setField(&p.StorageClass, r2.BucketNewParamsStorageClassInfrequentAccess)
 	created, err := f.buckets.New(ctx, p)
 	if err != nil {
 		t.Fatalf("New: %v", err)
@@ -137,7 +127,7 @@ func TestR2BucketCRUD(t *testing.T) {
 	}
 
 	gp := r2.BucketGetParams{}
-	r2Set(&gp.AccountID, r2Account)
+	setField(&gp.AccountID, r2Account)
 	got, err := f.buckets.Get(ctx, "logs-1", gp)
 	if err != nil {
 		t.Fatalf("Get: %v", err)
@@ -147,8 +137,8 @@ func TestR2BucketCRUD(t *testing.T) {
 	}
 
 	ep := r2.BucketEditParams{}
-	r2Set(&ep.AccountID, r2Account)
-	r2Set(&ep.StorageClass, r2.BucketEditParamsCfR2StorageClassStandard)
+	setField(&ep.AccountID, r2Account)
+	setField(&ep.StorageClass, r2.BucketEditParamsCfR2StorageClassStandard)
 	edited, err := f.buckets.Edit(ctx, "logs-1", ep)
 	if err != nil {
 		t.Fatalf("Edit: %v", err)
@@ -158,7 +148,7 @@ func TestR2BucketCRUD(t *testing.T) {
 	}
 
 	lp := r2.BucketListParams{}
-	r2Set(&lp.AccountID, r2Account)
+	setField(&lp.AccountID, r2Account)
 	list, err := f.buckets.List(ctx, lp)
 	if err != nil {
 		t.Fatalf("List: %v", err)
@@ -168,7 +158,7 @@ func TestR2BucketCRUD(t *testing.T) {
 	}
 
 	dp := r2.BucketDeleteParams{}
-	r2Set(&dp.AccountID, r2Account)
+	setField(&dp.AccountID, r2Account)
 	if _, err := f.buckets.Delete(ctx, "logs-1", dp); err != nil {
 		t.Fatalf("Delete: %v", err)
 	}
@@ -186,10 +176,10 @@ func TestR2ListBucketsCursor(t *testing.T) {
 	cursor := ""
 	for page := 0; page < 10; page++ {
 		p := r2.BucketListParams{}
-		r2Set(&p.AccountID, r2Account)
-		r2Set(&p.PerPage, 2.0)
+		setField(&p.AccountID, r2Account)
+		setField(&p.PerPage, 2.0)
 		if cursor != "" {
-			r2Set(&p.Cursor, cursor)
+			setField(&p.Cursor, cursor)
 		}
 		names, next := r2ListPage(t, f, p)
 		if len(names) > 2 {
@@ -209,17 +199,17 @@ func TestR2ListBucketsCursor(t *testing.T) {
 		mod  func(*r2.BucketListParams)
 		want []string
 	}{
-		{"name_contains", func(p *r2.BucketListParams) { r2Set(&p.NameContains, "ha") }, []string{"alpha", "charlie"}},
-		{"start_after", func(p *r2.BucketListParams) { r2Set(&p.StartAfter, "charlie") }, []string{"delta", "echo"}},
+		{"name_contains", func(p *r2.BucketListParams) { setField(&p.NameContains, "ha") }, []string{"alpha", "charlie"}},
+		{"start_after", func(p *r2.BucketListParams) { setField(&p.StartAfter, "charlie") }, []string{"delta", "echo"}},
 		{"desc", func(p *r2.BucketListParams) {
-			r2Set(&p.Order, r2.BucketListParamsOrderName)
-			r2Set(&p.Direction, r2.BucketListParamsDirectionDesc)
+			setField(&p.Order, r2.BucketListParamsOrderName)
+			setField(&p.Direction, r2.BucketListParamsDirectionDesc)
 		}, []string{"echo", "delta", "charlie", "bravo", "alpha"}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			p := r2.BucketListParams{}
-			r2Set(&p.AccountID, r2Account)
+			setField(&p.AccountID, r2Account)
 			tc.mod(&p)
 			got, _ := r2ListPage(t, f, p)
 			if diff := cmp.Diff(tc.want, got); diff != "" {
@@ -238,8 +228,8 @@ func TestR2BucketErrors(t *testing.T) {
 
 	newBucket := func(name string, mod func(*r2.BucketNewParams)) error {
 		p := r2.BucketNewParams{}
-		r2Set(&p.AccountID, r2Account)
-		r2Set(&p.Name, name)
+		setField(&p.AccountID, r2Account)
+		setField(&p.Name, name)
 		if mod != nil {
 			mod(&p)
 		}
@@ -248,13 +238,13 @@ func TestR2BucketErrors(t *testing.T) {
 	}
 	get := func(name string) error {
 		p := r2.BucketGetParams{}
-		r2Set(&p.AccountID, r2Account)
+		setField(&p.AccountID, r2Account)
 		_, err := f.buckets.Get(ctx, name, p)
 		return err
 	}
 	del := func(name string) error {
 		p := r2.BucketDeleteParams{}
-		r2Set(&p.AccountID, r2Account)
+		setField(&p.AccountID, r2Account)
 		_, err := f.buckets.Delete(ctx, name, p)
 		return err
 	}
@@ -271,18 +261,18 @@ func TestR2BucketErrors(t *testing.T) {
 		{"name upper case", func() error { return newBucket("Abc", nil) }, 400, 10005},
 		{"existing name", func() error { return newBucket("taken", nil) }, 409, 10073},
 		{"unknown location hint", func() error {
-			return newBucket("fine", func(p *r2.BucketNewParams) { r2Set(&p.LocationHint, "mars") })
+			return newBucket("fine", func(p *r2.BucketNewParams) { setField(&p.LocationHint, "mars") })
 		}, 400, 10040},
 		{"unknown storage class", func() error {
-			return newBucket("fine", func(p *r2.BucketNewParams) { r2Set(&p.StorageClass, "Glacier") })
+			return newBucket("fine", func(p *r2.BucketNewParams) { setField(&p.StorageClass, "Glacier") })
 		}, 400, 10040},
 		{"unknown jurisdiction", func() error {
-			return newBucket("fine", func(p *r2.BucketNewParams) { r2Set(&p.Jurisdiction, "mars") })
+			return newBucket("fine", func(p *r2.BucketNewParams) { setField(&p.Jurisdiction, "mars") })
 		}, 400, 10040},
 		{"get unknown bucket", func() error { return get("nope") }, 404, 10006},
 		{"get other account's bucket", func() error {
 			p := r2.BucketGetParams{}
-			r2Set(&p.AccountID, "fedcba9876543210fedcba9876543210")
+			setField(&p.AccountID, "fedcba9876543210fedcba9876543210")
 			_, err := f.buckets.Get(ctx, "taken", p)
 			return err
 		}, 404, 10006},
@@ -290,28 +280,28 @@ func TestR2BucketErrors(t *testing.T) {
 		{"delete non-empty bucket", func() error { return del("full") }, 409, 10008},
 		{"per_page above 1000", func() error {
 			p := r2.BucketListParams{}
-			r2Set(&p.AccountID, r2Account)
-			r2Set(&p.PerPage, 1001.0)
+			setField(&p.AccountID, r2Account)
+			setField(&p.PerPage, 1001.0)
 			_, err := f.buckets.List(ctx, p)
 			return err
 		}, 400, 10040},
 		{"per_page zero", func() error {
 			p := r2.BucketListParams{}
-			r2Set(&p.AccountID, r2Account)
-			r2Set(&p.PerPage, 0.0)
+			setField(&p.AccountID, r2Account)
+			setField(&p.PerPage, 0.0)
 			_, err := f.buckets.List(ctx, p)
 			return err
 		}, 400, 10040},
 		{"patch without cf-r2-storage-class", func() error {
 			p := r2.BucketEditParams{}
-			r2Set(&p.AccountID, r2Account)
+			setField(&p.AccountID, r2Account)
 			_, err := f.buckets.Edit(ctx, "taken", p)
 			return err
 		}, 400, 10040},
 		{"patch unknown bucket", func() error {
 			p := r2.BucketEditParams{}
-			r2Set(&p.AccountID, r2Account)
-			r2Set(&p.StorageClass, r2.BucketEditParamsCfR2StorageClassStandard)
+			setField(&p.AccountID, r2Account)
+			setField(&p.StorageClass, r2.BucketEditParamsCfR2StorageClassStandard)
 			_, err := f.buckets.Edit(ctx, "nope", p)
 			return err
 		}, 404, 10006},
@@ -330,9 +320,9 @@ func TestR2Jurisdictions(t *testing.T) {
 	f := newR2Fixture(t, emulator.Options{})
 	ctx := t.Context()
 	p := r2.BucketNewParams{}
-	r2Set(&p.AccountID, r2Account)
-	r2Set(&p.Name, "shared-name")
-	r2Set(&p.Jurisdiction, r2.BucketNewParamsCfR2JurisdictionEu)
+	setField(&p.AccountID, r2Account)
+	setField(&p.Name, "shared-name")
+	setField(&p.Jurisdiction, r2.BucketNewParamsCfR2JurisdictionEu)
 	eu, err := f.buckets.New(ctx, p)
 	if err != nil {
 		t.Fatalf("New in eu: %v", err)
@@ -343,11 +333,11 @@ func TestR2Jurisdictions(t *testing.T) {
 	// The same name is free in the default jurisdiction, and the EU bucket is only
 	// found with the header.
 	gp := r2.BucketGetParams{}
-	r2Set(&gp.AccountID, r2Account)
+	setField(&gp.AccountID, r2Account)
 	_, err = f.buckets.Get(ctx, "shared-name", gp)
 	r2WantErr(t, err, 404, 10006)
 	f.create("shared-name")
-	r2Set(&gp.Jurisdiction, r2.BucketGetParamsCfR2JurisdictionEu)
+	setField(&gp.Jurisdiction, r2.BucketGetParamsCfR2JurisdictionEu)
 	got, err := f.buckets.Get(ctx, "shared-name", gp)
 	if err != nil || got.Jurisdiction != r2.BucketJurisdictionEu {
 		t.Fatalf("Get with cf-r2-jurisdiction: eu = %+v, %v", got, err)
@@ -367,42 +357,42 @@ type r2Rule struct {
 
 func (rr r2Rule) param() r2.BucketLifecycleUpdateParamsRule {
 	var p r2.BucketLifecycleUpdateParamsRule
-	r2Set(&p.ID, rr.ID)
-	r2Set(&p.Enabled, !rr.Disabled)
+	setField(&p.ID, rr.ID)
+	setField(&p.Enabled, !rr.Disabled)
 	var cond r2.BucketLifecycleUpdateParamsRulesConditions
-	r2Set(&cond.Prefix, rr.Prefix)
-	r2Set(&p.Conditions, cond)
+	setField(&cond.Prefix, rr.Prefix)
+	setField(&p.Conditions, cond)
 	var del r2.BucketLifecycleUpdateParamsRulesDeleteObjectsTransition
 	switch {
 	case rr.DeleteAge != 0:
 		var c r2.BucketLifecycleUpdateParamsRulesDeleteObjectsTransitionConditionR2LifecycleAgeCondition
-		r2Set(&c.Type, "Age")
-		r2Set(&c.MaxAge, rr.DeleteAge)
-		r2Set(&del.Condition, c)
-		r2Set(&p.DeleteObjectsTransition, del)
+		setField(&c.Type, "Age")
+		setField(&c.MaxAge, rr.DeleteAge)
+		setField(&del.Condition, c)
+		setField(&p.DeleteObjectsTransition, del)
 	case !rr.DeleteDate.IsZero():
 		var c r2.BucketLifecycleUpdateParamsRulesDeleteObjectsTransitionConditionR2LifecycleDateCondition
-		r2Set(&c.Type, "Date")
-		r2Set(&c.Date, rr.DeleteDate)
-		r2Set(&del.Condition, c)
-		r2Set(&p.DeleteObjectsTransition, del)
+		setField(&c.Type, "Date")
+		setField(&c.Date, rr.DeleteDate)
+		setField(&del.Condition, c)
+		setField(&p.DeleteObjectsTransition, del)
 	}
 	if rr.AbortAge != 0 {
 		var c r2.BucketLifecycleUpdateParamsRulesAbortMultipartUploadsTransitionCondition
-		r2Set(&c.Type, "Age")
-		r2Set(&c.MaxAge, rr.AbortAge)
+		setField(&c.Type, "Age")
+		setField(&c.MaxAge, rr.AbortAge)
 		var abort r2.BucketLifecycleUpdateParamsRulesAbortMultipartUploadsTransition
-		r2Set(&abort.Condition, c)
-		r2Set(&p.AbortMultipartUploadsTransition, abort)
+		setField(&abort.Condition, c)
+		setField(&p.AbortMultipartUploadsTransition, abort)
 	}
 	if rr.IAAge != 0 {
 		var c r2.BucketLifecycleUpdateParamsRulesStorageClassTransitionsConditionR2LifecycleAgeCondition
-		r2Set(&c.Type, "Age")
-		r2Set(&c.MaxAge, rr.IAAge)
+		setField(&c.Type, "Age")
+		setField(&c.MaxAge, rr.IAAge)
 		var tr r2.BucketLifecycleUpdateParamsRulesStorageClassTransition
-		r2Set(&tr.Condition, c)
-		r2Set(&tr.StorageClass, "InfrequentAccess")
-		r2Set(&p.StorageClassTransitions, []r2.BucketLifecycleUpdateParamsRulesStorageClassTransition{tr})
+		setField(&tr.Condition, c)
+		setField(&tr.StorageClass, "InfrequentAccess")
+		setField(&p.StorageClassTransitions, []r2.BucketLifecycleUpdateParamsRulesStorageClassTransition{tr})
 	}
 	return p
 }
@@ -424,19 +414,19 @@ func r2RuleOf(g r2.BucketLifecycleGetResponseRule) r2Rule {
 // setLifecycle replaces the bucket's lifecycle rules through the REST API.
 func (f *r2Fixture) setLifecycle(bucket string, rules ...r2Rule) error {
 	p := r2.BucketLifecycleUpdateParams{}
-	r2Set(&p.AccountID, r2Account)
+	setField(&p.AccountID, r2Account)
 	ps := []r2.BucketLifecycleUpdateParamsRule{}
 	for _, rr := range rules {
 		ps = append(ps, rr.param())
 	}
-	r2Set(&p.Rules, ps)
+	setField(&p.Rules, ps)
 	_, err := f.buckets.Lifecycle.Update(f.t.Context(), bucket, p)
 	return err
 }
 
 func (f *r2Fixture) lifecycle(bucket string) ([]r2Rule, error) {
 	p := r2.BucketLifecycleGetParams{}
-	r2Set(&p.AccountID, r2Account)
+	setField(&p.AccountID, r2Account)
 	res, err := f.buckets.Lifecycle.Get(f.t.Context(), bucket, p)
 	if err != nil {
 		return nil, err
@@ -508,14 +498,14 @@ func r2CORSRule(id string, maxAge float64, methods ...string) r2.BucketCORSUpdat
 	for _, m := range methods {
 		ms = append(ms, r2.BucketCORSUpdateParamsRulesAllowedMethod(m))
 	}
-	r2Set(&allowed.Methods, ms)
-	r2Set(&allowed.Origins, []string{"https://app.example.com"})
-	r2Set(&allowed.Headers, []string{"x-requested-with"})
+	setField(&allowed.Methods, ms)
+	setField(&allowed.Origins, []string{"https://app.example.com"})
+	setField(&allowed.Headers, []string{"x-requested-with"})
 	var rule r2.BucketCORSUpdateParamsRule
-	r2Set(&rule.ID, id)
-	r2Set(&rule.Allowed, allowed)
-	r2Set(&rule.ExposeHeaders, []string{"ETag"})
-	r2Set(&rule.MaxAgeSeconds, maxAge)
+	setField(&rule.ID, id)
+	setField(&rule.Allowed, allowed)
+	setField(&rule.ExposeHeaders, []string{"ETag"})
+	setField(&rule.MaxAgeSeconds, maxAge)
 	return rule
 }
 
@@ -524,11 +514,11 @@ func TestR2CORSConfig(t *testing.T) {
 	f.create("web")
 	ctx := t.Context()
 	gp := r2.BucketCORSGetParams{}
-	r2Set(&gp.AccountID, r2Account)
+	setField(&gp.AccountID, r2Account)
 	put := func(bucket string, rules ...r2.BucketCORSUpdateParamsRule) error {
 		p := r2.BucketCORSUpdateParams{}
-		r2Set(&p.AccountID, r2Account)
-		r2Set(&p.Rules, rules)
+		setField(&p.AccountID, r2Account)
+		setField(&p.Rules, rules)
 		_, err := f.buckets.CORS.Update(ctx, bucket, p)
 		return err
 	}
@@ -564,7 +554,7 @@ func TestR2CORSConfig(t *testing.T) {
 	r2WantErr(t, put("nope", r2CORSRule("site", 60, "GET")), 404, 10006)
 
 	dp := r2.BucketCORSDeleteParams{}
-	r2Set(&dp.AccountID, r2Account)
+	setField(&dp.AccountID, r2Account)
 	if _, err := f.buckets.CORS.Delete(ctx, "web", dp); err != nil {
 		t.Fatalf("Delete CORS: %v", err)
 	}
@@ -582,36 +572,36 @@ type r2Lock struct {
 
 func (l r2Lock) param() r2.BucketLockUpdateParamsRule {
 	var p r2.BucketLockUpdateParamsRule
-	r2Set(&p.ID, l.ID)
-	r2Set(&p.Enabled, true)
-	r2Set(&p.Prefix, l.Prefix)
+	setField(&p.ID, l.ID)
+	setField(&p.Enabled, true)
+	setField(&p.Prefix, l.Prefix)
 	switch {
 	case l.Indefinite:
 		var c r2.BucketLockUpdateParamsRulesConditionR2LockRuleIndefiniteCondition
-		r2Set(&c.Type, "Indefinite")
-		r2Set(&p.Condition, c)
+		setField(&c.Type, "Indefinite")
+		setField(&p.Condition, c)
 	case !l.Date.IsZero():
 		var c r2.BucketLockUpdateParamsRulesConditionR2LockRuleDateCondition
-		r2Set(&c.Type, "Date")
-		r2Set(&c.Date, l.Date)
-		r2Set(&p.Condition, c)
+		setField(&c.Type, "Date")
+		setField(&c.Date, l.Date)
+		setField(&p.Condition, c)
 	default:
 		var c r2.BucketLockUpdateParamsRulesConditionR2LockRuleAgeCondition
-		r2Set(&c.Type, "Age")
-		r2Set(&c.MaxAgeSeconds, l.MaxAge)
-		r2Set(&p.Condition, c)
+		setField(&c.Type, "Age")
+		setField(&c.MaxAgeSeconds, l.MaxAge)
+		setField(&p.Condition, c)
 	}
 	return p
 }
 
 func (f *r2Fixture) setLocks(bucket string, locks ...r2Lock) error {
 	p := r2.BucketLockUpdateParams{}
-	r2Set(&p.AccountID, r2Account)
+	setField(&p.AccountID, r2Account)
 	ps := []r2.BucketLockUpdateParamsRule{}
 	for _, l := range locks {
 		ps = append(ps, l.param())
 	}
-	r2Set(&p.Rules, ps)
+	setField(&p.Rules, ps)
 	_, err := f.buckets.Locks.Update(f.t.Context(), bucket, p)
 	return err
 }
@@ -620,7 +610,7 @@ func TestR2LockConfig(t *testing.T) {
 	f := newR2Fixture(t, emulator.Options{})
 	f.create("vault")
 	gp := r2.BucketLockGetParams{}
-	r2Set(&gp.AccountID, r2Account)
+	setField(&gp.AccountID, r2Account)
 	get := func() []r2Lock {
 		t.Helper()
 		res, err := f.buckets.Locks.Get(t.Context(), "vault", gp)

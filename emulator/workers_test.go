@@ -34,15 +34,6 @@ type (
 	workersBindText = workers.ScriptScriptAndVersionSettingEditParamsSettingsBindingsWorkersBindingKindSecretText
 )
 
-// workersSet stores v in an SDK request field (param.Field[T], whose type is internal to
-// the SDK; only the root package, which tests must not import, builds it).
-func workersSet[F, T any](dst *F, v T) {
-	f := reflect.ValueOf(dst).Elem()
-	val := f.FieldByName("Value")
-	val.Set(reflect.ValueOf(v).Convert(val.Type()))
-	f.FieldByName("Present").SetBool(true)
-}
-
 // workersErr returns the HTTP status and first Cloudflare error code of an SDK error.
 func workersErr(t *testing.T, err error) (int, int64) {
 	t.Helper()
@@ -89,16 +80,16 @@ const workersIndexJS = "export default { async fetch(req) { return new Response(
 func workersUpload(t *testing.T, scripts *workers.ScriptService, name string, extra ...workersFile) (*workers.ScriptUpdateResponse, error) {
 	t.Helper()
 	var meta workers.ScriptUpdateParamsMetadata
-	workersSet(&meta.MainModule, "index.js")
-	workersSet(&meta.CompatibilityDate, "2026-01-15")
+	setField(&meta.MainModule, "index.js")
+	setField(&meta.CompatibilityDate, "2026-01-15")
 	files := []io.Reader{workersFile{strings.NewReader(workersIndexJS), "index.js", "application/javascript+module"}}
 	for _, f := range extra {
 		files = append(files, f)
 	}
 	var p workers.ScriptUpdateParams
-	workersSet(&p.AccountID, workersAccount)
-	workersSet(&p.Metadata, meta)
-	workersSet(&p.Files, files)
+	setField(&p.AccountID, workersAccount)
+	setField(&p.Metadata, meta)
+	setField(&p.Files, files)
 	return scripts.Update(context.Background(), name, p)
 }
 
@@ -184,11 +175,11 @@ func TestWorkersServiceWorkerDownloadIsRaw(t *testing.T) {
 	ctx := context.Background()
 	const js = "addEventListener('fetch', e => e.respondWith(new Response('hi')))"
 	var meta workers.ScriptUpdateParamsMetadata
-	workersSet(&meta.BodyPart, "worker.js")
+	setField(&meta.BodyPart, "worker.js")
 	var p workers.ScriptUpdateParams
-	workersSet(&p.AccountID, workersAccount)
-	workersSet(&p.Metadata, meta)
-	workersSet(&p.Files, []io.Reader{workersFile{strings.NewReader(js), "worker.js", "application/javascript"}})
+	setField(&p.AccountID, workersAccount)
+	setField(&p.Metadata, meta)
+	setField(&p.Files, []io.Reader{workersFile{strings.NewReader(js), "worker.js", "application/javascript"}})
 	if _, err := scripts.Update(ctx, "sw", p); err != nil {
 		t.Fatalf("upload: %v", err)
 	}
@@ -225,27 +216,27 @@ func TestWorkersUploadErrors(t *testing.T) {
 // workersEditSettings PATCHes /settings through the SDK.
 func workersEditSettings(scripts *workers.ScriptService, name string, s workersEdit) (*workers.ScriptScriptAndVersionSettingEditResponse, error) {
 	var p workers.ScriptScriptAndVersionSettingEditParams
-	workersSet(&p.AccountID, workersAccount)
-	workersSet(&p.Settings, s)
+	setField(&p.AccountID, workersAccount)
+	setField(&p.Settings, s)
 	return scripts.ScriptAndVersionSettings.Edit(context.Background(), name, p)
 }
 
 func workersAEBinding(name, dataset string) workersBinding {
 	var b workersBindAE
-	workersSet(&b.Name, name)
-	workersSet(&b.Type, workers.ScriptScriptAndVersionSettingEditParamsSettingsBindingsWorkersBindingKindAnalyticsEngineTypeAnalyticsEngine)
+	setField(&b.Name, name)
+	setField(&b.Type, workers.ScriptScriptAndVersionSettingEditParamsSettingsBindingsWorkersBindingKindAnalyticsEngineTypeAnalyticsEngine)
 	if dataset != "" {
-		workersSet(&b.Dataset, dataset)
+		setField(&b.Dataset, dataset)
 	}
 	return b
 }
 
 func workersKVBinding(name, nsID string) workersBinding {
 	var b workersBindKV
-	workersSet(&b.Name, name)
-	workersSet(&b.Type, workers.ScriptScriptAndVersionSettingEditParamsSettingsBindingsWorkersBindingKindKVNamespaceTypeKVNamespace)
+	setField(&b.Name, name)
+	setField(&b.Type, workers.ScriptScriptAndVersionSettingEditParamsSettingsBindingsWorkersBindingKindKVNamespaceTypeKVNamespace)
 	if nsID != "" {
-		workersSet(&b.NamespaceID, nsID)
+		setField(&b.NamespaceID, nsID)
 	}
 	return b
 }
@@ -268,22 +259,22 @@ func TestWorkersSettingsMerge(t *testing.T) {
 	}
 
 	var secret workersBindText
-	workersSet(&secret.Name, "TOKEN")
-	workersSet(&secret.Type, workers.ScriptScriptAndVersionSettingEditParamsSettingsBindingsWorkersBindingKindSecretTextTypeSecretText)
-	workersSet(&secret.Text, "s3cr3t")
+	setField(&secret.Name, "TOKEN")
+	setField(&secret.Type, workers.ScriptScriptAndVersionSettingEditParamsSettingsBindingsWorkersBindingKindSecretTextTypeSecretText)
+	setField(&secret.Text, "s3cr3t")
 	var edit workersEdit
-	workersSet(&edit.Bindings, []workersBinding{workersAEBinding("METRICS", "agent_metrics"), workersKVBinding("OPS", "0123456789abcdef0123456789abcdef"), secret})
+	setField(&edit.Bindings, []workersBinding{workersAEBinding("METRICS", "agent_metrics"), workersKVBinding("OPS", "0123456789abcdef0123456789abcdef"), secret})
 	var limits workers.ScriptScriptAndVersionSettingEditParamsSettingsLimits
-	workersSet(&limits.CPUMs, int64(120_000))
-	workersSet(&edit.Limits, limits)
-	workersSet(&edit.Tags, []string{"team:agents"})
+	setField(&limits.CPUMs, int64(120_000))
+	setField(&edit.Limits, limits)
+	setField(&edit.Tags, []string{"team:agents"})
 	if _, err := workersEditSettings(scripts, "agent", edit); err != nil {
 		t.Fatalf("edit settings: %v", err)
 	}
 
 	// A PATCH with only logpush keeps every other field.
 	var onlyLogpush workersEdit
-	workersSet(&onlyLogpush.Logpush, true)
+	setField(&onlyLogpush.Logpush, true)
 	got, err := workersEditSettings(scripts, "agent", onlyLogpush)
 	if err != nil {
 		t.Fatalf("edit logpush: %v", err)
@@ -309,8 +300,8 @@ func TestWorkersSettingsMerge(t *testing.T) {
 
 	// /script-settings edits the same fields.
 	var ss workers.ScriptSettingEditParams
-	workersSet(&ss.AccountID, workersAccount)
-	workersSet(&ss.ScriptSetting.Tags, []string{"team:ops"})
+	setField(&ss.AccountID, workersAccount)
+	setField(&ss.ScriptSetting.Tags, []string{"team:ops"})
 	if _, err := scripts.Settings.Edit(ctx, "agent", ss); err != nil {
 		t.Fatalf("edit script-settings: %v", err)
 	}
@@ -330,19 +321,19 @@ func TestWorkersSettingsErrors(t *testing.T) {
 	}
 	cpu := func(ms int64) workersEdit {
 		var l workers.ScriptScriptAndVersionSettingEditParamsSettingsLimits
-		workersSet(&l.CPUMs, ms)
+		setField(&l.CPUMs, ms)
 		var e workersEdit
-		workersSet(&e.Limits, l)
+		setField(&e.Limits, l)
 		return e
 	}
 	bindings := func(b ...workersBinding) workersEdit {
 		var e workersEdit
-		workersSet(&e.Bindings, b)
+		setField(&e.Bindings, b)
 		return e
 	}
 	date := func(d string) workersEdit {
 		var e workersEdit
-		workersSet(&e.CompatibilityDate, d)
+		setField(&e.CompatibilityDate, d)
 		return e
 	}
 	tests := []struct {
@@ -380,10 +371,10 @@ func TestWorkersSettingsErrors(t *testing.T) {
 // workersPutCrons replaces a script's cron triggers.
 func workersPutCrons(scripts *workers.ScriptService, name string, crons ...string) (*workers.ScriptScheduleUpdateResponse, error) {
 	p := workers.ScriptScheduleUpdateParams{Body: []workers.ScriptScheduleUpdateParamsBody{}}
-	workersSet(&p.AccountID, workersAccount)
+	setField(&p.AccountID, workersAccount)
 	for _, c := range crons {
 		var b workers.ScriptScheduleUpdateParamsBody
-		workersSet(&b.Cron, c)
+		setField(&b.Cron, c)
 		p.Body = append(p.Body, b)
 	}
 	return scripts.Schedules.Update(context.Background(), name, p)
