@@ -5,9 +5,13 @@ package main
 import (
 	"os"
 
+	"github.com/monotask/flareops/provider"
 	"github.com/monotask/flareops/reconciler/cli"
 )
 
 func main() {
+	if provider.StartedByTerraform() {
+		os.Exit(provider.Serve(cli.Version))
+	}
 	os.Exit(cli.Main(os.Args[1:], cli.SystemIO()))
 }

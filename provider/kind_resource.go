@@ -1,0 +1,309 @@
+package provider
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/hashicorp/terraform-plugin-framework/diag"
+	"github.com/hashicorp/terraform-plugin-framework/path"
+	"github.com/hashicorp/terraform-plugin-framework/resource"
+	"github.com/hashicorp/terraform-plugin-framework/tfsdk"
+	"github.com/hashicorp/terraform-plugin-go/tftypes"
+
+	"github.com/monotask/flareops/reconciler"
+)
+
+// kindResource is the flareops_<kind> resource of one engine kind. It only converts: the
+// plan becomes reconciler.Values, the kind builds the desired object and does the work,
+// and the state is the kind's Flatten of what is live. The <kind>_resource.go files
+// declare what is particular to each kind.
+//
+// Every CRUD method has the same rhythm: read the plan or state, append diagnostics,
+// return on error, ask the kind, set the state.
+type kindResource struct {
+	// schemaKind is the kind without an API client: enough for schema, validation and Build.
+	schemaKind  reconciler.Kind
+	description string
+	// filled names the attributes the engine fills from others ("consumer.batch_size").
+	filled map[string]bool
+
+	// Set by Configure.
+	kind    reconciler.Kind
+	cache   *observeCache
+	account string
+}
+
+var (
+	_ resource.ResourceWithConfigure      = (*kindResource)(nil)
+	_ resource.ResourceWithImportState    = (*kindResource)(nil)
+	_ resource.ResourceWithModifyPlan     = (*kindResource)(nil)
+	_ resource.ResourceWithValidateConfig = (*kindResource)(nil)
+)
+
+func (r *kindResource) name() string { return r.schemaKind.Name() }
+
+func (r *kindResource) Metadata(_ context.Context, req resource.MetadataRequest, resp *resource.MetadataResponse) {
+	resp.TypeName = req.ProviderTypeName + "_" + r.name()
+}
+
+func (r *kindResource) Schema(_ context.Context, _ resource.SchemaRequest, resp *resource.SchemaResponse) {
+	resp.Schema = resourceSchema(r.schemaKind, r.description, r.filled)
+}
+
+func (r *kindResource) objectType(ctx context.Context) tftypes.Object {
+	return resourceSchema(r.schemaKind, r.description, r.filled).Type().TerraformType(ctx).(tftypes.Object)
+}
+
+func (r *kindResource) Configure(_ context.Context, req resource.ConfigureRequest, resp *resource.ConfigureResponse) {
+	if req.ProviderData == nil {
+		return // validation runs before the provider is configured
+	}
+	pd, ok := req.ProviderData.(*providerData)
+	if !ok {
+		unconfigured(&resp.Diagnostics, "configure flareops_"+r.name())
+		return
+	}
+	k, ok := pd.kinds.Kind(r.name())
+	if !ok {
+		unconfigured(&resp.Diagnostics, "configure flareops_"+r.name())
+		return
+	}
+	r.kind, r.cache, r.account = k, pd.cache, pd.accountID
+}
+
+// ValidateConfig runs the kind's cross-attribute rules (Build) as soon as the configuration
+// is known, so `terraform validate` reports what `flareops validate` reports.
+func (r *kindResource) ValidateConfig(_ context.Context, req resource.ValidateConfigRequest, resp *resource.ValidateConfigResponse) {
+	if !req.Config.Raw.IsFullyKnown() {
+		return
+	}
+	bs := r.schemaKind.Schema()
+	vals, err := valuesFrom(bs, req.Config.Raw)
+	if err != nil {
+		return // an attribute's own validator reports it
+	}
+	withDefaults(bs, vals)
+	if _, err := r.schemaKind.Build(vals); err != nil {
+		resp.Diagnostics.AddError(fmt.Sprintf("Invalid flareops_%s configuration", r.name()), err.Error()+".")
+	}
+}
+
+// ModifyPlan plans the engine-filled attributes as Build will set them (batch_size is 10
+// for a worker consumer, 5 for http_pull), so the plan shows real values, and a value that
+// is no longer configured returns to the engine's default as it does in the CLI.
+func (r *kindResource) ModifyPlan(ctx context.Context, req resource.ModifyPlanRequest, resp *resource.ModifyPlanResponse) {
+	if req.Plan.Raw.IsNull() || len(r.filled) == 0 {
+		return
+	}
+	planned, err := planFilled(r.schemaKind, r.filled, r.objectType(ctx), req.Config.Raw, req.Plan.Raw, req.State.Raw)
+	if err != nil {
+		resp.Diagnostics.AddError(fmt.Sprintf("Invalid flareops_%s configuration", r.name()), err.Error()+".")
+		return
+	}
+	resp.Plan.Raw = planned
+}
+
+// desired builds the engine's desired object from a plan.
+func (r *kindResource) desired(plan tftypes.Value, diags *diag.Diagnostics) (reconciler.Object, bool) {
+	vals, err := valuesFrom(r.schemaKind.Schema(), plan)
+	if err == nil {
+		var obj reconciler.Object
+		if obj, err = r.schemaKind.Build(vals); err == nil {
+			return obj, true
+		}
+	}
+	diags.AddError(fmt.Sprintf("Invalid flareops_%s configuration", r.name()), err.Error()+".")
+	return reconciler.Object{}, false
+}
+
+// setState sets state to the flattened spec of the object id, keeping the spelling of
+// priors (the plan, the state) where it denotes the same value.
+func (r *kindResource) setState(ctx context.Context, state *tfsdk.State, id string, spec any, priors ...tftypes.Value) error {
+	typ := r.objectType(ctx)
+	extra := map[string]tftypes.Value{idAttr: tftypes.NewValue(tftypes.String, id)}
+	obj, err := objectFrom(r.schemaKind.Schema(), typ, r.schemaKind.Flatten(spec), extra, priors...)
+	if err != nil {
+		return err
+	}
+	state.Raw = obj
+	return nil
+}
+
+func (r *kindResource) Create(ctx context.Context, req resource.CreateRequest, resp *resource.CreateResponse) {
+	if r.kind == nil {
+		unconfigured(&resp.Diagnostics, "create a flareops_"+r.name())
+		return
+	}
+	desired, ok := r.desired(req.Plan.Raw, &resp.Diagnostics)
+	if !ok {
+		return
+	}
+	id, err := reconciler.CreateNew(ctx, r.kind, desired)
+	r.cache.invalidate(r.name())
+	if err != nil {
+		r.createFailed(ctx, resp, req.Plan.Raw, desired, id, err)
+		return
+	}
+	if err := r.setState(ctx, &resp.State, id, desired.Spec, req.Plan.Raw); err != nil {
+		addError(&resp.Diagnostics, "Cannot record the new "+r.name(), fmt.Sprintf("The %s %q was created (id %s), but its state could not be recorded.", r.name(), desired.Key, id),
+			fmt.Sprintf("This is a bug in the flareops provider; import the %s with its id to manage it.", r.name()), err)
+	}
+}
+
+// createFailed explains a failed create. An object that already exists is never taken
+// over (CreateNew refuses): the user imports it. An object created halfway is recorded,
+// so that Terraform marks it tainted and replaces it rather than forgetting it.
+func (r *kindResource) createFailed(ctx context.Context, resp *resource.CreateResponse, plan tftypes.Value, desired reconciler.Object, id string, err error) {
+	if id != "" {
+		_ = r.setState(ctx, &resp.State, id, desired.Spec, plan)
+		addError(&resp.Diagnostics, "Cannot finish creating "+r.name()+" "+desired.Key,
+			fmt.Sprintf("The %s %q was created (id %s) but could not be fully configured.", r.name(), desired.Key, id),
+			apiTodo(err)+" Terraform marks it tainted and replaces it on the next apply.", err)
+		return
+	}
+	if live, found, lerr := r.cache.byKey(ctx, r.kind, desired.Key); lerr == nil && found {
+		addError(&resp.Diagnostics, fmt.Sprintf("A %s named %q already exists", r.name(), desired.Key),
+			fmt.Sprintf("The account already has a %s named %q (id %s) that this configuration does not manage; flareops never takes over an existing object silently.", r.name(), desired.Key, live.ID),
+			fmt.Sprintf("To manage it with Terraform, import it: terraform import <address of this flareops_%s> %s. Or give this %s another name.", r.name(), live.ID, r.name()), err)
+		return
+	}
+	addError(&resp.Diagnostics, "Cannot create "+r.name()+" "+desired.Key,
+		fmt.Sprintf("Creating the %s %q failed; nothing was created.", r.name(), desired.Key), apiTodo(err), err)
+}
+
+func (r *kindResource) Read(ctx context.Context, req resource.ReadRequest, resp *resource.ReadResponse) {
+	if r.kind == nil {
+		unconfigured(&resp.Diagnostics, "read a flareops_"+r.name())
+		return
+	}
+	id := stateID(req.State.Raw)
+	if id == "" {
+		resp.State.RemoveResource(ctx)
+		return
+	}
+	live, found, err := r.cache.byID(ctx, r.kind, id)
+	if err != nil {
+		addError(&resp.Diagnostics, "Cannot read "+r.name()+" "+id,
+			fmt.Sprintf("Listing the %ss of account %s failed.", r.name(), r.account), apiTodo(err), err)
+		return
+	}
+	if !found {
+		// Gone from the account: Terraform plans to create it again.
+		resp.State.RemoveResource(ctx)
+		return
+	}
+	if err := r.setState(ctx, &resp.State, id, live.Spec, req.State.Raw); err != nil {
+		addError(&resp.Diagnostics, "Cannot read "+r.name()+" "+id, "The live object could not be converted to Terraform state.",
+			"This is a bug in the flareops provider: please report it.", err)
+	}
+}
+
+func (r *kindResource) Update(ctx context.Context, req resource.UpdateRequest, resp *resource.UpdateResponse) {
+	if r.kind == nil {
+		unconfigured(&resp.Diagnostics, "update a flareops_"+r.name())
+		return
+	}
+	desired, ok := r.desired(req.Plan.Raw, &resp.Diagnostics)
+	if !ok {
+		return
+	}
+	id := stateID(req.State.Raw)
+	live, found, err := fresh(ctx, r.kind, id)
+	if err != nil {
+		addError(&resp.Diagnostics, "Cannot update "+r.name()+" "+desired.Key,
+			fmt.Sprintf("Listing the %ss of account %s failed; nothing was changed.", r.name(), r.account), apiTodo(err), err)
+		return
+	}
+	if !found {
+		addError(&resp.Diagnostics, "Cannot update "+r.name()+" "+desired.Key,
+			fmt.Sprintf("The %s %s was deleted outside Terraform after the plan was made.", r.name(), id),
+			"Run terraform apply again: its refresh sees that the object is gone and plans to create it.", nil)
+		return
+	}
+	err = r.kind.Update(ctx, id, live, desired)
+	r.cache.invalidate(r.name())
+	if err != nil {
+		addError(&resp.Diagnostics, "Cannot update "+r.name()+" "+desired.Key,
+			fmt.Sprintf("Updating the %s %q (id %s) failed; it may be partly updated.", r.name(), desired.Key, id), apiTodo(err), err)
+		return
+	}
+	if err := r.setState(ctx, &resp.State, id, desired.Spec, req.Plan.Raw, req.State.Raw); err != nil {
+		addError(&resp.Diagnostics, "Cannot record "+r.name()+" "+desired.Key, "The update succeeded, but its state could not be recorded.",
+			"This is a bug in the flareops provider: please report it. Run terraform apply again to record it.", err)
+	}
+}
+
+func (r *kindResource) Delete(ctx context.Context, req resource.DeleteRequest, resp *resource.DeleteResponse) {
+	if r.kind == nil {
+		unconfigured(&resp.Diagnostics, "delete a flareops_"+r.name())
+		return
+	}
+	id := stateID(req.State.Raw)
+	live, found, err := fresh(ctx, r.kind, id)
+	if err != nil {
+		addError(&resp.Diagnostics, "Cannot delete "+r.name()+" "+id,
+			fmt.Sprintf("Listing the %ss of account %s failed; nothing was deleted.", r.name(), r.account), apiTodo(err), err)
+		return
+	}
+	if !found {
+		return // already gone: deleting is idempotent
+	}
+	err = r.kind.Delete(ctx, id, live)
+	r.cache.invalidate(r.name())
+	if err != nil {
+		addError(&resp.Diagnostics, "Cannot delete "+r.name()+" "+live.Key,
+			fmt.Sprintf("Deleting the %s %q (id %s) failed.", r.name(), live.Key, id), apiTodo(err), err)
+	}
+}
+
+// ImportState takes the object's id (as `terraform import` and import blocks give it);
+// Read fills in the rest. The object's name is accepted too, for convenience.
+func (r *kindResource) ImportState(ctx context.Context, req resource.ImportStateRequest, resp *resource.ImportStateResponse) {
+	if r.kind != nil {
+		if _, byID, err := r.cache.byID(ctx, r.kind, req.ID); err == nil && !byID {
+			if live, byKey, err := r.cache.byKey(ctx, r.kind, req.ID); err == nil && byKey {
+				resp.Diagnostics.Append(resp.State.SetAttribute(ctx, path.Root(idAttr), live.ID)...)
+				return
+			}
+		}
+	}
+	resource.ImportStatePassthroughID(ctx, path.Root(idAttr), req, resp)
+}
+
+// stateID is the id attribute of a state, "" if absent.
+func stateID(state tftypes.Value) string {
+	m, err := objectMap(state)
+	if err != nil || m == nil {
+		return ""
+	}
+	v, ok := m[idAttr]
+	if !ok || !v.IsKnown() || v.IsNull() {
+		return ""
+	}
+	var s string
+	if v.As(&s) != nil {
+		return ""
+	}
+	return s
+}
+
+// withDefaults fills absent attributes with their schema defaults, as the HCL loader does
+// (a Terraform configuration holds no defaults; the plan does).
+func withDefaults(bs reconciler.BlockSchema, vals reconciler.Values) {
+	for _, a := range bs.Attrs {
+		if _, ok := vals[a.Name]; ok || a.Default == nil {
+			continue
+		}
+		if n, isInt := defaultInt(a.Default); isInt {
+			vals[a.Name] = n
+		} else {
+			vals[a.Name] = a.Default
+		}
+	}
+	for _, nb := range bs.Blocks {
+		list, _ := vals[nb.Name].([]reconciler.Values)
+		for _, ev := range list {
+			withDefaults(nb.Schema, ev)
+		}
+	}
+}

@@ -1,0 +1,194 @@
+package provider
+
+import (
+	"fmt"
+	"time"
+
+	dschema "github.com/hashicorp/terraform-plugin-framework/datasource/schema"
+	"github.com/hashicorp/terraform-plugin-framework/resource/schema"
+	"github.com/hashicorp/terraform-plugin-framework/resource/schema/booldefault"
+	"github.com/hashicorp/terraform-plugin-framework/resource/schema/boolplanmodifier"
+	"github.com/hashicorp/terraform-plugin-framework/resource/schema/int64default"
+	"github.com/hashicorp/terraform-plugin-framework/resource/schema/int64planmodifier"
+	"github.com/hashicorp/terraform-plugin-framework/resource/schema/planmodifier"
+	"github.com/hashicorp/terraform-plugin-framework/resource/schema/stringdefault"
+	"github.com/hashicorp/terraform-plugin-framework/resource/schema/stringplanmodifier"
+	"github.com/hashicorp/terraform-plugin-framework/schema/validator"
+
+	"github.com/monotask/flareops/reconciler"
+)
+
+// Every flareops_* schema is built here from the engine's reconciler.BlockSchema, the same
+// declaration the CLI's HCL loader validates against: names, types, defaults, ranges,
+// enums and descriptions are written once, in the engine.
+//
+//	String, Ref, Duration → string (Duration validated by Attr.DecodeDuration)
+//	Int → number (int64), Bool → bool
+//	Default → Optional + Computed with that default
+//	ForceNew → RequiresReplace
+//	nested block → list block with at most MaxItems elements
+
+// idAttr is the computed id every resource and data source has: the live object's id.
+const idAttr = "id"
+
+// resourceSchema builds a resource's schema from its kind. filled names the attributes
+// (as "block.attr" paths for nested ones) that have no static default because the engine
+// fills them from other attributes in Build; they are Optional + Computed, and the
+// resource's ModifyPlan plans them as Build will set them.
+func resourceSchema(k reconciler.Kind, description string, filled map[string]bool) schema.Schema {
+	attrs := resourceAttrs(k.Schema(), "", filled)
+	attrs[idAttr] = schema.StringAttribute{
+		Computed:            true,
+		MarkdownDescription: fmt.Sprintf("The %s's id in the account, assigned by Cloudflare. Import an existing %s by this id.", k.Name(), k.Name()),
+		PlanModifiers:       []planmodifier.String{stringplanmodifier.UseStateForUnknown()},
+	}
+	return schema.Schema{
+		MarkdownDescription: description,
+		Attributes:          attrs,
+		Blocks:              resourceBlocks(k.Schema(), "", filled),
+	}
+}
+
+func resourceAttrs(bs reconciler.BlockSchema, prefix string, filled map[string]bool) map[string]schema.Attribute {
+	out := map[string]schema.Attribute{}
+	for _, a := range bs.Attrs {
+		out[a.Name] = resourceAttr(a, filled[prefix+a.Name])
+	}
+	return out
+}
+
+func resourceBlocks(bs reconciler.BlockSchema, prefix string, filled map[string]bool) map[string]schema.Block {
+	out := map[string]schema.Block{}
+	for _, nb := range bs.Blocks {
+		b := schema.ListNestedBlock{
+			MarkdownDescription: nb.Description,
+			NestedObject: schema.NestedBlockObject{
+				Attributes: resourceAttrs(nb.Schema, prefix+nb.Name+".", filled),
+				Blocks:     resourceBlocks(nb.Schema, prefix+nb.Name+".", filled),
+			},
+		}
+		if nb.MaxItems > 0 {
+			b.Validators = []validator.List{maxItemsValidator{block: nb.Name, parent: "resource", max: nb.MaxItems}}
+		}
+		out[nb.Name] = b
+	}
+	return out
+}
+
+// resourceAttr converts one engine attribute. filled marks an engine-filled attribute.
+func resourceAttr(a reconciler.Attr, filled bool) schema.Attribute {
+	required := a.Required
+	optional := !required
+	computed := a.Default != nil || filled
+	desc := markdownDescription(a)
+	switch a.Type {
+	case reconciler.Int:
+		at := schema.Int64Attribute{
+			Required: required, Optional: optional, Computed: computed, Sensitive: a.Sensitive,
+			MarkdownDescription: desc,
+			Validators:          []validator.Int64{int64RangeValidator{a}},
+		}
+		if n, ok := defaultInt(a.Default); ok {
+			at.Default = int64default.StaticInt64(n)
+		}
+		if a.ForceNew {
+			at.PlanModifiers = []planmodifier.Int64{int64planmodifier.RequiresReplace()}
+		}
+		return at
+	case reconciler.Bool:
+		at := schema.BoolAttribute{
+			Required: required, Optional: optional, Computed: computed, Sensitive: a.Sensitive,
+			MarkdownDescription: desc,
+		}
+		if b, ok := a.Default.(bool); ok {
+			at.Default = booldefault.StaticBool(b)
+		}
+		if a.ForceNew {
+			at.PlanModifiers = []planmodifier.Bool{boolplanmodifier.RequiresReplace()}
+		}
+		return at
+	}
+	at := schema.StringAttribute{
+		Required: required, Optional: optional, Computed: computed, Sensitive: a.Sensitive,
+		MarkdownDescription: desc,
+	}
+	switch a.Type {
+	case reconciler.Duration:
+		at.Validators = []validator.String{durationValidator{a}}
+		at.PlanModifiers = []planmodifier.String{durationEquivalent{}}
+		if n, ok := defaultInt(a.Default); ok {
+			at.Default = stringdefault.StaticString(reconciler.FormatDuration(time.Duration(n) * a.Unit))
+		}
+	case reconciler.Ref:
+		at.Validators = []validator.String{refValidator{a}}
+	default:
+		if len(a.Enum) > 0 {
+			at.Validators = []validator.String{enumValidator{a}}
+		}
+		if s, ok := a.Default.(string); ok {
+			at.Default = stringdefault.StaticString(s)
+		}
+	}
+	if a.ForceNew {
+		at.PlanModifiers = append(at.PlanModifiers, stringplanmodifier.RequiresReplace())
+	}
+	return at
+}
+
+// markdownDescription is the engine's description, plus how Terraform spells what HCL
+// writes differently: a reference is to the other resource's name.
+func markdownDescription(a reconciler.Attr) string {
+	if a.Type == reconciler.Ref {
+		return a.Description + fmt.Sprintf(" In Terraform, write the %s's name, usually as `flareops_%s.<name>.name`.", a.RefKind, a.RefKind)
+	}
+	return a.Description
+}
+
+// defaultInt reads an Int or Duration default as the engine's loader does.
+func defaultInt(v any) (int64, bool) {
+	switch n := v.(type) {
+	case int64:
+		return n, true
+	case int:
+		return int64(n), true
+	case int32:
+		return int64(n), true
+	}
+	return 0, false
+}
+
+// dataSourceSchema builds the schema of a data source that looks an object up by its key
+// attribute: the key is required, everything else is read from the account.
+func dataSourceSchema(k reconciler.Kind, description string) dschema.Schema {
+	attrs := dataSourceAttrs(k.Schema(), k.KeyAttr())
+	attrs[idAttr] = dschema.StringAttribute{
+		Computed:            true,
+		MarkdownDescription: fmt.Sprintf("The %s's id in the account.", k.Name()),
+	}
+	return dschema.Schema{MarkdownDescription: description, Attributes: attrs}
+}
+
+func dataSourceAttrs(bs reconciler.BlockSchema, key string) map[string]dschema.Attribute {
+	out := map[string]dschema.Attribute{}
+	for _, a := range bs.Attrs {
+		required := a.Name == key && key != ""
+		computed := !required
+		desc := markdownDescription(a)
+		switch a.Type {
+		case reconciler.Int:
+			out[a.Name] = dschema.Int64Attribute{Required: required, Computed: computed, Sensitive: a.Sensitive, MarkdownDescription: desc}
+		case reconciler.Bool:
+			out[a.Name] = dschema.BoolAttribute{Required: required, Computed: computed, Sensitive: a.Sensitive, MarkdownDescription: desc}
+		default:
+			out[a.Name] = dschema.StringAttribute{Required: required, Computed: computed, Sensitive: a.Sensitive, MarkdownDescription: desc}
+		}
+	}
+	for _, nb := range bs.Blocks {
+		out[nb.Name] = dschema.ListNestedAttribute{
+			Computed:            true,
+			MarkdownDescription: nb.Description,
+			NestedObject:        dschema.NestedAttributeObject{Attributes: dataSourceAttrs(nb.Schema, "")},
+		}
+	}
+	return out
+}

@@ -1,0 +1,541 @@
+package provider
+
+import (
+	"context"
+	"fmt"
+	"sort"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+	"github.com/hashicorp/terraform-plugin-framework/attr"
+	"github.com/hashicorp/terraform-plugin-framework/datasource"
+	dschema "github.com/hashicorp/terraform-plugin-framework/datasource/schema"
+	"github.com/hashicorp/terraform-plugin-framework/path"
+	"github.com/hashicorp/terraform-plugin-framework/resource"
+	"github.com/hashicorp/terraform-plugin-framework/resource/schema"
+	"github.com/hashicorp/terraform-plugin-framework/resource/schema/defaults"
+	"github.com/hashicorp/terraform-plugin-framework/resource/schema/planmodifier"
+	"github.com/hashicorp/terraform-plugin-framework/schema/validator"
+	"github.com/hashicorp/terraform-plugin-framework/tfsdk"
+	"github.com/hashicorp/terraform-plugin-framework/types"
+	"github.com/hashicorp/terraform-plugin-go/tftypes"
+
+	"github.com/monotask/flareops/reconciler"
+	"github.com/monotask/flareops/reconciler/config"
+)
+
+// The agreement tests: for every kind the engine registers, the provider's schema and the
+// CLI's language agree on names, types, required/optional, defaults, validation ranges,
+// enums, replace-only attributes and descriptions. Ranges and enums are compared by
+// behaviour: boundary values go through the provider's validators and through the CLI's
+// HCL loader, and both must accept or reject each of them.
+
+func providerResources(t *testing.T) map[string]resource.Resource {
+	ctx := context.Background()
+	out := map[string]resource.Resource{}
+	for _, f := range New("test")().Resources(ctx) {
+		r := f()
+		var md resource.MetadataResponse
+		r.Metadata(ctx, resource.MetadataRequest{ProviderTypeName: "flareops"}, &md)
+		out[md.TypeName] = r
+	}
+	return out
+}
+
+func TestEveryKindHasAResource(t *testing.T) {
+	var kinds, types []string
+	for _, k := range engineKinds(nil).Kinds() {
+		kinds = append(kinds, "flareops_"+k.Name())
+	}
+	for name := range providerResources(t) {
+		types = append(types, name)
+	}
+	sort.Strings(kinds)
+	sort.Strings(types)
+	if diff := cmp.Diff(kinds, types); diff != "" {
+		t.Errorf("resources differ from the engine's kinds (-kinds +resources):\n%s", diff)
+	}
+}
+
+func TestSchemaAgreement(t *testing.T) {
+	ctx := context.Background()
+	resources := providerResources(t)
+	for _, k := range engineKinds(nil).Kinds() {
+		t.Run(k.Name(), func(t *testing.T) {
+			r, ok := resources["flareops_"+k.Name()]
+			if !ok {
+				t.Fatalf("no flareops_%s resource", k.Name())
+			}
+			var sr resource.SchemaResponse
+			r.Schema(ctx, resource.SchemaRequest{}, &sr)
+			if sr.Diagnostics.HasError() {
+				t.Fatal(sr.Diagnostics)
+			}
+			if diags := sr.Schema.ValidateImplementation(ctx); diags.HasError() {
+				t.Fatalf("invalid framework schema: %v", diags)
+			}
+			if sr.Schema.MarkdownDescription == "" {
+				t.Error("the resource has no MarkdownDescription")
+			}
+			id, ok := sr.Schema.Attributes[idAttr].(schema.StringAttribute)
+			if !ok || !id.Computed || id.Optional || id.MarkdownDescription == "" {
+				t.Errorf("id is %#v, want a described computed string", sr.Schema.Attributes[idAttr])
+			}
+			attrs := map[string]schema.Attribute{}
+			for name, a := range sr.Schema.Attributes {
+				if name != idAttr {
+					attrs[name] = a
+				}
+			}
+			filled := r.(*kindResource).filled
+			compareBlock(t, k, "", k.Schema(), attrs, sr.Schema.Blocks, filled)
+		})
+	}
+}
+
+func compareBlock(t *testing.T, k reconciler.Kind, prefix string, bs reconciler.BlockSchema, attrs map[string]schema.Attribute, blocks map[string]schema.Block, filled map[string]bool) {
+	t.Helper()
+	var want, got []string
+	for _, a := range bs.Attrs {
+		want = append(want, a.Name)
+	}
+	for _, nb := range bs.Blocks {
+		want = append(want, nb.Name+" {}")
+	}
+	for name := range attrs {
+		got = append(got, name)
+	}
+	for name := range blocks {
+		got = append(got, name+" {}")
+	}
+	sort.Strings(want)
+	sort.Strings(got)
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("%snames differ (-engine +provider):\n%s", prefix, diff)
+	}
+	for _, a := range bs.Attrs {
+		if fa, ok := attrs[a.Name]; ok {
+			compareAttr(t, k, prefix, a, fa, filled[prefix+a.Name])
+		}
+	}
+	for _, nb := range bs.Blocks {
+		fb, ok := blocks[nb.Name].(schema.ListNestedBlock)
+		if !ok {
+			t.Errorf("%s%s is %T, want a list block", prefix, nb.Name, blocks[nb.Name])
+			continue
+		}
+		if fb.MarkdownDescription != nb.Description {
+			t.Errorf("%s%s: description %q, want the engine's %q", prefix, nb.Name, fb.MarkdownDescription, nb.Description)
+		}
+		compareMaxItems(t, k, prefix, nb, fb)
+		compareBlock(t, k, prefix+nb.Name+".", nb.Schema, fb.NestedObject.Attributes, fb.NestedObject.Blocks, filled)
+	}
+}
+
+func compareAttr(t *testing.T, k reconciler.Kind, prefix string, a reconciler.Attr, fa schema.Attribute, filled bool) {
+	t.Helper()
+	name := prefix + a.Name
+	wantType := map[reconciler.AttrType]attr.Type{
+		reconciler.String: types.StringType, reconciler.Duration: types.StringType, reconciler.Ref: types.StringType,
+		reconciler.Int: types.Int64Type, reconciler.Bool: types.BoolType,
+	}[a.Type]
+	if !fa.GetType().Equal(wantType) {
+		t.Errorf("%s: type %s, want %s for an engine %s", name, fa.GetType(), wantType, a.Type)
+	}
+	if fa.IsRequired() != a.Required || fa.IsOptional() == a.Required {
+		t.Errorf("%s: required=%v optional=%v, engine required=%v", name, fa.IsRequired(), fa.IsOptional(), a.Required)
+	}
+	if want := a.Default != nil || filled; fa.IsComputed() != want {
+		t.Errorf("%s: computed=%v, want %v (default %v, engine-filled %v)", name, fa.IsComputed(), want, a.Default, filled)
+	}
+	if fa.IsSensitive() != a.Sensitive {
+		t.Errorf("%s: sensitive=%v, engine %v", name, fa.IsSensitive(), a.Sensitive)
+	}
+	if d := fa.GetMarkdownDescription(); a.Description == "" || !strings.HasPrefix(d, a.Description) {
+		t.Errorf("%s: description %q does not carry the engine's %q", name, d, a.Description)
+	}
+	if got, want := frameworkDefault(t, fa), engineDefault(a); got != want {
+		t.Errorf("%s: default %s, engine %s", name, got, want)
+	}
+	if got := requiresReplace(t, fa); got != a.ForceNew {
+		t.Errorf("%s: requires replace %v, engine ForceNew %v", name, got, a.ForceNew)
+	}
+	for _, p := range probes(a) {
+		prov, provMsg := providerAccepts(t, fa, p)
+		cli, cliMsg := cliAccepts(t, k, prefix, a, p)
+		if prov != cli {
+			t.Errorf("%s = %s: provider accepts=%v (%s), CLI accepts=%v (%s)", name, p, prov, provMsg, cli, cliMsg)
+		}
+	}
+}
+
+// engineDefault renders an engine default as Terraform holds it; "" for none.
+func engineDefault(a reconciler.Attr) string {
+	if a.Default == nil {
+		return ""
+	}
+	if n, ok := defaultInt(a.Default); ok && a.Type == reconciler.Duration {
+		return strconv.Quote(reconciler.FormatDuration(time.Duration(n) * a.Unit))
+	}
+	if s, ok := a.Default.(string); ok {
+		return strconv.Quote(s)
+	}
+	return fmt.Sprint(a.Default)
+}
+
+func frameworkDefault(t *testing.T, fa schema.Attribute) string {
+	ctx := context.Background()
+	switch x := fa.(type) {
+	case schema.StringAttribute:
+		if x.Default == nil {
+			return ""
+		}
+		var resp defaults.StringResponse
+		x.Default.DefaultString(ctx, defaults.StringRequest{}, &resp)
+		return resp.PlanValue.String()
+	case schema.Int64Attribute:
+		if x.Default == nil {
+			return ""
+		}
+		var resp defaults.Int64Response
+		x.Default.DefaultInt64(ctx, defaults.Int64Request{}, &resp)
+		return resp.PlanValue.String()
+	case schema.BoolAttribute:
+		if x.Default == nil {
+			return ""
+		}
+		var resp defaults.BoolResponse
+		x.Default.DefaultBool(ctx, defaults.BoolRequest{}, &resp)
+		return resp.PlanValue.String()
+	}
+	t.Fatalf("unexpected attribute %T", fa)
+	return ""
+}
+
+// requiresReplace runs the attribute's plan modifiers on an update from one value to
+// another (a resource that exists and is not being destroyed).
+func requiresReplace(t *testing.T, fa schema.Attribute) bool {
+	ctx := context.Background()
+	obj := tftypes.NewValue(tftypes.Object{}, map[string]tftypes.Value{})
+	state, plan := tfsdk.State{Raw: obj}, tfsdk.Plan{Raw: obj}
+	switch x := fa.(type) {
+	case schema.StringAttribute:
+		for _, m := range x.PlanModifiers {
+			resp := planmodifier.StringResponse{PlanValue: types.StringValue("2s")}
+			m.PlanModifyString(ctx, planmodifier.StringRequest{State: state, Plan: plan, StateValue: types.StringValue("1s"), PlanValue: types.StringValue("2s"), ConfigValue: types.StringValue("2s")}, &resp)
+			if resp.RequiresReplace {
+				return true
+			}
+		}
+	case schema.Int64Attribute:
+		for _, m := range x.PlanModifiers {
+			resp := planmodifier.Int64Response{PlanValue: types.Int64Value(2)}
+			m.PlanModifyInt64(ctx, planmodifier.Int64Request{State: state, Plan: plan, StateValue: types.Int64Value(1), PlanValue: types.Int64Value(2), ConfigValue: types.Int64Value(2)}, &resp)
+			if resp.RequiresReplace {
+				return true
+			}
+		}
+	case schema.BoolAttribute:
+		for _, m := range x.PlanModifiers {
+			resp := planmodifier.BoolResponse{PlanValue: types.BoolValue(true)}
+			m.PlanModifyBool(ctx, planmodifier.BoolRequest{State: state, Plan: plan, StateValue: types.BoolValue(false), PlanValue: types.BoolValue(true), ConfigValue: types.BoolValue(true)}, &resp)
+			if resp.RequiresReplace {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// probes are values at and beyond an attribute's limits, as HCL literals.
+func probes(a reconciler.Attr) []string {
+	switch a.Type {
+	case reconciler.Int:
+		out := []string{fmt.Sprint(a.Min - 1), fmt.Sprint(a.Min), fmt.Sprint(a.Min + 1)}
+		if a.Max > 0 {
+			out = append(out, fmt.Sprint(a.Max), fmt.Sprint(a.Max+1))
+		}
+		return out
+	case reconciler.Duration:
+		d := func(n int64) string {
+			return strconv.Quote(reconciler.FormatDuration(time.Duration(n) * a.Unit))
+		}
+		out := []string{d(a.Min), d(a.Min + 1), `"abc"`, `"30"`, `"1x"`, `""`}
+		if a.Min > 0 {
+			out = append(out, d(a.Min-1))
+		}
+		if a.Max > 0 {
+			out = append(out, d(a.Max), d(a.Max+1))
+		}
+		if a.Unit > time.Millisecond {
+			out = append(out, strconv.Quote(reconciler.FormatDuration(time.Duration(a.Min)*a.Unit+a.Unit/2)))
+		}
+		return out
+	case reconciler.Bool:
+		return []string{"true", "false"}
+	case reconciler.Ref:
+		return []string{`"some-name"`, `""`}
+	}
+	out := []string{`"x"`}
+	for _, e := range a.Enum {
+		out = append(out, strconv.Quote(e))
+	}
+	if len(a.Enum) > 0 {
+		out = append(out, `"not-`+a.Enum[0]+`"`, strings.ToUpper(strconv.Quote(a.Enum[0])))
+	}
+	return out
+}
+
+// providerAccepts runs the attribute's validators on a probe.
+func providerAccepts(t *testing.T, fa schema.Attribute, lit string) (bool, string) {
+	ctx := context.Background()
+	p := path.Root("probe")
+	switch x := fa.(type) {
+	case schema.StringAttribute:
+		s, err := strconv.Unquote(lit)
+		if err != nil {
+			t.Fatalf("probe %s: %v", lit, err)
+		}
+		for _, v := range x.Validators {
+			var resp validator.StringResponse
+			v.ValidateString(ctx, validator.StringRequest{Path: p, ConfigValue: types.StringValue(s)}, &resp)
+			if resp.Diagnostics.HasError() {
+				return false, resp.Diagnostics.Errors()[0].Detail()
+			}
+		}
+	case schema.Int64Attribute:
+		n, err := strconv.ParseInt(lit, 10, 64)
+		if err != nil {
+			t.Fatalf("probe %s: %v", lit, err)
+		}
+		for _, v := range x.Validators {
+			var resp validator.Int64Response
+			v.ValidateInt64(ctx, validator.Int64Request{Path: p, ConfigValue: types.Int64Value(n)}, &resp)
+			if resp.Diagnostics.HasError() {
+				return false, resp.Diagnostics.Errors()[0].Detail()
+			}
+		}
+	}
+	return true, ""
+}
+
+// cliAccepts loads a block with the probe through the CLI's HCL loader.
+func cliAccepts(t *testing.T, k reconciler.Kind, prefix string, a reconciler.Attr, lit string) (bool, string) {
+	t.Helper()
+	var body strings.Builder
+	fmt.Fprintf(&body, "%s \"probe\" {\n", k.Name())
+	writeRequired(&body, k.Schema(), a.Name)
+	if prefix == "" {
+		fmt.Fprintf(&body, "  %s = %s\n", a.Name, lit)
+	} else {
+		nb := strings.TrimSuffix(prefix, ".")
+		inner := nestedSchema(k.Schema(), nb)
+		fmt.Fprintf(&body, "  %s {\n", nb)
+		writeRequired(&body, inner, a.Name)
+		fmt.Fprintf(&body, "    %s = %s\n  }\n", a.Name, lit)
+	}
+	body.WriteString("}\n")
+	return cliLoads(k, body.String())
+}
+
+func cliLoads(k reconciler.Kind, src string) (bool, string) {
+	_, diags := config.LoadFiles(map[string][]byte{"probe" + config.FileSuffix: []byte(src)}, config.Options{
+		Kinds: []config.KindSchema{{Name: k.Name(), Schema: k.Schema(), KeyAttr: k.KeyAttr()}},
+	})
+	if diags.HasErrors() {
+		return false, diags.Error()
+	}
+	return true, ""
+}
+
+func nestedSchema(bs reconciler.BlockSchema, name string) reconciler.BlockSchema {
+	for _, nb := range bs.Blocks {
+		if nb.Name == name {
+			return nb.Schema
+		}
+	}
+	return reconciler.BlockSchema{}
+}
+
+// writeRequired writes an example value for every required attribute but skip.
+func writeRequired(b *strings.Builder, bs reconciler.BlockSchema, skip string) {
+	for _, a := range bs.Attrs {
+		if !a.Required || a.Name == skip {
+			continue
+		}
+		switch a.Type {
+		case reconciler.Int:
+			fmt.Fprintf(b, "  %s = %d\n", a.Name, a.Min)
+		case reconciler.Bool:
+			fmt.Fprintf(b, "  %s = true\n", a.Name)
+		case reconciler.Duration:
+			fmt.Fprintf(b, "  %s = %q\n", a.Name, reconciler.FormatDuration(time.Duration(a.Min)*a.Unit))
+		default:
+			v := "example"
+			if len(a.Enum) > 0 {
+				v = a.Enum[0]
+			}
+			fmt.Fprintf(b, "  %s = %q\n", a.Name, v)
+		}
+	}
+}
+
+// compareMaxItems checks the block count limit the same way: MaxItems and MaxItems+1
+// blocks through the provider's list validator and through the CLI's loader.
+func compareMaxItems(t *testing.T, k reconciler.Kind, prefix string, nb reconciler.NestedBlock, fb schema.ListNestedBlock) {
+	t.Helper()
+	for _, n := range []int{1, nb.MaxItems, nb.MaxItems + 1} {
+		if n < 1 || (nb.MaxItems == 0 && n > 1) {
+			continue
+		}
+		elems := make([]attr.Value, n)
+		for i := range elems {
+			elems[i] = types.ObjectNull(map[string]attr.Type{})
+		}
+		list := types.ListValueMust(types.ObjectType{AttrTypes: map[string]attr.Type{}}, elems)
+		prov := true
+		for _, v := range fb.Validators {
+			var resp validator.ListResponse
+			v.ValidateList(context.Background(), validator.ListRequest{Path: path.Root(nb.Name), ConfigValue: list}, &resp)
+			prov = prov && !resp.Diagnostics.HasError()
+		}
+		var body strings.Builder
+		fmt.Fprintf(&body, "%s \"probe\" {\n", k.Name())
+		writeRequired(&body, k.Schema(), "")
+		for i := 0; i < n; i++ {
+			fmt.Fprintf(&body, "  %s {\n", nb.Name)
+			writeRequired(&body, nb.Schema, "")
+			body.WriteString("  }\n")
+		}
+		body.WriteString("}\n")
+		cli, msg := cliLoads(k, body.String())
+		if prov != cli {
+			t.Errorf("%s%s with %d blocks: provider accepts=%v, CLI accepts=%v (%s)", prefix, nb.Name, n, prov, cli, msg)
+		}
+	}
+}
+
+// TestDataSourceSchemaAgreement: a data source has every attribute of its kind, computed,
+// but the key it is looked up by.
+func TestDataSourceSchemaAgreement(t *testing.T) {
+	ctx := context.Background()
+	for _, f := range New("test")().DataSources(ctx) {
+		ds := f()
+		var md datasource.MetadataResponse
+		ds.Metadata(ctx, datasource.MetadataRequest{ProviderTypeName: "flareops"}, &md)
+		k, ok := engineKinds(nil).Kind(strings.TrimPrefix(md.TypeName, "flareops_"))
+		if !ok {
+			t.Errorf("data source %s has no engine kind", md.TypeName)
+			continue
+		}
+		var sr datasource.SchemaResponse
+		ds.Schema(ctx, datasource.SchemaRequest{}, &sr)
+		if diags := sr.Schema.ValidateImplementation(ctx); diags.HasError() {
+			t.Fatalf("%s: %v", md.TypeName, diags)
+		}
+		checkDataSourceAttrs(t, md.TypeName+".", k.Schema(), k.KeyAttr(), sr.Schema.Attributes)
+	}
+}
+
+func checkDataSourceAttrs(t *testing.T, prefix string, bs reconciler.BlockSchema, key string, attrs map[string]dschema.Attribute) {
+	t.Helper()
+	for _, a := range bs.Attrs {
+		da, ok := attrs[a.Name]
+		if !ok {
+			t.Errorf("%s%s is missing", prefix, a.Name)
+			continue
+		}
+		if a.Name == key {
+			if !da.IsRequired() {
+				t.Errorf("%s%s: the lookup key must be required", prefix, a.Name)
+			}
+		} else if !da.IsComputed() || da.IsOptional() || da.IsRequired() {
+			t.Errorf("%s%s: want computed only", prefix, a.Name)
+		}
+	}
+	for _, nb := range bs.Blocks {
+		dl, ok := attrs[nb.Name].(dschema.ListNestedAttribute)
+		if !ok || !dl.Computed {
+			t.Errorf("%s%s: want a computed list of objects, got %T", prefix, nb.Name, attrs[nb.Name])
+			continue
+		}
+		checkDataSourceAttrs(t, prefix+nb.Name+".", nb.Schema, "", dl.NestedObject.Attributes)
+	}
+}
+
+// filledSamples are minimal valid declarations of each kind, one per variant whose
+// engine-filled defaults differ.
+var filledSamples = map[string][]reconciler.Values{
+	"queue": {
+		{"name": "q", "consumer": []reconciler.Values{{"type": "worker", "worker": "w"}}},
+		{"name": "q", "consumer": []reconciler.Values{{"type": "http_pull"}}},
+	},
+}
+
+// TestEngineFilled checks each resource's list of engine-filled attributes against the
+// engine: exactly the optional attributes without a default that Build sets when they are
+// left out. A missing one would be a perpetual diff; an extra one could never be unset.
+func TestEngineFilled(t *testing.T) {
+	resources := providerResources(t)
+	for _, k := range engineKinds(nil).Kinds() {
+		samples, ok := filledSamples[k.Name()]
+		if !ok {
+			t.Errorf("no filledSamples for kind %s: add minimal declarations of it", k.Name())
+			continue
+		}
+		got := map[string]bool{}
+		for _, v := range samples {
+			withDefaults(k.Schema(), v)
+			obj, err := k.Build(v)
+			if err != nil {
+				t.Fatalf("%s sample %v: %v", k.Name(), v, err)
+			}
+			collectFilled(k.Schema(), "", v, k.Flatten(obj.Spec), got)
+		}
+		if diff := cmp.Diff(resources["flareops_"+k.Name()].(*kindResource).filled, got); diff != "" {
+			t.Errorf("flareops_%s engine-filled attributes differ from the engine's (-declared +engine):\n%s", k.Name(), diff)
+		}
+	}
+}
+
+func collectFilled(bs reconciler.BlockSchema, prefix string, in, out reconciler.Values, got map[string]bool) {
+	for _, a := range bs.Attrs {
+		if _, given := in[a.Name]; !given && a.Default == nil && !a.Required {
+			if _, set := out[a.Name]; set {
+				got[prefix+a.Name] = true
+			}
+		}
+	}
+	for _, nb := range bs.Blocks {
+		ins, _ := in[nb.Name].([]reconciler.Values)
+		outs, _ := out[nb.Name].([]reconciler.Values)
+		for i := range ins {
+			if i < len(outs) {
+				collectFilled(nb.Schema, prefix+nb.Name+".", ins[i], outs[i], got)
+			}
+		}
+	}
+}
+
+// TestForceNewRequiresReplace: an engine attribute that cannot change in place makes
+// Terraform plan a replacement, whatever its type. (No queue attribute is ForceNew.)
+func TestForceNewRequiresReplace(t *testing.T) {
+	for _, a := range []reconciler.Attr{
+		{Name: "s", Type: reconciler.String, ForceNew: true},
+		{Name: "d", Type: reconciler.Duration, Unit: time.Second, ForceNew: true},
+		{Name: "r", Type: reconciler.Ref, RefKind: "queue", ForceNew: true},
+		{Name: "i", Type: reconciler.Int, ForceNew: true},
+		{Name: "b", Type: reconciler.Bool, ForceNew: true},
+	} {
+		if !requiresReplace(t, resourceAttr(a, false)) {
+			t.Errorf("ForceNew %s attribute %s does not require replacement", a.Type, a.Name)
+		}
+		a.ForceNew = false
+		if requiresReplace(t, resourceAttr(a, false)) {
+			t.Errorf("%s attribute %s requires replacement without ForceNew", a.Type, a.Name)
+		}
+	}
+}

@@ -1,0 +1,168 @@
+package provider
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/hashicorp/terraform-plugin-framework/resource/schema/planmodifier"
+	"github.com/hashicorp/terraform-plugin-framework/schema/validator"
+
+	"github.com/monotask/flareops/reconciler"
+)
+
+// The validators and plan modifiers of attributes built from the engine schema. Each one
+// asks the engine's own check (CheckEnum, CheckRange, DecodeDuration), so Terraform and the
+// CLI accept the same values and reject the others with the same words. Unknown and null
+// values are left alone: Terraform validates again once they are known.
+
+// enumValidator accepts only the attribute's Enum values.
+type enumValidator struct{ attr reconciler.Attr }
+
+func (v enumValidator) Description(context.Context) string {
+	return "one of " + strings.Join(v.attr.Enum, ", ")
+}
+
+func (v enumValidator) MarkdownDescription(ctx context.Context) string { return v.Description(ctx) }
+
+func (v enumValidator) ValidateString(_ context.Context, req validator.StringRequest, resp *validator.StringResponse) {
+	if req.ConfigValue.IsNull() || req.ConfigValue.IsUnknown() {
+		return
+	}
+	if err := v.attr.CheckEnum(req.ConfigValue.ValueString()); err != nil {
+		resp.Diagnostics.AddAttributeError(req.Path, "Invalid value", err.Error()+".")
+	}
+}
+
+// durationValidator accepts a duration in the attribute's unit and range.
+type durationValidator struct{ attr reconciler.Attr }
+
+func (v durationValidator) Description(context.Context) string {
+	a := v.attr
+	lo := reconciler.FormatDuration(time.Duration(a.Min) * a.Unit)
+	if a.Max == 0 {
+		return fmt.Sprintf("a duration of at least %s, e.g. \"30s\"", lo)
+	}
+	return fmt.Sprintf("a duration from %s to %s, e.g. \"30s\"", lo, reconciler.FormatDuration(time.Duration(a.Max)*a.Unit))
+}
+
+func (v durationValidator) MarkdownDescription(ctx context.Context) string { return v.Description(ctx) }
+
+func (v durationValidator) ValidateString(_ context.Context, req validator.StringRequest, resp *validator.StringResponse) {
+	if req.ConfigValue.IsNull() || req.ConfigValue.IsUnknown() {
+		return
+	}
+	a, s := v.attr, req.ConfigValue.ValueString()
+	suffix := "s"
+	if a.Unit == time.Millisecond {
+		suffix = "ms"
+	}
+	hint := fmt.Sprintf(`Write a whole number and a unit (ms, s, m, h, d), e.g. %s = "30%s".`, a.Name, suffix)
+	d, err := reconciler.ParseDuration(s)
+	if err != nil {
+		resp.Diagnostics.AddAttributeError(req.Path, "Invalid duration", err.Error()+". "+hint)
+		return
+	}
+	if _, err := a.DecodeDuration(s); err != nil {
+		summary := "Value out of range"
+		if d%a.Unit != 0 {
+			summary = "Invalid duration"
+		}
+		resp.Diagnostics.AddAttributeError(req.Path, summary, err.Error()+".")
+	}
+}
+
+// refValidator accepts the name of an object of the referenced kind (never empty).
+type refValidator struct{ attr reconciler.Attr }
+
+func (v refValidator) Description(context.Context) string {
+	return "the name of a " + v.attr.RefKind
+}
+
+func (v refValidator) MarkdownDescription(ctx context.Context) string { return v.Description(ctx) }
+
+func (v refValidator) ValidateString(_ context.Context, req validator.StringRequest, resp *validator.StringResponse) {
+	if req.ConfigValue.IsNull() || req.ConfigValue.IsUnknown() {
+		return
+	}
+	if req.ConfigValue.ValueString() == "" {
+		a := v.attr
+		resp.Diagnostics.AddAttributeError(req.Path, "Invalid value", fmt.Sprintf(
+			"%s must name a %s; got an empty string. Refer to one (flareops_%s.<name>.name) or write the name of an existing %s, or leave %s out.",
+			a.Name, a.RefKind, a.RefKind, a.RefKind, a.Name))
+	}
+}
+
+// int64RangeValidator accepts whole numbers within the attribute's Min and Max.
+type int64RangeValidator struct{ attr reconciler.Attr }
+
+func (v int64RangeValidator) Description(context.Context) string {
+	if v.attr.Max == 0 {
+		return fmt.Sprintf("at least %d", v.attr.Min)
+	}
+	return fmt.Sprintf("between %d and %d", v.attr.Min, v.attr.Max)
+}
+
+func (v int64RangeValidator) MarkdownDescription(ctx context.Context) string {
+	return v.Description(ctx)
+}
+
+func (v int64RangeValidator) ValidateInt64(_ context.Context, req validator.Int64Request, resp *validator.Int64Response) {
+	if req.ConfigValue.IsNull() || req.ConfigValue.IsUnknown() {
+		return
+	}
+	if err := v.attr.CheckRange(req.ConfigValue.ValueInt64()); err != nil {
+		resp.Diagnostics.AddAttributeError(req.Path, "Value out of range", err.Error()+".")
+	}
+}
+
+// maxItemsValidator bounds the number of nested blocks.
+type maxItemsValidator struct {
+	block  string
+	parent string
+	max    int
+}
+
+func (v maxItemsValidator) Description(context.Context) string {
+	return fmt.Sprintf("at most %d %s block(s)", v.max, v.block)
+}
+
+func (v maxItemsValidator) MarkdownDescription(ctx context.Context) string { return v.Description(ctx) }
+
+func (v maxItemsValidator) ValidateList(_ context.Context, req validator.ListRequest, resp *validator.ListResponse) {
+	if req.ConfigValue.IsNull() || req.ConfigValue.IsUnknown() {
+		return
+	}
+	if n := len(req.ConfigValue.Elements()); n > v.max {
+		blocks := "blocks"
+		if v.max == 1 {
+			blocks = "block"
+		}
+		resp.Diagnostics.AddAttributeError(req.Path, fmt.Sprintf("Too many %s blocks", v.block), fmt.Sprintf(
+			"A %s accepts at most %d %s %s; this one has %d: remove the extra ones or merge them into the first.",
+			v.parent, v.max, v.block, blocks, n))
+	}
+}
+
+// durationEquivalent keeps the prior spelling of a duration that denotes the same value
+// ("60s" after "1m"), so that a respelling is not a change. Terraform allows a planned
+// value that differs from the configuration only when it is exactly the prior state's.
+type durationEquivalent struct{}
+
+func (durationEquivalent) Description(context.Context) string {
+	return "an equal duration spelled differently (\"60s\", \"1m\") is not a change"
+}
+
+func (m durationEquivalent) MarkdownDescription(ctx context.Context) string {
+	return m.Description(ctx)
+}
+
+func (durationEquivalent) PlanModifyString(_ context.Context, req planmodifier.StringRequest, resp *planmodifier.StringResponse) {
+	if req.PlanValue.IsNull() || req.PlanValue.IsUnknown() || req.StateValue.IsNull() || req.StateValue.IsUnknown() {
+		return
+	}
+	if sameDuration(req.PlanValue.ValueString(), req.StateValue.ValueString()) {
+		resp.PlanValue = req.StateValue
+	}
+}
