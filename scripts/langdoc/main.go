@@ -1,6 +1,7 @@
-// Command langdoc writes docs/cli/: the flareops language reference, generated from the
-// engine's kind schemas (the same data the HCL loader and the provider use, so the page
-// cannot drift from either), plus the hand-written pages under templates/cli/.
+// Command langdoc writes docs/cli/language.md: the flareops language reference, generated
+// from the engine's kind schemas (the same data the HCL loader and the provider use, so the
+// page cannot drift from either). The hand-written pages under templates/cli/ are copied to
+// docs/cli/ by tfplugindocs, which copies every non-template file of templates/.
 package main
 
 import (
@@ -16,31 +17,17 @@ import (
 )
 
 func main() {
-	templates := flag.String("templates", "templates/cli", "directory of hand-written pages")
 	out := flag.String("out", "docs/cli", "output directory")
 	flag.Parse()
-	if err := run(*templates, *out); err != nil {
+	if err := run(*out); err != nil {
 		fmt.Fprintln(os.Stderr, "langdoc:", err)
 		os.Exit(1)
 	}
 }
 
-func run(templates, out string) error {
+func run(out string) error {
 	if err := os.MkdirAll(out, 0o755); err != nil {
 		return err
-	}
-	pages, err := filepath.Glob(filepath.Join(templates, "*.md"))
-	if err != nil {
-		return err
-	}
-	for _, p := range pages {
-		b, err := os.ReadFile(p)
-		if err != nil {
-			return err
-		}
-		if err := os.WriteFile(filepath.Join(out, filepath.Base(p)), b, 0o644); err != nil {
-			return err
-		}
 	}
 	reg, err := reconciler.NewRegistry(reconciler.QueueKind{})
 	if err != nil {
