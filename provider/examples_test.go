@@ -163,7 +163,7 @@ func TestMonotaskExample(t *testing.T) {
 // monotaskFromHCL loads examples/monotask with the CLI's loader and builds every block.
 func monotaskFromHCL(t *testing.T) map[string]reconciler.Object {
 	t.Helper()
-	reg := engineKinds(nil)
+	reg := reconciler.Kinds(nil)
 	var kinds []config.KindSchema
 	for _, k := range reg.Kinds() {
 		kinds = append(kinds, config.KindSchema{Name: k.Name(), Schema: k.Schema(), KeyAttr: k.KeyAttr()})

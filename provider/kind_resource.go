@@ -2,6 +2,7 @@ package provider
 
 import (
 	"context"
+	"errors"
 	"fmt"
 
 	"github.com/hashicorp/terraform-plugin-framework/diag"
@@ -161,10 +162,11 @@ func (r *kindResource) createFailed(ctx context.Context, resp *resource.CreateRe
 			apiTodo(err)+" Terraform marks it tainted and replaces it on the next apply.", err)
 		return
 	}
-	if live, found, lerr := r.cache.byKey(ctx, r.kind, desired.Key); lerr == nil && found {
+	var exists *reconciler.ExistsError
+	if errors.As(err, &exists) {
 		addError(&resp.Diagnostics, fmt.Sprintf("A %s named %q already exists", r.name(), desired.Key),
-			fmt.Sprintf("The account already has a %s named %q (id %s) that this configuration does not manage; flareops never takes over an existing object silently.", r.name(), desired.Key, live.ID),
-			fmt.Sprintf("To manage it with Terraform, import it: terraform import <address of this flareops_%s> %s. Or give this %s another name.", r.name(), live.ID, r.name()), err)
+			fmt.Sprintf("The account already has a %s named %q (id %s) that this configuration does not manage; flareops never takes over an existing object silently.", r.name(), desired.Key, exists.ID),
+			fmt.Sprintf("To manage it with Terraform, import it: terraform import <address of this flareops_%s> %s. Or give this %s another name.", r.name(), exists.ID, r.name()), err)
 		return
 	}
 	addError(&resp.Diagnostics, "Cannot create "+r.name()+" "+desired.Key,

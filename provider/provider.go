@@ -13,9 +13,6 @@ import (
 	"log"
 	"net/url"
 	"os"
-	"strconv"
-	"strings"
-	"time"
 
 	"github.com/hashicorp/terraform-plugin-framework/datasource"
 	"github.com/hashicorp/terraform-plugin-framework/path"
@@ -82,20 +79,6 @@ type providerModel struct {
 	R2AccessKeyID     types.String `tfsdk:"r2_access_key_id"`
 	R2SecretAccessKey types.String `tfsdk:"r2_secret_access_key"`
 	RateLimit         types.String `tfsdk:"rate_limit"`
-}
-
-// engineKinds is the registry of the kinds this provider serves, wired to client (nil:
-// schema and validation only, no API calls).
-func engineKinds(client *cloudflare.Client) *reconciler.Registry {
-	var queues reconciler.QueueAPI
-	if client != nil {
-		queues = client
-	}
-	r, err := reconciler.NewRegistry(reconciler.QueueKind{API: queues})
-	if err != nil {
-		panic(err) // a programming error: kind names are constants
-	}
-	return r
 }
 
 func (p *flareopsProvider) Metadata(_ context.Context, _ provider.MetadataRequest, resp *provider.MetadataResponse) {
@@ -179,7 +162,7 @@ func (p *flareopsProvider) Configure(ctx context.Context, req provider.Configure
 		resp.Diagnostics.AddAttributeError(path.Root("account_id"), "Missing Cloudflare account ID",
 			"Set account_id in the provider block, or the CLOUDFLARE_ACCOUNT_ID environment variable, to the 32-character id of the account to manage (shown on the account's home page in the Cloudflare dashboard).")
 	}
-	limit, window, err := parseRateLimit(rate)
+	limit, window, err := cloudflare.ParseRateLimit(rate)
 	if err != nil {
 		resp.Diagnostics.AddAttributeError(path.Root("rate_limit"), "Invalid rate_limit",
 			fmt.Sprintf("%v. Write requests/window, e.g. \"1200/5m\", in rate_limit or FLAREOPS_RATE_LIMIT.", err))
@@ -195,7 +178,7 @@ func (p *flareopsProvider) Configure(ctx context.Context, req provider.Configure
 		return
 	}
 	data := &providerData{
-		kinds:     engineKinds(client),
+		kinds:     reconciler.Kinds(client),
 		cache:     newObserveCache(observeTTL),
 		accountID: account,
 		r2:        r2,
@@ -217,22 +200,6 @@ func (p *flareopsProvider) DataSources(context.Context) []func() datasource.Data
 
 // parseRateLimit reads "requests/window" ("1200/5m"), as FLAREOPS_RATE_LIMIT is read by the
 // CLI; empty means Cloudflare's 1,200 requests per 5 minutes.
-func parseRateLimit(s string) (int, time.Duration, error) {
-	if s == "" {
-		return 1200, 5 * time.Minute, nil
-	}
-	n, w, ok := strings.Cut(s, "/")
-	limit, err := strconv.Atoi(n)
-	if !ok || err != nil || limit <= 0 {
-		return 0, 0, fmt.Errorf("%q is not requests/window", s)
-	}
-	window, err := time.ParseDuration(w)
-	if err != nil || window <= 0 {
-		return 0, 0, fmt.Errorf("%q is not requests/window: the window must be a positive duration such as 5m", s)
-	}
-	return limit, window, nil
-}
-
 type rateLimitValidator struct{}
 
 func (rateLimitValidator) Description(context.Context) string {
@@ -247,7 +214,7 @@ func (rateLimitValidator) ValidateString(_ context.Context, req validator.String
 	if req.ConfigValue.IsNull() || req.ConfigValue.IsUnknown() {
 		return
 	}
-	if _, _, err := parseRateLimit(req.ConfigValue.ValueString()); err != nil {
+	if _, _, err := cloudflare.ParseRateLimit(req.ConfigValue.ValueString()); err != nil {
 		resp.Diagnostics.AddAttributeError(req.Path, "Invalid rate_limit", err.Error()+`. Write requests/window, e.g. "1200/5m".`)
 	}
 }

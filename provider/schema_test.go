@@ -47,7 +47,7 @@ func providerResources(t *testing.T) map[string]resource.Resource {
 
 func TestEveryKindHasAResource(t *testing.T) {
 	var kinds, types []string
-	for _, k := range engineKinds(nil).Kinds() {
+	for _, k := range reconciler.Kinds(nil).Kinds() {
 		kinds = append(kinds, "flareops_"+k.Name())
 	}
 	for name := range providerResources(t) {
@@ -63,7 +63,7 @@ func TestEveryKindHasAResource(t *testing.T) {
 func TestSchemaAgreement(t *testing.T) {
 	ctx := context.Background()
 	resources := providerResources(t)
-	for _, k := range engineKinds(nil).Kinds() {
+	for _, k := range reconciler.Kinds(nil).Kinds() {
 		t.Run(k.Name(), func(t *testing.T) {
 			r, ok := resources["flareops_"+k.Name()]
 			if !ok {
@@ -426,7 +426,7 @@ func TestDataSourceSchemaAgreement(t *testing.T) {
 		ds := f()
 		var md datasource.MetadataResponse
 		ds.Metadata(ctx, datasource.MetadataRequest{ProviderTypeName: "flareops"}, &md)
-		k, ok := engineKinds(nil).Kind(strings.TrimPrefix(md.TypeName, "flareops_"))
+		k, ok := reconciler.Kinds(nil).Kind(strings.TrimPrefix(md.TypeName, "flareops_"))
 		if !ok {
 			t.Errorf("data source %s has no engine kind", md.TypeName)
 			continue
@@ -480,7 +480,7 @@ var filledSamples = map[string][]reconciler.Values{
 // left out. A missing one would be a perpetual diff; an extra one could never be unset.
 func TestEngineFilled(t *testing.T) {
 	resources := providerResources(t)
-	for _, k := range engineKinds(nil).Kinds() {
+	for _, k := range reconciler.Kinds(nil).Kinds() {
 		samples, ok := filledSamples[k.Name()]
 		if !ok {
 			t.Errorf("no filledSamples for kind %s: add minimal declarations of it", k.Name())

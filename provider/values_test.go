@@ -132,26 +132,3 @@ func TestAlign(t *testing.T) {
 		t.Errorf("prior indexes (-want +got):\n%s", diff)
 	}
 }
-
-func TestParseRateLimit(t *testing.T) {
-	tests := []struct {
-		in     string
-		limit  int
-		window time.Duration
-		ok     bool
-	}{
-		{"", 1200, 5 * time.Minute, true},
-		{"1200/5m", 1200, 5 * time.Minute, true},
-		{"10/1s", 10, time.Second, true},
-		{"fast", 0, 0, false},
-		{"0/5m", 0, 0, false},
-		{"10/", 0, 0, false},
-		{"10/-1s", 0, 0, false},
-	}
-	for _, tt := range tests {
-		l, w, err := parseRateLimit(tt.in)
-		if (err == nil) != tt.ok || l != tt.limit || w != tt.window {
-			t.Errorf("parseRateLimit(%q) = %d, %v, %v", tt.in, l, w, err)
-		}
-	}
-}

@@ -125,8 +125,15 @@ func CreateNew(ctx context.Context, k Kind, desired Object) (string, error) {
 	}
 	for _, o := range objs {
 		if o.Key == desired.Key {
-			return "", fmt.Errorf("%s %q already exists in the account (id %s) and is not managed here: import it instead of creating it", k.Name(), desired.Key, o.ID)
+			return "", &ExistsError{Kind: k.Name(), Key: desired.Key, ID: o.ID}
 		}
 	}
 	return k.Create(ctx, desired)
+}
+
+// ExistsError is CreateNew's refusal: the object exists and is not managed here.
+type ExistsError struct{ Kind, Key, ID string }
+
+func (e *ExistsError) Error() string {
+	return fmt.Sprintf("%s %q already exists in the account (id %s) and is not managed here: import it instead of creating it", e.Kind, e.Key, e.ID)
 }

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/monotask/flareops/emulator"
+	"github.com/monotask/flareops/reconciler/cloudflare"
 	"github.com/monotask/flareops/reconciler/config"
 )
 
@@ -50,7 +51,7 @@ func runLocal(args []string, io IO) int {
 	if *failRate < 0 || *failRate > 1 {
 		return errorf(io, "-fail-rate must be between 0 and 1")
 	}
-	limit, window, err := rateBudget(*rate)
+	limit, window, err := cloudflare.ParseRateLimit(*rate)
 	if err != nil {
 		return errorf(io, "-rate-limit: %v", err)
 	}

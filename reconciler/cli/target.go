@@ -6,8 +6,6 @@ import (
 	"net"
 	"net/http"
 	"path/filepath"
-	"strconv"
-	"strings"
 	"time"
 
 	"github.com/monotask/flareops/emulator"
@@ -28,7 +26,7 @@ type target struct {
 // openTarget connects to Cloudflare when CLOUDFLARE_API_TOKEN is set, and otherwise
 // starts the built-in local Cloudflare persisted under dir/.flareops/local, saying so.
 func openTarget(dir string, io IO) (*target, error) {
-	limit, window, err := rateBudget(io.Getenv("FLAREOPS_RATE_LIMIT"))
+	limit, window, err := cloudflare.ParseRateLimit(io.Getenv("FLAREOPS_RATE_LIMIT"))
 	if err != nil {
 		return nil, err
 	}
@@ -79,32 +77,5 @@ func openTarget(dir string, io IO) (*target, error) {
 	}}, nil
 }
 
-// rateBudget parses FLAREOPS_RATE_LIMIT ("1200/5m"); empty means Cloudflare's default.
-func rateBudget(s string) (int, time.Duration, error) {
-	if s == "" {
-		return 1200, 5 * time.Minute, nil
-	}
-	n, w, ok := strings.Cut(s, "/")
-	limit, err := strconv.Atoi(n)
-	if !ok || err != nil || limit <= 0 {
-		return 0, 0, fmt.Errorf("FLAREOPS_RATE_LIMIT=%q: write requests/window, e.g. 1200/5m", s)
-	}
-	window, err := time.ParseDuration(w)
-	if err != nil || window <= 0 {
-		return 0, 0, fmt.Errorf("FLAREOPS_RATE_LIMIT=%q: write requests/window, e.g. 1200/5m", s)
-	}
-	return limit, window, nil
-}
-
 // registry returns the kinds, wired to client (nil for commands that never call the API).
-func registry(client *cloudflare.Client) *reconciler.Registry {
-	var api reconciler.QueueAPI
-	if client != nil {
-		api = client
-	}
-	r, err := reconciler.NewRegistry(reconciler.QueueKind{API: api})
-	if err != nil {
-		panic(err) // a programming error: kind names are constants
-	}
-	return r
-}
+func registry(client *cloudflare.Client) *reconciler.Registry { return reconciler.Kinds(client) }

@@ -1,7 +1,10 @@
 package cloudflare
 
 import (
+	"fmt"
 	"net/http"
+	"strconv"
+	"strings"
 	"sync/atomic"
 	"time"
 )
@@ -44,3 +47,21 @@ func (p *Pacer) RoundTrip(req *http.Request) (*http.Response, error) {
 
 // Sent counts the requests sent.
 func (p *Pacer) Sent() int64 { return p.sent.Load() }
+
+// ParseRateLimit parses a request budget written "requests/window" ("1200/5m"); empty means
+// Cloudflare's client API limit, 1,200 requests per 5 minutes.
+func ParseRateLimit(s string) (int, time.Duration, error) {
+	if s == "" {
+		return 1200, 5 * time.Minute, nil
+	}
+	n, w, ok := strings.Cut(s, "/")
+	limit, err := strconv.Atoi(n)
+	if !ok || err != nil || limit <= 0 {
+		return 0, 0, fmt.Errorf("%q is not requests/window, e.g. 1200/5m", s)
+	}
+	window, err := time.ParseDuration(w)
+	if err != nil || window <= 0 {
+		return 0, 0, fmt.Errorf("%q is not requests/window: the window must be a positive duration such as 5m", s)
+	}
+	return limit, window, nil
+}
