@@ -672,9 +672,11 @@ func (s *Server) d1ImportHandler(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) d1Ingest(w http.ResponseWriter, r *http.Request, db *d1Database, etag, filename string) {
+	// Several inits of the same file may exist (an import retried after it ran); ingest
+	// the one not yet ingested. Imports is a map, so the choice must not depend on order.
 	var im *d1Import
 	for _, c := range s.st.D1.Imports {
-		if c.DatabaseUUID == db.UUID && c.Filename == filename && c.Etag == etag {
+		if c.DatabaseUUID == db.UUID && c.Filename == filename && c.Etag == etag && (im == nil || im.Status != "" && c.Status == "") {
 			im = c
 		}
 	}
