@@ -9,7 +9,8 @@ import (
 )
 
 // The Queues family (cloudflare-api.md §2, cloudflare-go v6.10 queues): queues and their
-// consumers live here; messages, leases, dead-lettering and purge in queues_messages.go.
+// consumers live here and in queues_consumers.go; message push and purge in
+// queues_messages.go; pull, leases and dead-lettering in queues_pull.go.
 
 // Documented Queues error codes (DOCS queues/reference/error-codes.mdx).
 const (
