@@ -62,6 +62,8 @@ type providerData struct {
 	kinds     *reconciler.Registry
 	cache     *observeCache
 	accountID string
+	// scripts lists Workers for flareops_worker: Workers are no engine kind.
+	scripts scriptLister
 	// r2 is where R2 objects are read and written; kept for the kinds that need it
 	// (backup), none of which is served yet.
 	r2 r2Settings
@@ -181,6 +183,7 @@ func (p *flareopsProvider) Configure(ctx context.Context, req provider.Configure
 		kinds:     reconciler.Kinds(client),
 		cache:     newObserveCache(observeTTL),
 		accountID: account,
+		scripts:   client,
 		r2:        r2,
 	}
 	resp.ResourceData = data
@@ -192,10 +195,10 @@ func (p *flareopsProvider) Resources(context.Context) []func() resource.Resource
 	return []func() resource.Resource{NewQueueResource}
 }
 
-// DataSources lists the data sources. A flareops_worker data source waits for a Workers
-// scripts list in reconciler/cloudflare.
+// DataSources lists the data sources: one per engine kind that can be looked up, and
+// flareops_worker for the Workers that flareops refers to but does not deploy.
 func (p *flareopsProvider) DataSources(context.Context) []func() datasource.DataSource {
-	return []func() datasource.DataSource{NewQueueDataSource}
+	return []func() datasource.DataSource{NewQueueDataSource, NewWorkerDataSource}
 }
 
 // parseRateLimit reads "requests/window" ("1200/5m"), as FLAREOPS_RATE_LIMIT is read by the

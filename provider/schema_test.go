@@ -418,6 +418,10 @@ func compareMaxItems(t *testing.T, k reconciler.Kind, prefix string, nb reconcil
 	}
 }
 
+// dataSourcesWithoutKind look up what flareops refers to but does not manage; their
+// schemas are written by hand and tested beside them.
+var dataSourcesWithoutKind = map[string]bool{"flareops_worker": true}
+
 // TestDataSourceSchemaAgreement: a data source has every attribute of its kind, computed,
 // but the key it is looked up by.
 func TestDataSourceSchemaAgreement(t *testing.T) {
@@ -428,7 +432,9 @@ func TestDataSourceSchemaAgreement(t *testing.T) {
 		ds.Metadata(ctx, datasource.MetadataRequest{ProviderTypeName: "flareops"}, &md)
 		k, ok := reconciler.Kinds(nil).Kind(strings.TrimPrefix(md.TypeName, "flareops_"))
 		if !ok {
-			t.Errorf("data source %s has no engine kind", md.TypeName)
+			if !dataSourcesWithoutKind[md.TypeName] {
+				t.Errorf("data source %s has no engine kind", md.TypeName)
+			}
 			continue
 		}
 		var sr datasource.SchemaResponse

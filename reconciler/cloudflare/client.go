@@ -13,6 +13,7 @@ import (
 
 	"github.com/cloudflare/cloudflare-go/v6/option"
 	"github.com/cloudflare/cloudflare-go/v6/queues"
+	"github.com/cloudflare/cloudflare-go/v6/workers"
 )
 
 // Config says where and as whom to talk to Cloudflare.
@@ -46,6 +47,7 @@ type Client struct {
 
 	queues    *queues.QueueService
 	consumers *queues.ConsumerService
+	scripts   *workers.ScriptService
 }
 
 // New builds a client. It never reads the environment: the caller decides.
@@ -92,6 +94,7 @@ func New(cfg Config) (*Client, error) {
 		retries:   cfg.MaxRetries,
 		queues:    queues.NewQueueService(opts...),
 		consumers: queues.NewConsumerService(opts...),
+		scripts:   workers.NewScriptService(opts...),
 	}, nil
 }
 

@@ -1,0 +1,68 @@
+package cloudflare
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/cloudflare/cloudflare-go/v6"
+	"github.com/cloudflare/cloudflare-go/v6/workers"
+)
+
+// Script is a live Worker script as the account's script list shows it. flareops does not
+// deploy Workers (wrangler does); it reads them to refer to them, e.g. as queue consumers.
+type Script struct {
+	Name       string
+	CreatedOn  time.Time
+	ModifiedOn time.Time
+	// Etag is a hash of the script's content: it changes when new code is uploaded.
+	Etag string
+	// Handlers are the handlers of the default export ("fetch", "queue", "scheduled", ...);
+	// a queue consumer needs "queue".
+	Handlers []string
+	// HasModules is true for the ES modules format, false for the service-worker format.
+	HasModules         bool
+	CompatibilityDate  string // "" when the script has none
+	CompatibilityFlags []string
+	UsageModel         string // "standard", "bundled" or "unbound"
+	Logpush            bool
+	Tags               []string
+}
+
+// ListScripts returns every Worker script of the account, in one request (the list is not
+// paginated). Slices are never nil.
+func (c *Client) ListScripts(ctx context.Context) ([]Script, error) {
+	page, err := c.scripts.List(ctx, workers.ScriptListParams{AccountID: cloudflare.F(c.accountID)})
+	if err != nil {
+		return nil, fmt.Errorf("cannot list Workers scripts: %w", apiError(err))
+	}
+	out := make([]Script, 0, len(page.Result))
+	for _, s := range page.Result {
+		out = append(out, fromScript(s))
+	}
+	return out, nil
+}
+
+func fromScript(s workers.ScriptListResponse) Script {
+	return Script{
+		Name:               s.ID,
+		CreatedOn:          s.CreatedOn,
+		ModifiedOn:         s.ModifiedOn,
+		Etag:               s.Etag,
+		Handlers:           stringsOrEmpty(s.Handlers),
+		HasModules:         s.HasModules,
+		CompatibilityDate:  s.CompatibilityDate,
+		CompatibilityFlags: stringsOrEmpty(s.CompatibilityFlags),
+		UsageModel:         string(s.UsageModel),
+		Logpush:            s.Logpush,
+		Tags:               stringsOrEmpty(s.Tags),
+	}
+}
+
+// stringsOrEmpty turns an absent or null list into an empty one, so callers need not tell them apart.
+func stringsOrEmpty(s []string) []string {
+	if s == nil {
+		return []string{}
+	}
+	return s
+}

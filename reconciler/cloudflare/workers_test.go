@@ -1,0 +1,141 @@
+package cloudflare
+
+import (
+	"context"
+	"errors"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/cloudflare/cloudflare-go/v6"
+	"github.com/cloudflare/cloudflare-go/v6/workers"
+	"github.com/google/go-cmp/cmp"
+	"github.com/google/go-cmp/cmp/cmpopts"
+
+	"github.com/monotask/flareops/emulator"
+)
+
+// workersEmulator starts the local Cloudflare on a fixed clock and a Client pointed at it.
+func workersEmulator(t *testing.T, opts emulator.Options) (*Client, *emulator.Server) {
+	t.Helper()
+	srv, err := emulator.New(opts)
+	if err != nil {
+		t.Fatalf("emulator.New: %v", err)
+	}
+	hs := httptest.NewServer(srv)
+	t.Cleanup(func() {
+		hs.Close()
+		if err := srv.Close(); err != nil {
+			t.Errorf("emulator Close: %v", err)
+		}
+	})
+	c, err := New(Config{BaseURL: hs.URL + "/client/v4", Token: "test-token", AccountID: rawTestAccount, MaxRetries: -1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c, srv
+}
+
+// scriptFile is an uploaded module: the SDK names its part by these methods.
+type scriptFile struct {
+	io.Reader
+	name string
+}
+
+func (f scriptFile) Filename() string    { return f.name }
+func (f scriptFile) ContentType() string { return "application/javascript+module" }
+
+// uploadScript deploys a module Worker whose entry point is index.js, as wrangler would.
+func uploadScript(t *testing.T, c *Client, name, code string, meta workers.ScriptUpdateParamsMetadata) {
+	t.Helper()
+	meta.MainModule = cloudflare.F("index.js")
+	_, err := c.scripts.Update(context.Background(), name, workers.ScriptUpdateParams{
+		AccountID: cloudflare.F(c.accountID),
+		Metadata:  cloudflare.F(meta),
+		Files:     cloudflare.F([]io.Reader{scriptFile{strings.NewReader(code), "index.js"}}),
+	})
+	if err != nil {
+		t.Fatalf("upload %s: %v", name, err)
+	}
+}
+
+const (
+	agentWorkerJS  = "export default { async queue(batch, env) { for (const m of batch.messages) m.ack() } }"
+	reportWorkerJS = "export default { async fetch(req) { return new Response('ok') }, async scheduled(ev) {} }"
+)
+
+func TestListScripts(t *testing.T) {
+	clock := time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
+	c, srv := workersEmulator(t, emulator.Options{RateLimit: -1, Now: func() time.Time { return clock }})
+	ctx := context.Background()
+
+	got, err := c.ListScripts(ctx)
+	if err != nil {
+		t.Fatalf("ListScripts on an empty account: %v", err)
+	}
+	if got == nil || len(got) != 0 {
+		t.Fatalf("empty account: got %#v, want an empty, non-nil list", got)
+	}
+
+	uploadScript(t, c, "report-worker", reportWorkerJS, workers.ScriptUpdateParamsMetadata{})
+	uploadScript(t, c, "agent-worker", "export default {}", workers.ScriptUpdateParamsMetadata{
+		CompatibilityDate: cloudflare.F("2026-01-15"),
+	})
+	srv.Advance(time.Hour)
+	uploadScript(t, c, "agent-worker", agentWorkerJS, workers.ScriptUpdateParamsMetadata{
+		CompatibilityDate:  cloudflare.F("2026-02-01"),
+		CompatibilityFlags: cloudflare.F([]string{"nodejs_compat"}),
+		UsageModel:         cloudflare.F(workers.ScriptUpdateParamsMetadataUsageModelStandard),
+		Logpush:            cloudflare.F(true),
+		Tags:               cloudflare.F([]string{"team:agents"}),
+	})
+
+	before := c.Requests()
+	got, err = c.ListScripts(ctx)
+	if err != nil {
+		t.Fatalf("ListScripts: %v", err)
+	}
+	if n := c.Requests() - before; n != 1 {
+		t.Errorf("ListScripts sent %d requests, want 1", n)
+	}
+	want := []Script{
+		{
+			Name: "agent-worker", CreatedOn: clock, ModifiedOn: clock.Add(time.Hour),
+			Handlers: []string{"queue"}, HasModules: true,
+			CompatibilityDate: "2026-02-01", CompatibilityFlags: []string{"nodejs_compat"},
+			UsageModel: "standard", Logpush: true, Tags: []string{"team:agents"},
+		},
+		{
+			Name: "report-worker", CreatedOn: clock, ModifiedOn: clock,
+			Handlers: []string{"fetch", "scheduled"}, HasModules: true,
+			CompatibilityFlags: []string{}, UsageModel: "standard", Tags: []string{},
+		},
+	}
+	opts := []cmp.Option{
+		cmpopts.IgnoreFields(Script{}, "Etag"),
+		cmpopts.SortSlices(func(a, b Script) bool { return a.Name < b.Name }),
+	}
+	if diff := cmp.Diff(want, got, opts...); diff != "" {
+		t.Errorf("ListScripts (-want +got):\n%s", diff)
+	}
+	for _, s := range got {
+		if s.Etag == "" {
+			t.Errorf("%s: no etag", s.Name)
+		}
+	}
+}
+
+func TestListScriptsError(t *testing.T) {
+	c, _ := workersEmulator(t, emulator.Options{RateLimit: -1, Token: "another-token"})
+	_, err := c.ListScripts(context.Background())
+	var ae *APIError
+	if !errors.As(err, &ae) || ae.Status != http.StatusForbidden || !ae.HasCode(10000) {
+		t.Fatalf("want an *APIError HTTP 403 code 10000, got %v", err)
+	}
+	if !strings.HasPrefix(err.Error(), "cannot list Workers scripts: HTTP 403") {
+		t.Errorf("error text %q does not say what failed", err)
+	}
+}
