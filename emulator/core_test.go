@@ -14,7 +14,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/cloudflare/cloudflare-go/v6"
 	"github.com/cloudflare/cloudflare-go/v6/option"
 	"github.com/cloudflare/cloudflare-go/v6/queues"
 
@@ -56,7 +55,7 @@ func TestCoreAuthenticationAndRouting(t *testing.T) {
 	_, url := coreServer(t, emulator.Options{Token: "right"})
 	ctx := context.Background()
 	list := func(token, account string) error {
-		_, err := coreQueues(url, token).List(ctx, queues.QueueListParams{AccountID: cloudflare.F(account)})
+		_, err := coreQueues(url, token).List(ctx, queueList(account))
 		return err
 	}
 	if err := list("right", coreAccount); err != nil {
@@ -118,12 +117,12 @@ func TestCoreRateLimit(t *testing.T) {
 	ctx := context.Background()
 	q := coreQueues(url, "tok")
 	for i := 0; i < 5; i++ {
-		if _, err := q.List(ctx, queues.QueueListParams{AccountID: cloudflare.F(coreAccount)}); err != nil {
+		if _, err := q.List(ctx, queueList(coreAccount)); err != nil {
 			t.Fatalf("request %d within the limit failed: %v", i+1, err)
 		}
 	}
 	var resp *http.Response
-	_, err := q.List(ctx, queues.QueueListParams{AccountID: cloudflare.F(coreAccount)}, option.WithResponseInto(&resp))
+	_, err := q.List(ctx, queueList(coreAccount), option.WithResponseInto(&resp))
 	status, _ := coreErr(t, err)
 	if status != 429 {
 		t.Fatalf("status %d, want 429", status)
@@ -136,11 +135,11 @@ func TestCoreRateLimit(t *testing.T) {
 		t.Fatalf("Ratelimit-Policy = %q", resp.Header.Get("Ratelimit-Policy"))
 	}
 	// Blocked means blocked: the next call is refused too, even though it is a new call.
-	if _, err := q.List(ctx, queues.QueueListParams{AccountID: cloudflare.F(coreAccount)}); err == nil {
+	if _, err := q.List(ctx, queueList(coreAccount)); err == nil {
 		t.Fatal("request after the limit was accepted")
 	}
 	// The limit is per token: another token is not affected.
-	if _, err := coreQueues(url, "other").List(ctx, queues.QueueListParams{AccountID: cloudflare.F(coreAccount)}); err != nil {
+	if _, err := coreQueues(url, "other").List(ctx, queueList(coreAccount)); err != nil {
 		t.Fatalf("other token blocked: %v", err)
 	}
 	c := srv.Counts()
@@ -155,7 +154,7 @@ func TestCoreFaultsAndCounters(t *testing.T) {
 	q := coreQueues(url, "tok")
 	listRoute := "GET /client/v4/accounts/{account_id}/queues"
 	list := func() error {
-		_, err := q.List(ctx, queues.QueueListParams{AccountID: cloudflare.F(coreAccount)})
+		_, err := q.List(ctx, queueList(coreAccount))
 		return err
 	}
 
@@ -177,13 +176,13 @@ func TestCoreFaultsAndCounters(t *testing.T) {
 	// A dropped connection happens after the work: the queue exists though the client
 	// never heard back.
 	srv.SetFaults(emulator.Faults{Routes: map[string]emulator.RouteFaults{"POST /client/v4/accounts/{account_id}/queues": {DropRate: 1}}})
-	_, err := q.New(ctx, queues.QueueNewParams{AccountID: cloudflare.F(coreAccount), QueueName: cloudflare.F("dropped")})
+	_, err := q.New(ctx, queueNew(coreAccount, "dropped"))
 	var apiErr *queues.Error
 	if err == nil || errors.As(err, &apiErr) {
 		t.Fatalf("err = %v; want a transport error", err)
 	}
 	srv.SetFaults(emulator.Faults{})
-	page, err := q.List(ctx, queues.QueueListParams{AccountID: cloudflare.F(coreAccount)})
+	page, err := q.List(ctx, queueList(coreAccount))
 	if err != nil || len(page.Result) != 1 || page.Result[0].QueueName != "dropped" {
 		t.Fatalf("after a dropped create: %v %+v", err, page)
 	}
@@ -234,7 +233,7 @@ func TestCoreAdminInterface(t *testing.T) {
 	if r := do("PUT", "faults", `{"burst_429":1}`); r.StatusCode != 204 {
 		t.Fatalf("faults: %d", r.StatusCode)
 	}
-	_, err := coreQueues(url, "t").List(context.Background(), queues.QueueListParams{AccountID: cloudflare.F(coreAccount)})
+	_, err := coreQueues(url, "t").List(context.Background(), queueList(coreAccount))
 	if status, _ := coreErr(t, err); status != 429 {
 		t.Fatalf("fault set over HTTP not applied: %d", status)
 	}

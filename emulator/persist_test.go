@@ -15,8 +15,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/cloudflare/cloudflare-go/v6"
-	"github.com/cloudflare/cloudflare-go/v6/queues"
 
 	"github.com/monotask/flareops/emulator"
 )
@@ -73,7 +71,7 @@ func TestKillDuringWrites(t *testing.T) {
 			defer wg.Done()
 			for i := 0; ctx.Err() == nil; i++ {
 				name := fmt.Sprintf("burst-%d-%d", w, i)
-				if _, err := q.New(ctx, queues.QueueNewParams{AccountID: cloudflare.F(coreAccount), QueueName: cloudflare.F(name)}); err != nil {
+				if _, err := q.New(ctx, queueNew(coreAccount, name)); err != nil {
 					return // the kill: the connection is gone
 				}
 				acked.Store(name, true)
@@ -102,7 +100,7 @@ func TestKillDuringWrites(t *testing.T) {
 	}
 	defer srv.Close()
 	hs := newHTTPServer(t, srv)
-	page, err := coreQueues(hs, "tok").List(context.Background(), queues.QueueListParams{AccountID: cloudflare.F(coreAccount)})
+	page, err := coreQueues(hs, "tok").List(context.Background(), queueList(coreAccount))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -155,13 +153,13 @@ func BenchmarkRequest(b *testing.B) {
 			q := coreQueues(url, "t")
 			ctx := context.Background()
 			for i := 0; i < 100; i++ {
-				if _, err := q.New(ctx, queues.QueueNewParams{AccountID: cloudflare.F(coreAccount), QueueName: cloudflare.F(fmt.Sprintf("q%d", i))}); err != nil {
+				if _, err := q.New(ctx, queueNew(coreAccount, fmt.Sprintf("q%d", i))); err != nil {
 					b.Fatal(err)
 				}
 			}
 			b.ResetTimer()
 			for i := 0; i < b.N; i++ {
-				if _, err := q.List(ctx, queues.QueueListParams{AccountID: cloudflare.F(coreAccount)}); err != nil {
+				if _, err := q.List(ctx, queueList(coreAccount)); err != nil {
 					b.Fatal(err)
 				}
 			}
@@ -172,7 +170,7 @@ func BenchmarkRequest(b *testing.B) {
 			ctx := context.Background()
 			b.ResetTimer()
 			for i := 0; i < b.N; i++ {
-				if _, err := q.New(ctx, queues.QueueNewParams{AccountID: cloudflare.F(coreAccount), QueueName: cloudflare.F(fmt.Sprintf("q%d", i))}); err != nil {
+				if _, err := q.New(ctx, queueNew(coreAccount, fmt.Sprintf("q%d", i))); err != nil {
 					b.Fatal(err)
 				}
 			}

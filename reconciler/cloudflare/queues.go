@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 
-	"github.com/cloudflare/cloudflare-go/v6"
 	"github.com/cloudflare/cloudflare-go/v6/queues"
 )
 
@@ -35,7 +34,9 @@ type Consumer struct {
 
 // ListQueues returns every queue of the account with its consumers, in one request.
 func (c *Client) ListQueues(ctx context.Context) ([]Queue, error) {
-	page, err := c.queues.List(ctx, queues.QueueListParams{AccountID: cloudflare.F(c.accountID)})
+	var p queues.QueueListParams
+	set(&p.AccountID, c.accountID)
+	page, err := c.queues.List(ctx, p)
 	if err != nil {
 		return nil, fmt.Errorf("cannot list queues: %w", apiError(err))
 	}
@@ -48,7 +49,10 @@ func (c *Client) ListQueues(ctx context.Context) ([]Queue, error) {
 
 // CreateQueue creates an empty queue with default settings.
 func (c *Client) CreateQueue(ctx context.Context, name string) (Queue, error) {
-	q, err := c.queues.New(ctx, queues.QueueNewParams{AccountID: cloudflare.F(c.accountID), QueueName: cloudflare.F(name)})
+	var p queues.QueueNewParams
+	set(&p.AccountID, c.accountID)
+	set(&p.QueueName, name)
+	q, err := c.queues.New(ctx, p)
 	if err != nil {
 		return Queue{}, fmt.Errorf("cannot create queue %q: %w", name, apiError(err))
 	}
@@ -57,17 +61,15 @@ func (c *Client) CreateQueue(ctx context.Context, name string) (Queue, error) {
 
 // UpdateQueue replaces the name and settings of a queue (PUT: every setting is sent).
 func (c *Client) UpdateQueue(ctx context.Context, q Queue) error {
-	_, err := c.queues.Update(ctx, q.ID, queues.QueueUpdateParams{
-		AccountID: cloudflare.F(c.accountID),
-		Queue: queues.QueueParam{
-			QueueName: cloudflare.F(q.Name),
-			Settings: cloudflare.F(queues.QueueSettingsParam{
-				DeliveryDelay:          cloudflare.F(float64(q.DeliveryDelay)),
-				DeliveryPaused:         cloudflare.F(q.DeliveryPaused),
-				MessageRetentionPeriod: cloudflare.F(float64(q.MessageRetention)),
-			}),
-		},
-	})
+	var settings queues.QueueSettingsParam
+	set(&settings.DeliveryDelay, float64(q.DeliveryDelay))
+	set(&settings.DeliveryPaused, q.DeliveryPaused)
+	set(&settings.MessageRetentionPeriod, float64(q.MessageRetention))
+	var p queues.QueueUpdateParams
+	set(&p.AccountID, c.accountID)
+	set(&p.Queue.QueueName, q.Name)
+	set(&p.Queue.Settings, settings)
+	_, err := c.queues.Update(ctx, q.ID, p)
 	if err != nil {
 		return fmt.Errorf("cannot update queue %q: %w", q.Name, apiError(err))
 	}
@@ -76,7 +78,9 @@ func (c *Client) UpdateQueue(ctx context.Context, q Queue) error {
 
 // DeleteQueue deletes a queue; a queue that is already gone is not an error.
 func (c *Client) DeleteQueue(ctx context.Context, id string) error {
-	_, err := c.queues.Delete(ctx, id, queues.QueueDeleteParams{AccountID: cloudflare.F(c.accountID)})
+	var p queues.QueueDeleteParams
+	set(&p.AccountID, c.accountID)
+	_, err := c.queues.Delete(ctx, id, p)
 	if err != nil && !IsNotFound(apiError(err)) {
 		return fmt.Errorf("cannot delete queue %s: %w", id, apiError(err))
 	}
@@ -85,15 +89,16 @@ func (c *Client) DeleteQueue(ctx context.Context, id string) error {
 
 // CreateConsumer attaches a consumer to a queue.
 func (c *Client) CreateConsumer(ctx context.Context, queueID string, con Consumer) (Consumer, error) {
-	body := queues.ConsumerNewParamsBody{
-		Type:            cloudflare.F(queues.ConsumerNewParamsBodyType(con.Type)),
-		DeadLetterQueue: cloudflare.F(con.DeadLetterQueue),
-		Settings:        cloudflare.F[any](consumerSettings(con)),
-	}
+	var body queues.ConsumerNewParamsBody
+	set(&body.Type, queues.ConsumerNewParamsBodyType(con.Type))
+	set(&body.DeadLetterQueue, con.DeadLetterQueue)
+	set(&body.Settings, any(consumerSettings(con)))
 	if con.Script != "" {
-		body.ScriptName = cloudflare.F(con.Script)
+		set(&body.ScriptName, con.Script)
 	}
-	res, err := c.consumers.New(ctx, queueID, queues.ConsumerNewParams{AccountID: cloudflare.F(c.accountID), Body: body})
+	p := queues.ConsumerNewParams{Body: body}
+	set(&p.AccountID, c.accountID)
+	res, err := c.consumers.New(ctx, queueID, p)
 	if err != nil {
 		return Consumer{}, fmt.Errorf("cannot create %s consumer on queue %s: %w", con.Type, queueID, apiError(err))
 	}
@@ -102,15 +107,16 @@ func (c *Client) CreateConsumer(ctx context.Context, queueID string, con Consume
 
 // UpdateConsumer replaces a consumer's settings (PUT).
 func (c *Client) UpdateConsumer(ctx context.Context, queueID string, con Consumer) error {
-	body := queues.ConsumerUpdateParamsBody{
-		Type:            cloudflare.F(queues.ConsumerUpdateParamsBodyType(con.Type)),
-		DeadLetterQueue: cloudflare.F(con.DeadLetterQueue),
-		Settings:        cloudflare.F[any](consumerSettings(con)),
-	}
+	var body queues.ConsumerUpdateParamsBody
+	set(&body.Type, queues.ConsumerUpdateParamsBodyType(con.Type))
+	set(&body.DeadLetterQueue, con.DeadLetterQueue)
+	set(&body.Settings, any(consumerSettings(con)))
 	if con.Script != "" {
-		body.ScriptName = cloudflare.F(con.Script)
+		set(&body.ScriptName, con.Script)
 	}
-	_, err := c.consumers.Update(ctx, queueID, con.ID, queues.ConsumerUpdateParams{AccountID: cloudflare.F(c.accountID), Body: body})
+	p := queues.ConsumerUpdateParams{Body: body}
+	set(&p.AccountID, c.accountID)
+	_, err := c.consumers.Update(ctx, queueID, con.ID, p)
 	if err != nil {
 		return fmt.Errorf("cannot update consumer %s on queue %s: %w", con.ID, queueID, apiError(err))
 	}
@@ -119,7 +125,9 @@ func (c *Client) UpdateConsumer(ctx context.Context, queueID string, con Consume
 
 // DeleteConsumer detaches a consumer; one already gone is not an error.
 func (c *Client) DeleteConsumer(ctx context.Context, queueID, consumerID string) error {
-	_, err := c.consumers.Delete(ctx, queueID, consumerID, queues.ConsumerDeleteParams{AccountID: cloudflare.F(c.accountID)})
+	var p queues.ConsumerDeleteParams
+	set(&p.AccountID, c.accountID)
+	_, err := c.consumers.Delete(ctx, queueID, consumerID, p)
 	if err != nil && !IsNotFound(apiError(err)) {
 		return fmt.Errorf("cannot delete consumer %s on queue %s: %w", consumerID, queueID, apiError(err))
 	}

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/cloudflare/cloudflare-go/v6"
 	"github.com/cloudflare/cloudflare-go/v6/workers"
 )
 
@@ -32,7 +31,9 @@ type Script struct {
 // ListScripts returns every Worker script of the account, in one request (the list is not
 // paginated). Slices are never nil.
 func (c *Client) ListScripts(ctx context.Context) ([]Script, error) {
-	page, err := c.scripts.List(ctx, workers.ScriptListParams{AccountID: cloudflare.F(c.accountID)})
+	var p workers.ScriptListParams
+	set(&p.AccountID, c.accountID)
+	page, err := c.scripts.List(ctx, p)
 	if err != nil {
 		return nil, fmt.Errorf("cannot list Workers scripts: %w", apiError(err))
 	}

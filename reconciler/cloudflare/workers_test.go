@@ -10,7 +10,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/cloudflare/cloudflare-go/v6"
 	"github.com/cloudflare/cloudflare-go/v6/workers"
 	"github.com/google/go-cmp/cmp"
 	"github.com/google/go-cmp/cmp/cmpopts"
@@ -51,12 +50,12 @@ func (f scriptFile) ContentType() string { return "application/javascript+module
 // uploadScript deploys a module Worker whose entry point is index.js, as wrangler would.
 func uploadScript(t *testing.T, c *Client, name, code string, meta workers.ScriptUpdateParamsMetadata) {
 	t.Helper()
-	meta.MainModule = cloudflare.F("index.js")
-	_, err := c.scripts.Update(context.Background(), name, workers.ScriptUpdateParams{
-		AccountID: cloudflare.F(c.accountID),
-		Metadata:  cloudflare.F(meta),
-		Files:     cloudflare.F([]io.Reader{scriptFile{strings.NewReader(code), "index.js"}}),
-	})
+	set(&meta.MainModule, "index.js")
+	var p workers.ScriptUpdateParams
+	set(&p.AccountID, c.accountID)
+	set(&p.Metadata, meta)
+	set(&p.Files, []io.Reader{scriptFile{strings.NewReader(code), "index.js"}})
+	_, err := c.scripts.Update(context.Background(), name, p)
 	if err != nil {
 		t.Fatalf("upload %s: %v", name, err)
 	}
@@ -81,17 +80,17 @@ func TestListScripts(t *testing.T) {
 	}
 
 	uploadScript(t, c, "report-worker", reportWorkerJS, workers.ScriptUpdateParamsMetadata{})
-	uploadScript(t, c, "agent-worker", "export default {}", workers.ScriptUpdateParamsMetadata{
-		CompatibilityDate: cloudflare.F("2026-01-15"),
-	})
+	var first workers.ScriptUpdateParamsMetadata
+	set(&first.CompatibilityDate, "2026-01-15")
+	uploadScript(t, c, "agent-worker", "export default {}", first)
 	srv.Advance(time.Hour)
-	uploadScript(t, c, "agent-worker", agentWorkerJS, workers.ScriptUpdateParamsMetadata{
-		CompatibilityDate:  cloudflare.F("2026-02-01"),
-		CompatibilityFlags: cloudflare.F([]string{"nodejs_compat"}),
-		UsageModel:         cloudflare.F(workers.ScriptUpdateParamsMetadataUsageModelStandard),
-		Logpush:            cloudflare.F(true),
-		Tags:               cloudflare.F([]string{"team:agents"}),
-	})
+	var second workers.ScriptUpdateParamsMetadata
+	set(&second.CompatibilityDate, "2026-02-01")
+	set(&second.CompatibilityFlags, []string{"nodejs_compat"})
+	set(&second.UsageModel, workers.ScriptUpdateParamsMetadataUsageModelStandard)
+	set(&second.Logpush, true)
+	set(&second.Tags, []string{"team:agents"})
+	uploadScript(t, c, "agent-worker", agentWorkerJS, second)
 
 	before := c.Requests()
 	got, err = c.ListScripts(ctx)
