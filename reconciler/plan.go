@@ -290,7 +290,7 @@ func (e *Engine) planRemoved(addr string, live liveIndex) (Change, string) {
 		return c, ""
 	}
 	if entry.PreventDestroy {
-		return c, fmt.Sprintf("%s: the block was removed from the configuration, but it has prevent_destroy = true, so flareops will not delete %s %q. Put the block back, or set prevent_destroy = false and apply before removing it", addr, k.Name(), entry.Key)
+		return c, fmt.Sprintf("%s: this plan deletes %s %q, but it has prevent_destroy = true, so flareops will not. Keep the block in the configuration (and do not destroy), or set prevent_destroy = false and apply first", addr, k.Name(), entry.Key)
 	}
 	c.Action, c.ID, c.live, c.hasLive = Delete, cur.ID, cur, true
 	c.Fields = Diff(cur.Spec, nil)

@@ -332,3 +332,50 @@ func TestApplyConvergesUnderFaults(t *testing.T) {
 		}
 	}
 }
+
+func TestApplyAsksAndDestroyRespectsPreventDestroy(t *testing.T) {
+	acct := newAccount(t, emulator.Options{})
+	dir := copyExample(t)
+	answer := func(stdin string, args ...string) (int, string) {
+		var out, errOut bytes.Buffer
+		code := Main(args, IO{Stdin: strings.NewReader(stdin), Stdout: &out, Stderr: &errOut,
+			Getenv: func(k string) string { return acct.env[k] }, Environ: func() []string { return nil }})
+		return code, out.String() + errOut.String()
+	}
+	if code, out := answer("no\n", "apply", "-dir", dir); code != 1 || !strings.Contains(out, "Apply cancelled.") {
+		t.Fatalf("apply answered no: exit %d\n%s", code, out)
+	}
+	if qs, err := acct.client(t).ListQueues(context.Background()); err != nil || len(qs) != 0 {
+		t.Fatalf("a declined apply changed the account: %d queues, %v", len(qs), err)
+	}
+	if code, out := answer("yes\n", "apply", "-dir", dir); code != 0 || !strings.Contains(out, "6 created") {
+		t.Fatalf("apply answered yes: exit %d\n%s", code, out)
+	}
+	code, out := answer("", "destroy", "-auto-approve", "-dir", dir)
+	if code != 1 || !strings.Contains(out, "prevent_destroy") {
+		t.Fatalf("destroy with protected DLQs: exit %d\n%s", code, out)
+	}
+	// Unprotect, apply (bookkeeping only), then destroy everything flareops manages.
+	for _, f := range []string{"queues.flareops.hcl"} {
+		p := filepath.Join(dir, f)
+		b, err := os.ReadFile(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(p, []byte(strings.ReplaceAll(string(b), "prevent_destroy   = true", "prevent_destroy   = false")), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	mustRun(t, 0, acct.env, "apply", "-auto-approve", "-dir", dir)
+	foreign, err := acct.client(t).CreateQueue(context.Background(), "not-managed-here")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if code, out := answer("", "destroy", "-auto-approve", "-dir", dir); code != 0 || !strings.Contains(out, "6 destroyed") {
+		t.Fatalf("destroy: exit %d\n%s", code, out)
+	}
+	qs, err := acct.client(t).ListQueues(context.Background())
+	if err != nil || len(qs) != 1 || qs[0].ID != foreign.ID {
+		t.Fatalf("after destroy: %+v %v; want only the queue flareops does not manage", qs, err)
+	}
+}

@@ -251,25 +251,29 @@ func runApply(args []string, io IO) int {
 		case saved.Plan.LiveHash != p.LiveHash:
 			return errorf(io, "the account changed since this plan was saved: run flareops plan again")
 		}
-	} else {
-		if err := s.render(p, "text", false); err != nil {
-			return errorf(io, "cannot print the plan: %v", err)
-		}
-		if !p.HasChanges() {
-			return ExitOK
-		}
-		if !*auto && !confirm(io) {
-			fmt.Fprintln(io.Stderr, "Apply cancelled.")
-			return ExitError
-		}
+	} else if code, proceed := s.confirmPlan(p, *auto, "Apply"); !proceed {
+		return code
 	}
 	return s.apply(ctx, p, *par)
 }
 
-func (s *session) apply(ctx context.Context, p *reconciler.Plan, par int) int {
-	if !p.HasChanges() {
-		fmt.Fprintln(s.io.Stdout, "No changes to apply.")
+// confirmPlan prints the plan and asks for approval (unless auto or there is nothing to
+// change). proceed is false when the user declined or printing failed (code 1).
+func (s *session) confirmPlan(p *reconciler.Plan, auto bool, verb string) (code int, proceed bool) {
+	if err := s.render(p, "text", false); err != nil {
+		return errorf(s.io, "cannot print the plan: %v", err), false
 	}
+	if !p.HasChanges() {
+		return ExitOK, true // apply still records bookkeeping (prevent_destroy, dependencies)
+	}
+	if !auto && !confirm(s.io) {
+		fmt.Fprintf(s.io.Stderr, "%s cancelled.\n", verb)
+		return ExitError, false
+	}
+	return ExitOK, true
+}
+
+func (s *session) apply(ctx context.Context, p *reconciler.Plan, par int) int {
 	err := s.engine.Apply(ctx, p, reconciler.ApplyOptions{Parallelism: par, Progress: func(ev reconciler.Event) {
 		printEvent(s.io, ev)
 	}})
@@ -281,6 +285,9 @@ func (s *session) apply(ctx context.Context, p *reconciler.Plan, par int) int {
 			return ExitError
 		}
 		return errorf(s.io, "%v", err)
+	}
+	if !p.HasChanges() {
+		return ExitOK
 	}
 	fmt.Fprintf(s.io.Stdout, "\nApply complete! Resources: %d created, %d updated, %d replaced, %d destroyed.\n",
 		sum[reconciler.Create], sum[reconciler.Update]+sum[reconciler.Adopt], sum[reconciler.Replace], sum[reconciler.Delete])
@@ -353,15 +360,8 @@ func runDestroy(args []string, io IO) int {
 	if !ok {
 		return ExitError
 	}
-	if err := s.render(p, "text", false); err != nil {
-		return errorf(io, "cannot print the plan: %v", err)
-	}
-	if !p.HasChanges() {
-		return ExitOK
-	}
-	if !*auto && !confirm(io) {
-		fmt.Fprintln(io.Stderr, "Destroy cancelled.")
-		return ExitError
+	if code, proceed := s.confirmPlan(p, *auto, "Destroy"); !proceed {
+		return code
 	}
 	return s.apply(ctx, p, *par)
 }
