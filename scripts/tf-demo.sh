@@ -1,0 +1,39 @@
+#!/usr/bin/env bash
+# Plans and applies examples/monotask/terraform with OpenTofu (bin/tofu) and the flareops
+# provider (bin/flareops) against the built-in local Cloudflare, then checks that a second
+# plan is empty (exit 0 of `tofu plan -detailed-exitcode`). Run by `make tf-demo`.
+# Works in a temporary directory: nothing is left in the repository.
+set -euo pipefail
+root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+work=$(mktemp -d)
+trap 'kill "${serve_pid:-0}" 2>/dev/null || true; rm -rf "$work"' EXIT
+
+mkdir -p "$work/plugins" "$work/cf" "$work/config"
+cp "$root/bin/flareops" "$work/plugins/terraform-provider-flareops"
+cp "$root"/examples/monotask/terraform/*.tf "$work/config/"
+cat > "$work/dev.tfrc" <<CFG
+provider_installation {
+  dev_overrides {
+    "registry.opentofu.org/monotask/flareops" = "$work/plugins"
+  }
+  direct {}
+}
+CFG
+
+port=$(( 20000 + RANDOM % 20000 ))
+"$root/bin/flareops" local serve -listen "127.0.0.1:$port" -data "$work/cf" > "$work/serve.log" &
+serve_pid=$!
+for _ in $(seq 50); do
+	grep -q listening "$work/serve.log" 2>/dev/null && break
+	sleep 0.1
+done
+
+export TF_CLI_CONFIG_FILE="$work/dev.tfrc" CHECKPOINT_DISABLE=1 TF_IN_AUTOMATION=1
+export CLOUDFLARE_BASE_URL="http://127.0.0.1:$port/client/v4"
+export CLOUDFLARE_API_TOKEN=local CLOUDFLARE_ACCOUNT_ID=0123456789abcdef0123456789abcdef
+cd "$work/config"
+echo "== tofu plan";   "$root/bin/tofu" plan -input=false -no-color
+echo "== tofu apply";  "$root/bin/tofu" apply -input=false -auto-approve -no-color
+echo "== tofu plan -detailed-exitcode (0: no changes)"
+"$root/bin/tofu" plan -input=false -detailed-exitcode -no-color
+echo "tf-demo: the second plan is empty"
