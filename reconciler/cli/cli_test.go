@@ -379,3 +379,37 @@ func TestApplyAsksAndDestroyRespectsPreventDestroy(t *testing.T) {
 		t.Fatalf("after destroy: %+v %v; want only the queue flareops does not manage", qs, err)
 	}
 }
+
+func TestImportBringsAnExistingQueueUnderManagement(t *testing.T) {
+	acct := newAccount(t, emulator.Options{})
+	dir := t.TempDir()
+	src := "queue \"legacy\" {\n  name = \"legacy-jobs\"\n  message_retention = \"2d\"\n}\n"
+	if err := os.WriteFile(filepath.Join(dir, "main.flareops.hcl"), []byte(src), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	q, err := acct.client(t).CreateQueue(context.Background(), "legacy-jobs")
+	if err != nil {
+		t.Fatal(err)
+	}
+	code, _, errOut := run(t, acct.env, "plan", "-dir", dir)
+	if code != 1 || !strings.Contains(errOut, "flareops import queue.legacy "+q.ID) {
+		t.Fatalf("plan over an unmanaged queue: exit %d, want 1 with the import command\n%s", code, errOut)
+	}
+	if code, _, errOut := run(t, acct.env, "import", "-dir", dir, "queue.legacy", "0123456789abcdef0123456789abcdef"); code != 1 || !strings.Contains(errOut, "no queue with id") {
+		t.Fatalf("import of a missing id: exit %d\n%s", code, errOut)
+	}
+	mustRun(t, 0, acct.env, "import", "-dir", dir, "queue.legacy", q.ID)
+	out := mustRun(t, 2, acct.env, "plan", "-detailed-exitcode", "-dir", dir)
+	if !strings.Contains(out, "message_retention: 4d → 2d") {
+		t.Fatalf("plan after import does not show the settings change:\n%s", out)
+	}
+	mustRun(t, 0, acct.env, "apply", "-auto-approve", "-dir", dir)
+	mustRun(t, 0, acct.env, "plan", "-detailed-exitcode", "-dir", dir)
+	if list := mustRun(t, 0, acct.env, "state", "show", "-dir", dir, "queue.legacy"); !strings.Contains(list, q.ID) {
+		t.Fatalf("state show lacks the id:\n%s", list)
+	}
+	mustRun(t, 0, acct.env, "state", "rm", "-dir", dir, "queue.legacy")
+	if list := mustRun(t, 0, acct.env, "state", "list", "-dir", dir); strings.TrimSpace(list) != "" {
+		t.Fatalf("state list after rm: %q", list)
+	}
+}
