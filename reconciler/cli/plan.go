@@ -205,8 +205,7 @@ func runApply(args []string, io IO) int {
 	fs := newFlags("apply", io)
 	var cf configFlags
 	cf.register(fs)
-	auto := fs.Bool("auto-approve", false, "apply without asking for confirmation")
-	par := fs.Int("parallelism", 10, "changes applied at once")
+	auto, par := changeFlags(fs, "apply")
 	if !parse(fs, args) {
 		return ExitError
 	}
@@ -327,6 +326,13 @@ func confirm(io IO) bool {
 	return strings.TrimSpace(line) == "yes"
 }
 
+// changeFlags are the flags of the commands that change the account (apply, destroy).
+func changeFlags(fs *flag.FlagSet, verb string) (auto *bool, par *int) {
+	auto = fs.Bool("auto-approve", false, verb+" without asking for confirmation")
+	par = fs.Int("parallelism", 10, "changes applied at once")
+	return auto, par
+}
+
 func flagSet(fs *flag.FlagSet, name string) bool {
 	found := false
 	fs.Visit(func(f *flag.Flag) { found = found || f.Name == name })
@@ -337,10 +343,12 @@ func runDestroy(args []string, io IO) int {
 	fs := newFlags("destroy", io)
 	var cf configFlags
 	cf.register(fs)
-	auto := fs.Bool("auto-approve", false, "destroy without asking for confirmation")
-	par := fs.Int("parallelism", 10, "changes applied at once")
+	auto, par := changeFlags(fs, "destroy")
 	if !parse(fs, args) {
 		return ExitError
+	}
+	if *par < 1 {
+		return errorf(io, "-parallelism must be at least 1")
 	}
 	s, ok := openSession(cf, io, true)
 	if !ok {
