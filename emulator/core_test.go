@@ -253,3 +253,32 @@ func TestCoreAdminInterface(t *testing.T) {
 		t.Fatalf("unknown admin route: %s", body)
 	}
 }
+
+// S3 requests are counted per method and take injected faults as R2 shows them.
+func TestCoreS3CountsAndFaults(t *testing.T) {
+	srv, url := coreServer(t, emulator.Options{})
+	put := func() *http.Response {
+		req, _ := http.NewRequest("PUT", url+"/some-bucket", nil)
+		req.Header.Set("Authorization", "AWS4-HMAC-SHA256 Credential=k/20260101/auto/s3/aws4_request, SignedHeaders=host, Signature="+strings.Repeat("0", 64))
+		req.Header.Set("X-Amz-Date", "20260101T000000Z")
+		req.Header.Set("X-Amz-Content-Sha256", "UNSIGNED-PAYLOAD")
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		return resp
+	}
+	if resp := put(); resp.StatusCode != 200 {
+		t.Fatalf("CreateBucket: %d", resp.StatusCode)
+	}
+	srv.SetFaults(emulator.Faults{Routes: map[string]emulator.RouteFaults{"S3 PUT": {FailRate: 1}}})
+	if resp := put(); resp.StatusCode != 500 {
+		t.Fatalf("injected S3 fault: %d, want 500", resp.StatusCode)
+	}
+	srv.SetFaults(emulator.Faults{})
+	c := srv.Counts()
+	if c.ByRoute["S3 PUT"] != 2 || c.ByStatus[500] != 1 {
+		t.Fatalf("counts = %+v", c)
+	}
+}

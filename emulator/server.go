@@ -214,8 +214,53 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	case r.URL.Path == APIPrefix || strings.HasPrefix(r.URL.Path, APIPrefix+"/"):
 		s.serveAPI(w, r)
 	default:
-		s.serveS3(w, r)
+		s.serveS3WithFaults(w, r)
 	}
+}
+
+// serveS3WithFaults counts S3 requests (route "S3 <METHOD>") and injects the configured
+// faults into them as R2 would show them: InternalError 500, TooManyRequests 429, or a
+// connection dropped after the work is done. The REST rate limit does not apply: R2's S3
+// API has its own, per-key limits.
+func (s *Server) serveS3WithFaults(w http.ResponseWriter, r *http.Request) {
+	route := "S3 " + r.Method
+	s.counter.add(route)
+	f := s.faults.decide(route)
+	if f.latency > 0 {
+		time.Sleep(f.latency)
+	}
+	switch {
+	case f.status429:
+		s.counter.status(route, http.StatusTooManyRequests)
+		w.Header().Set("Retry-After", "1")
+		s3WriteError(w, r, &s3Error{status: http.StatusTooManyRequests, code: "TooManyRequests", msg: "Reduce your request rate (injected fault)."})
+		return
+	case f.status5xx:
+		s.counter.status(route, http.StatusInternalServerError)
+		s3WriteError(w, r, &s3Error{status: http.StatusInternalServerError, code: "InternalError", msg: "We encountered an internal error (injected fault)."})
+		return
+	}
+	if !f.drop {
+		sw := &statusWriter{ResponseWriter: w, status: http.StatusOK}
+		s.serveS3(sw, r)
+		s.counter.status(route, sw.status)
+		return
+	}
+	rec := &recorder{header: http.Header{}, status: http.StatusOK}
+	s.serveS3(rec, r)
+	s.counter.status(route, rec.status)
+	dropConnection(w)
+}
+
+// statusWriter remembers the status a handler answered with.
+type statusWriter struct {
+	http.ResponseWriter
+	status int
+}
+
+func (w *statusWriter) WriteHeader(code int) {
+	w.status = code
+	w.ResponseWriter.WriteHeader(code)
 }
 
 func (s *Server) serveAPI(w http.ResponseWriter, r *http.Request) {
