@@ -413,3 +413,24 @@ func TestImportBringsAnExistingQueueUnderManagement(t *testing.T) {
 		t.Fatalf("state list after rm: %q", list)
 	}
 }
+
+func TestFmt(t *testing.T) {
+	dir := t.TempDir()
+	p := filepath.Join(dir, "main.flareops.hcl")
+	if err := os.WriteFile(p, []byte("queue \"a\" {\nname=\"a\"\n  message_retention   = \"4d\"\n}\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	mustRun(t, 1, nil, "fmt", "-check", "-dir", dir)
+	mustRun(t, 0, nil, "fmt", "-dir", dir)
+	mustRun(t, 0, nil, "fmt", "-check", "-dir", dir)
+	b, err := os.ReadFile(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := "queue \"a\" {\n  name              = \"a\"\n  message_retention = \"4d\"\n}\n"
+	if string(b) != want {
+		t.Fatalf("formatted:\n%s\nwant:\n%s", b, want)
+	}
+	// The example stays formatted.
+	mustRun(t, 0, nil, "fmt", "-check", "-dir", filepath.Join("..", "..", "examples", "monotask"))
+}
