@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"os"
 	"os/signal"
+	"strconv"
 	"strings"
 
 	"github.com/monotask/flareops/reconciler"
@@ -206,11 +207,8 @@ func runApply(args []string, io IO) int {
 	var cf configFlags
 	cf.register(fs)
 	auto, par := changeFlags(fs, "apply")
-	if !parse(fs, args) {
+	if !parseChange(fs, args, io) {
 		return ExitError
-	}
-	if *par < 1 {
-		return errorf(io, "-parallelism must be at least 1")
 	}
 	var saved *savedPlan
 	if fs.NArg() > 1 {
@@ -333,6 +331,19 @@ func changeFlags(fs *flag.FlagSet, verb string) (auto *bool, par *int) {
 	return auto, par
 }
 
+// parseChange parses the flags of apply or destroy (see changeFlags) and checks
+// -parallelism.
+func parseChange(fs *flag.FlagSet, args []string, io IO) bool {
+	if !parse(fs, args) {
+		return false
+	}
+	if n, _ := strconv.Atoi(fs.Lookup("parallelism").Value.String()); n < 1 {
+		errorf(io, "-parallelism must be at least 1")
+		return false
+	}
+	return true
+}
+
 func flagSet(fs *flag.FlagSet, name string) bool {
 	found := false
 	fs.Visit(func(f *flag.Flag) { found = found || f.Name == name })
@@ -344,11 +355,8 @@ func runDestroy(args []string, io IO) int {
 	var cf configFlags
 	cf.register(fs)
 	auto, par := changeFlags(fs, "destroy")
-	if !parse(fs, args) {
+	if !parseChange(fs, args, io) {
 		return ExitError
-	}
-	if *par < 1 {
-		return errorf(io, "-parallelism must be at least 1")
 	}
 	s, ok := openSession(cf, io, true)
 	if !ok {
