@@ -22,6 +22,15 @@ type FieldChange struct {
 	OldSet    bool   `json:"old_set"`
 	NewSet    bool   `json:"new_set"`
 	Sensitive bool   `json:"sensitive,omitempty"`
+	// Origin is OriginConfig, OriginOutside or OriginBoth (see Change.Origin), set by the
+	// planner from the spec last applied (recorded in the state). With OriginOutside or
+	// OriginBoth, Applied is the rendering of the value flareops last applied (AppliedSet
+	// false where it was absent), so a reader sees "changed outside flareops: Applied →
+	// Old; this plan sets it to New".
+	Origin     string `json:"origin,omitempty"`
+	Applied    string `json:"applied,omitempty"`
+	AppliedSet bool   `json:"applied_set,omitempty"`
+	AppliedRaw any    `json:"-"`
 	// Field is the last path element's attribute name ("max_retries"); OldRaw and NewRaw
 	// the comparable values, for Kind.Impact. Not serialized: they may hold secrets.
 	Field          string `json:"-"`

@@ -54,6 +54,13 @@ type Change struct {
 	// Reason explains an action that a reader might not expect.
 	Reason    string   `json:"reason,omitempty"`
 	DependsOn []string `json:"depends_on,omitempty"`
+	// LiveKey is the name the object has in the account now ("" when it does not exist);
+	// it differs from Key on a rename. Update, replace and delete blocks show it with ID.
+	LiveKey string `json:"live_key,omitempty"`
+	// Origin says why the change exists: OriginConfig (the configuration changed since the
+	// last apply), OriginOutside (the account was changed outside flareops and this plan
+	// sets it back) or OriginBoth. Empty for no-ops.
+	Origin string `json:"origin,omitempty"`
 
 	kind     Kind
 	desired  Object
@@ -63,12 +70,34 @@ type Change struct {
 	newEntry StateEntry
 }
 
+// Origins of a change or of one field change (Change.Origin, FieldChange.Origin).
+const (
+	OriginConfig  = "config"  // the configuration differs from what was last applied
+	OriginOutside = "outside" // the account was changed outside flareops; the plan sets it back
+	OriginBoth    = "both"    // changed outside flareops and in the configuration
+)
+
+// Target is the account a plan, a state or a saved plan belongs to.
+type Target struct {
+	// Kind is "account" (a Cloudflare account behind an API base URL) or "local" (the
+	// built-in local Cloudflare in DataDir).
+	Kind      string `json:"kind"`
+	AccountID string `json:"account_id,omitempty"`
+	BaseURL   string `json:"base_url,omitempty"`
+	DataDir   string `json:"data_dir,omitempty"`
+	Workspace string `json:"workspace"`
+}
+
 // Plan is the ordered set of changes that brings the account to the configuration.
 type Plan struct {
 	FormatVersion string   `json:"format_version"`
+	Target        Target   `json:"target"`
 	ConfigHash    string   `json:"config_hash"`
 	LiveHash      string   `json:"live_hash"`
 	Changes       []Change `json:"changes"`
+	// Warnings are things a reviewer should read before approving ("every managed object
+	// would be renamed: was another workspace meant?").
+	Warnings []string `json:"warnings,omitempty"`
 }
 
 // PlanFormatVersion versions the JSON plan schema (docs/plan-json.md).
