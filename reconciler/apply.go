@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sort"
 	"sync"
 )
 
@@ -15,7 +16,14 @@ type Event struct {
 	ID      string
 	Err     error
 	Skipped bool // not attempted because something it depends on failed
+	// Interrupted: not started because apply was interrupted (Ctrl-C), or, with Err set,
+	// interrupted while in flight (it may or may not have happened; the state says what
+	// is known and the next plan shows the rest).
+	Interrupted bool
 }
+
+// ErrInterrupted is the error of a change cut short by an interrupt.
+var ErrInterrupted = errors.New("interrupted")
 
 // ApplyOptions tune Apply.
 type ApplyOptions struct {
@@ -25,10 +33,13 @@ type ApplyOptions struct {
 	Progress func(Event)
 }
 
-// ApplyError lists the changes that failed and those skipped because of them.
+// ApplyError lists the changes that failed, those skipped because of them, and those not
+// started because apply was interrupted.
 type ApplyError struct {
-	Failed  map[string]error
-	Skipped []string
+	Failed      map[string]error
+	Skipped     []string
+	NotStarted  []string
+	Interrupted bool
 }
 
 func (e *ApplyError) Error() string {
@@ -38,6 +49,9 @@ func (e *ApplyError) Error() string {
 	}
 	for _, a := range e.Skipped {
 		errs = append(errs, fmt.Errorf("%s: not attempted because a change it depends on failed", a))
+	}
+	for _, a := range e.NotStarted {
+		errs = append(errs, fmt.Errorf("%s: not started: apply was interrupted", a))
 	}
 	return errors.Join(errs...).Error()
 }
@@ -66,7 +80,7 @@ func (e *Engine) Apply(ctx context.Context, p *Plan, opts ApplyOptions) error {
 	}
 	var mu sync.Mutex
 	failed := map[string]error{}
-	var skipped []string
+	var skipped, notStarted []string
 	bad := map[string]bool{} // failed or skipped
 
 	sem := make(chan struct{}, par)
@@ -98,23 +112,41 @@ func (e *Engine) Apply(ctx context.Context, p *Plan, opts ApplyOptions) error {
 
 			sem <- struct{}{}
 			defer func() { <-sem }()
+			if ctx.Err() != nil {
+				mu.Lock()
+				bad[c.Address] = true
+				if c.Action != NoOp {
+					notStarted = append(notStarted, c.Address)
+				}
+				mu.Unlock()
+				if c.Action != NoOp {
+					report(Event{Address: c.Address, Action: c.Action, Done: true, Interrupted: true})
+				}
+				return
+			}
 			if c.Action != NoOp {
 				report(Event{Address: c.Address, Action: c.Action})
 			}
 			id, err := e.applyOne(ctx, c)
+			interrupted := false
+			if err != nil && ctx.Err() != nil {
+				err, interrupted = fmt.Errorf("%w while in flight: %s may or may not have happened; the next plan shows it", ErrInterrupted, c.Action), true
+			}
 			if err != nil {
 				mu.Lock()
 				failed[c.Address], bad[c.Address] = err, true
 				mu.Unlock()
 			}
 			if c.Action != NoOp || err != nil {
-				report(Event{Address: c.Address, Action: c.Action, Done: true, ID: id, Err: err})
+				report(Event{Address: c.Address, Action: c.Action, Done: true, ID: id, Err: err, Interrupted: interrupted})
 			}
 		}()
 	}
 	wg.Wait()
-	if len(failed) > 0 || len(skipped) > 0 {
-		return &ApplyError{Failed: failed, Skipped: skipped}
+	sort.Strings(skipped)
+	sort.Strings(notStarted)
+	if len(failed) > 0 || len(skipped) > 0 || len(notStarted) > 0 {
+		return &ApplyError{Failed: failed, Skipped: skipped, NotStarted: notStarted, Interrupted: ctx.Err() != nil}
 	}
 	return nil
 }
@@ -127,29 +159,32 @@ func (e *Engine) applyOne(ctx context.Context, c *Change) (string, error) {
 	k := c.kind
 	switch c.Action {
 	case NoOp:
+		if c.skipRecord {
+			return c.ID, nil
+		}
 		return c.ID, e.recordIfChanged(c, c.ID)
 	case Create:
 		return e.create(ctx, c)
 	case Adopt:
 		if len(c.Fields) > 0 {
 			if err := k.Update(ctx, c.ID, c.live, c.desired); err != nil {
-				return c.ID, fmt.Errorf("cannot update %s %q: %w", k.Name(), c.Key, err)
+				return c.ID, err
 			}
 		}
 		return c.ID, e.record(c, c.ID)
 	case Update:
 		if err := k.Update(ctx, c.ID, c.live, c.desired); err != nil {
-			return c.ID, fmt.Errorf("cannot update %s %q: %w", k.Name(), c.Key, err)
+			return c.ID, err
 		}
 		return c.ID, e.record(c, c.ID)
 	case Replace:
 		if err := k.Delete(ctx, c.ID, c.live); err != nil {
-			return c.ID, fmt.Errorf("cannot delete %s %q to replace it: %w", k.Name(), c.Key, err)
+			return c.ID, fmt.Errorf("delete before re-creating: %w", err)
 		}
 		return e.create(ctx, c)
 	case Delete:
 		if err := k.Delete(ctx, c.ID, c.live); err != nil {
-			return c.ID, fmt.Errorf("cannot delete %s %q: %w", k.Name(), c.Key, err)
+			return c.ID, err
 		}
 		return c.ID, e.State.Remove(c.Address)
 	case Forget:
@@ -158,19 +193,95 @@ func (e *Engine) applyOne(ctx context.Context, c *Change) (string, error) {
 	return "", fmt.Errorf("unknown action %q", c.Action)
 }
 
-// create records the intent before calling the API, so that an object whose creation
-// answer is lost is recognized as ours by the next plan (Adopt) instead of as foreign.
+// createAttempts bounds the creates of one object in one apply when answers are lost.
+const createAttempts = 3
+
+// create records the intent (a pending marker) before calling the API, so that an object
+// whose creation answer is lost is recognized as ours instead of as foreign. The engine,
+// not the HTTP client, decides what a failed create means:
+//   - a definite refusal (a 4xx) made nothing: the marker is cleared and the API's
+//     message reported once; "name already taken" on a first attempt means someone else
+//     holds the name, which is never taken over;
+//   - an ambiguous failure (lost answer, 5xx, dropped connection) may have made the
+//     object: only then is an object found under the desired name adopted, since this
+//     flareops's own attempt may have made it; otherwise the create is tried again.
 func (e *Engine) create(ctx context.Context, c *Change) (string, error) {
+	k := c.kind
 	pending := c.newEntry
 	pending.ID, pending.Pending = "", true
 	if err := e.State.Put(c.Address, pending); err != nil {
 		return "", err
 	}
-	id, err := c.kind.Create(ctx, c.desired)
-	if err != nil {
-		return "", fmt.Errorf("cannot create %s %q: %w", c.kind.Name(), c.Key, err)
+	ours := false // an earlier attempt of ours may have made the object
+	for attempt := 1; ; attempt++ {
+		id, err := k.Create(ctx, c.desired)
+		switch {
+		case err == nil:
+			return id, e.record(c, id)
+		case id != "":
+			// Made, but a later step (settings, consumers) failed: it is ours, and the
+			// next plan shows what is left to do.
+			if rerr := e.record(c, id); rerr != nil {
+				return id, errors.Join(err, rerr)
+			}
+			return id, fmt.Errorf("created %s %q (id %s) but could not finish setting it up: %w", k.Name(), c.Key, id, err)
+		case IsNameTaken(err) && !ours:
+			if rerr := e.unmark(c); rerr != nil {
+				return "", errors.Join(err, rerr)
+			}
+			return "", fmt.Errorf("%s %q was created by someone else since the plan was made (%w); flareops does not take over objects it did not create: to manage it, run %s", k.Name(), c.Key, err, e.command("import", c.Address, c.Key))
+		case !IsNameTaken(err) && !MayHaveApplied(err):
+			if rerr := e.unmark(c); rerr != nil {
+				return "", errors.Join(err, rerr)
+			}
+			return "", err
+		}
+		// Ambiguous, or the name is taken after an ambiguous attempt of ours.
+		ours = true
+		if ctx.Err() != nil {
+			return "", err
+		}
+		live, found, ferr := findKey(ctx, k, c.Key)
+		if ferr != nil {
+			return "", fmt.Errorf("%w (and cannot check whether it was created: %v; the next plan will)", err, ferr)
+		}
+		if found {
+			if owner := e.ownerOfID(live.ID); owner != "" && owner != c.Address {
+				return "", fmt.Errorf("%w; %s %q now exists but is managed as %s", err, k.Name(), c.Key, owner)
+			}
+			if uerr := k.Update(ctx, live.ID, live, c.desired); uerr != nil {
+				if rerr := e.record(c, live.ID); rerr != nil {
+					return live.ID, errors.Join(uerr, rerr)
+				}
+				return live.ID, fmt.Errorf("created %s %q (id %s) but could not finish setting it up: %w", k.Name(), c.Key, live.ID, uerr)
+			}
+			return live.ID, e.record(c, live.ID)
+		}
+		if attempt >= createAttempts {
+			return "", fmt.Errorf("%w (tried %d times; if it appears, the next plan adopts it)", err, attempt)
+		}
 	}
-	return id, e.record(c, id)
+}
+
+// unmark undoes the pending marker of a create that definitely did not happen.
+func (e *Engine) unmark(c *Change) error {
+	if c.entry.Kind != "" {
+		return e.State.Put(c.Address, c.entry)
+	}
+	return e.State.Remove(c.Address)
+}
+
+func findKey(ctx context.Context, k Kind, key string) (Object, bool, error) {
+	objs, err := k.Observe(ctx)
+	if err != nil {
+		return Object{}, false, err
+	}
+	for _, o := range objs {
+		if o.Key == key {
+			return o, true, nil
+		}
+	}
+	return Object{}, false, nil
 }
 
 func (e *Engine) record(c *Change, id string) error {
@@ -185,7 +296,7 @@ func (e *Engine) recordIfChanged(c *Change, id string) error {
 	en := c.newEntry
 	en.ID = id
 	old, ok := e.State.Get(c.Address)
-	if ok && old.ID == en.ID && old.Key == en.Key && old.Hash == en.Hash && old.PreventDestroy == en.PreventDestroy && equalStrings(old.Deps, en.Deps) {
+	if ok && old.ID == en.ID && old.Key == en.Key && old.Hash == en.Hash && old.PreventDestroy == en.PreventDestroy && equalStrings(old.Deps, en.Deps) && len(old.Applied) > 0 {
 		return nil
 	}
 	return e.State.Put(c.Address, en)

@@ -17,8 +17,10 @@ import (
 //     handful of requests, however many objects exist), not one GET per object.
 //   - Build and Observe return specs normalized the same way (defaults filled, units
 //     converted, server-set fields dropped), so that equal means "no change".
-//   - Create is idempotent: if the object already exists under the desired key (an
-//     earlier attempt succeeded but its answer was lost), it returns that object's id.
+//   - Create makes a new object and never takes over an existing one. When the object was
+//     made but a later step failed, it returns the id with the error. A failure whose
+//     outcome is unknown is returned as is (MayHaveApplied): the engine, which recorded a
+//     pending marker first, decides whether an object under the key is its own.
 //   - Delete is idempotent: deleting what is gone is success.
 //   - Update changes the live object into the desired one in place.
 type Kind interface {

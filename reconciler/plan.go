@@ -38,6 +38,9 @@ type Desired struct {
 	PreventDestroy bool
 	// Source is where the block is declared ("queues.flareops.hcl:12"), for messages.
 	Source string
+	// Spelling maps "attr=canonical rendering" to the literal the user wrote ("max_wait=1m"
+	// → "60s"), so that the plan shows values as written where they mean the same.
+	Spelling map[string]string
 }
 
 // Change is one planned step. Plans are data: apply walks Changes in order.
@@ -61,6 +64,10 @@ type Change struct {
 	// last apply), OriginOutside (the account was changed outside flareops and this plan
 	// sets it back) or OriginBoth. Empty for no-ops.
 	Origin string `json:"origin,omitempty"`
+	// References are the addresses this object's declaration refers to (a consumer's
+	// dead-letter queue), whether or not they change: a saved plan is stale when one
+	// of them changed since.
+	References []string `json:"references,omitempty"`
 
 	kind     Kind
 	desired  Object
@@ -68,6 +75,9 @@ type Change struct {
 	hasLive  bool
 	entry    StateEntry
 	newEntry StateEntry
+	// skipRecord: a no-op that stands for a drifted object a saved plan left alone; apply
+	// must not record the desired spec as applied to it.
+	skipRecord bool
 }
 
 // Origins of a change or of one field change (Change.Origin, FieldChange.Origin).
@@ -131,8 +141,20 @@ func (e *PlanError) Error() string { return strings.Join(e.Problems, "\n") }
 type Engine struct {
 	Registry *Registry
 	State    *State
+	// Target is the account the engine works on; plans carry it.
+	Target Target
+	// Command renders a flareops command line for messages (the CLI adds -dir and
+	// -workspace); nil renders "flareops ARGS".
+	Command func(args ...string) string
 
 	owners map[string]string // live id → managed address, for the plan being made
+}
+
+func (e *Engine) command(args ...string) string {
+	if e.Command != nil {
+		return e.Command(args...)
+	}
+	return "flareops " + strings.Join(args, " ")
 }
 
 // Plan observes the account and computes the changes that make it match desired.
@@ -157,7 +179,7 @@ func (e *Engine) Plan(ctx context.Context, desired []Desired) (*Plan, error) {
 	if err != nil {
 		return nil, err
 	}
-	p := &Plan{FormatVersion: PlanFormatVersion, ConfigHash: hashDesired(desired), LiveHash: hashLive(live)}
+	p := &Plan{FormatVersion: PlanFormatVersion, Target: e.Target, ConfigHash: hashDesired(desired), LiveHash: hashLive(live)}
 	e.owners = e.ownersByID()
 
 	for _, addr := range sortedKeys(byAddr) {
@@ -172,7 +194,42 @@ func (e *Engine) Plan(ctx context.Context, desired []Desired) (*Plan, error) {
 		if _, declared := byAddr[addr]; declared {
 			continue
 		}
-		c, problem := e.planRemoved(addr, live)
+		c, problem := e.planRemoved(addr, live, nil)
+		if problem != "" {
+			problems = append(problems, problem)
+			continue
+		}
+		p.Changes = append(p.Changes, c)
+	}
+	if len(problems) > 0 {
+		return nil, &PlanError{Problems: problems}
+	}
+	order(p)
+	p.Warnings = renameWarnings(p)
+	return p, nil
+}
+
+// PlanDestroy plans the deletion of everything the state holds. prevent_destroy comes from
+// the configuration for every block still declared in it (declared), and from the state's
+// memory only for blocks that were removed from it.
+func (e *Engine) PlanDestroy(ctx context.Context, declared []Desired) (*Plan, error) {
+	protect := map[string]bool{}
+	for _, d := range declared {
+		protect[d.Addr.String()] = d.PreventDestroy
+	}
+	live, err := e.observe(ctx, nil)
+	if err != nil {
+		return nil, err
+	}
+	p := &Plan{FormatVersion: PlanFormatVersion, Target: e.Target, ConfigHash: hashDesired(nil), LiveHash: hashLive(live)}
+	e.owners = e.ownersByID()
+	var problems []string
+	for _, addr := range e.State.Addresses() {
+		var override *bool
+		if pd, ok := protect[addr]; ok {
+			override = &pd
+		}
+		c, problem := e.planRemoved(addr, live, override)
 		if problem != "" {
 			problems = append(problems, problem)
 			continue
@@ -184,6 +241,30 @@ func (e *Engine) Plan(ctx context.Context, desired []Desired) (*Plan, error) {
 	}
 	order(p)
 	return p, nil
+}
+
+// renameWarnings warns when a plan renames every managed object it keeps (at least two):
+// that is what applying one workspace's configuration with another's variables, or
+// another workspace's state, looks like.
+func renameWarnings(p *Plan) []string {
+	kept, renamed := 0, 0
+	for _, c := range p.Changes {
+		if c.LiveKey == "" || c.Action == Delete || c.Action == Forget || c.Action == Adopt {
+			continue
+		}
+		kept++
+		if c.LiveKey != c.Key {
+			renamed++
+		}
+	}
+	if kept >= 2 && renamed == kept {
+		ws := p.Target.Workspace
+		if ws == "" {
+			ws = DefaultWorkspace
+		}
+		return []string{fmt.Sprintf("this plan renames every object flareops manages here (%d of %d), in workspace %q. Was another workspace (-workspace, FLAREOPS_WORKSPACE) or other variables meant? Read the plan before applying it.", renamed, kept, ws)}
+	}
+	return nil
 }
 
 // liveIndex is the observed account, per kind, by id and by key.
@@ -244,10 +325,11 @@ func (e *Engine) planDesired(d Desired, want Object, live liveIndex) (Change, st
 	kl := live[d.Addr.Kind]
 	entry, managed := e.State.Get(addr)
 	c := Change{Address: addr, Kind: d.Addr.Kind, Name: d.Addr.Name, Key: want.Key, kind: k, desired: want, entry: entry}
-	c.newEntry = StateEntry{Kind: d.Addr.Kind, Key: want.Key, Deps: addrStrings(d.Deps), PreventDestroy: d.PreventDestroy, Hash: hashSpec(want.Spec)}
+	c.newEntry = StateEntry{Kind: d.Addr.Kind, Key: want.Key, Deps: addrStrings(d.Deps), PreventDestroy: d.PreventDestroy, Hash: hashSpec(want.Spec), Applied: appliedJSON(want.Spec)}
 	for _, dep := range d.Deps {
 		c.DependsOn = append(c.DependsOn, dep.String())
 	}
+	c.References = addrStrings(d.Deps)
 
 	var cur Object
 	var found bool
@@ -255,7 +337,15 @@ func (e *Engine) planDesired(d Desired, want Object, live liveIndex) (Change, st
 	case managed && entry.ID != "":
 		cur, found = kl.byID[entry.ID]
 		if !found {
+			// Gone. The name is free, or someone else's now: never take that one over.
+			if other, taken := kl.byKey[want.Key]; taken {
+				if owner := e.ownerOfID(other.ID); owner != "" {
+					return c, fmt.Sprintf("%s (%s): the %s flareops managed here (id %s) was deleted outside flareops, and its name %q now belongs to the %s managed as %s; give one of them another name", addr, d.Source, k.Name(), entry.ID, want.Key, k.Name(), owner)
+				}
+				return c, fmt.Sprintf("%s (%s): the %s flareops managed here (id %s) was deleted outside flareops, and its name %q now belongs to another %s (id %s) that flareops does not manage. flareops will not take it over. If this one should be managed here, run: %s; otherwise give the block another name", addr, d.Source, k.Name(), entry.ID, want.Key, k.Name(), other.ID, e.command("import", addr, other.ID))
+			}
 			c.Reason = "deleted outside flareops; it will be created again"
+			c.Origin = OriginOutside
 		}
 	default:
 		cur, found = kl.byKey[want.Key]
@@ -263,21 +353,37 @@ func (e *Engine) planDesired(d Desired, want Object, live liveIndex) (Change, st
 			if owner := e.ownerOfID(cur.ID); owner != "" {
 				return c, fmt.Sprintf("%s (%s): %s %q is already managed as %s; give one of them another name", addr, d.Source, k.Name(), want.Key, owner)
 			}
-			return c, fmt.Sprintf("%s (%s): %s %q already exists in the account and flareops does not manage it; to manage it, run: flareops import %s %s", addr, d.Source, k.Name(), want.Key, addr, cur.ID)
+			return c, fmt.Sprintf("%s (%s): %s %q already exists in the account (id %s) and flareops does not manage it; to manage it, run: %s", addr, d.Source, k.Name(), want.Key, cur.ID, e.command("import", addr, want.Key))
 		}
 	}
 	if !found {
 		c.Action = Create
 		c.Fields = Diff(nil, want.Spec)
+		e.spell(d, c.Fields)
 		c.Impact = impacts(k, c.Fields, Create, nil, want.Spec)
+		if c.Origin == "" {
+			c.Origin = OriginConfig
+		}
 		return c, ""
 	}
 	if owner := e.ownerOfID(cur.ID); owner != "" && owner != addr {
 		return c, fmt.Sprintf("%s (%s): the live %s %q is already managed as %s", addr, d.Source, k.Name(), cur.Key, owner)
 	}
-	c.ID, c.live, c.hasLive = cur.ID, cur, true
+	if cur.Key != want.Key {
+		if other, taken := kl.byKey[want.Key]; taken && other.ID != cur.ID {
+			who := "that flareops does not manage"
+			if owner := e.ownerOfID(other.ID); owner != "" {
+				who = "managed as " + owner
+			}
+			return c, fmt.Sprintf("%s (%s): renaming %s %q to %q would collide: the account already has a %s named %q (id %s) %s. Choose another name", addr, d.Source, k.Name(), cur.Key, want.Key, k.Name(), want.Key, other.ID, who)
+		}
+	}
+	c.ID, c.LiveKey, c.live, c.hasLive = cur.ID, cur.Key, cur, true
 	c.newEntry.ID = cur.ID
 	c.Fields = Diff(cur.Spec, want.Spec)
+	applied, hasApplied := decodeApplied(entry.Applied, want.Spec)
+	c.Origin = classify(c.Fields, applied, cur.Spec, want.Spec, hasApplied && !entry.Pending)
+	e.spell(d, c.Fields)
 	switch {
 	case managed && entry.Pending:
 		c.Action = Adopt
@@ -294,7 +400,26 @@ func (e *Engine) planDesired(d Desired, want Object, live liveIndex) (Change, st
 	return c, ""
 }
 
-func (e *Engine) planRemoved(addr string, live liveIndex) (Change, string) {
+// spell shows desired values as the user wrote them where they mean the same.
+func (e *Engine) spell(d Desired, fields []FieldChange) {
+	if len(d.Spelling) == 0 {
+		return
+	}
+	for i := range fields {
+		f := &fields[i]
+		if !f.NewSet || f.Sensitive {
+			continue
+		}
+		if s, ok := d.Spelling[f.Field+"="+f.New]; ok {
+			f.New = s
+		}
+	}
+}
+
+// planRemoved plans a state entry that is not declared. protect, when set, is the
+// configuration's prevent_destroy for a block still declared (destroy); otherwise the
+// state's memory of it decides.
+func (e *Engine) planRemoved(addr string, live liveIndex, protect *bool) (Change, string) {
 	entry, _ := e.State.Get(addr)
 	a, err := ParseAddress(addr)
 	if err != nil {
@@ -318,10 +443,15 @@ func (e *Engine) planRemoved(addr string, live liveIndex) (Change, string) {
 		c.Action, c.Reason = Forget, "removed from the configuration and already gone from the account"
 		return c, ""
 	}
-	if entry.PreventDestroy {
+	prevent := entry.PreventDestroy
+	if protect != nil {
+		prevent = *protect
+	}
+	if prevent {
 		return c, fmt.Sprintf("%s: this plan deletes %s %q, but it has prevent_destroy = true, so flareops will not. Keep the block in the configuration (and do not destroy), or set prevent_destroy = false and apply first", addr, k.Name(), entry.Key)
 	}
-	c.Action, c.ID, c.live, c.hasLive = Delete, cur.ID, cur, true
+	c.Action, c.ID, c.LiveKey, c.live, c.hasLive = Delete, cur.ID, cur.Key, cur, true
+	c.Origin = OriginConfig
 	c.Fields = Diff(cur.Spec, nil)
 	c.Impact = impacts(k, c.Fields, Delete, cur.Spec, nil)
 	return c, ""

@@ -9,6 +9,8 @@ import (
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+
+	"github.com/monotask/flareops/reconciler/cloudflare"
 )
 
 // fakeSpec is the spec of the fake kind "thing": a name, a size that updates in place
@@ -27,9 +29,12 @@ type fakeKind struct {
 	next  int
 	calls []string
 	fail  map[string]bool
+	lose  map[string]bool
 }
 
-func newFakeKind() *fakeKind { return &fakeKind{objs: map[string]Object{}, fail: map[string]bool{}} }
+func newFakeKind() *fakeKind {
+	return &fakeKind{objs: map[string]Object{}, fail: map[string]bool{}, lose: map[string]bool{}}
+}
 
 func (f *fakeKind) Name() string    { return "thing" }
 func (f *fakeKind) KeyAttr() string { return "name" }
@@ -72,15 +77,26 @@ func (f *fakeKind) record(op, key string) error {
 	return nil
 }
 
+// Create refuses a taken name as Cloudflare does (HTTP 400, code 11009). A key in lose
+// is created but its answer is lost (a 502).
 func (f *fakeKind) Create(_ context.Context, d Object) (string, error) {
 	if err := f.record("create", d.Key); err != nil {
 		return "", err
 	}
 	f.mu.Lock()
 	defer f.mu.Unlock()
+	for _, o := range f.objs {
+		if o.Key == d.Key {
+			return "", &cloudflare.APIError{Status: 400, Codes: []int{11009}, Messages: []string{"queue name already taken"}}
+		}
+	}
 	f.next++
 	id := fmt.Sprintf("id-%d", f.next)
 	f.objs[id] = Object{Key: d.Key, ID: id, Spec: d.Spec}
+	if f.lose[d.Key] {
+		delete(f.lose, d.Key)
+		return "", &cloudflare.APIError{Status: 502, Messages: []string{"bad gateway"}}
+	}
 	return id, nil
 }
 
@@ -223,7 +239,7 @@ func TestPlanActions(t *testing.T) {
 	for _, c := range p.Changes {
 		switch c.Address {
 		case "thing.grow":
-			wantFields := []FieldChange{{Path: "size", Old: "1", New: "2", OldSet: true, NewSet: true, Field: "size", OldRaw: int64(1), NewRaw: int64(2)}}
+			wantFields := []FieldChange{{Path: "size", Old: "1", New: "2", OldSet: true, NewSet: true, Field: "size", OldRaw: int64(1), NewRaw: int64(2), Origin: OriginConfig}}
 			if diff := cmp.Diff(wantFields, c.Fields); diff != "" {
 				t.Errorf("grow fields (-want +got):\n%s", diff)
 			}
@@ -252,7 +268,7 @@ func TestPlanRefusesUnmanagedAndProtected(t *testing.T) {
 		e := newTestEngine(t, k)
 		_, err := e.Plan(context.Background(), []Desired{thing("taken", 1)})
 		var pe *PlanError
-		if !errors.As(err, &pe) || !strings.Contains(err.Error(), "flareops import thing.taken "+id) {
+		if !errors.As(err, &pe) || !strings.Contains(err.Error(), "flareops import thing.taken taken") || !strings.Contains(err.Error(), id) {
 			t.Fatalf("err = %v; want a PlanError suggesting import", err)
 		}
 		if len(k.calls) != 1 {

@@ -199,33 +199,17 @@ func liveQueue(q cloudflare.Queue) Object {
 	return Object{Key: q.Name, ID: q.ID, Spec: spec, Private: priv}
 }
 
-// Create makes the queue, sets its settings, then attaches its consumers. If the queue
-// already exists (an earlier attempt's answer was lost), it continues with that queue.
+// Create makes the queue, sets its settings, then attaches its consumers. It never takes
+// over an existing queue: a refused or lost create answer is returned as it is, and the
+// engine decides (see Engine.create). With the queue made but a later step failed, it
+// returns the queue's id with the error.
 func (k QueueKind) Create(ctx context.Context, desired Object) (string, error) {
 	want := desired.Spec.(QueueSpec)
 	q, err := k.API.CreateQueue(ctx, want.Name)
 	if err != nil {
-		live, found, lerr := k.find(ctx, want.Name)
-		if lerr != nil || !found {
-			return "", err
-		}
-		return live.ID, k.Update(ctx, live.ID, live, desired)
+		return "", err
 	}
-	live := liveQueue(q)
-	return q.ID, k.Update(ctx, q.ID, live, desired)
-}
-
-func (k QueueKind) find(ctx context.Context, name string) (Object, bool, error) {
-	objs, err := k.Observe(ctx)
-	if err != nil {
-		return Object{}, false, err
-	}
-	for _, o := range objs {
-		if o.Key == name {
-			return o, true, nil
-		}
-	}
-	return Object{}, false, nil
+	return q.ID, k.Update(ctx, q.ID, liveQueue(q), desired)
 }
 
 // Update brings settings and consumers to the desired state: consumers that go away are

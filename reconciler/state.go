@@ -1,27 +1,39 @@
 package reconciler
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io/fs"
 	"os"
 	"path/filepath"
+	"regexp"
 	"sort"
+	"strings"
 	"sync"
 	"syscall"
 )
 
-// State is the inventory of what flareops manages: address → live id. It is what lets a
-// plan prune removed blocks and follow renames; it never decides drift (drift is always
-// live vs desired). It holds no secrets: only ids, names and hashes.
+// State is the inventory of what flareops manages in one target and workspace: address →
+// live id. It is what lets a plan prune removed blocks and follow renames; it never decides
+// drift (drift is always live vs desired). It holds no secrets: ids, names, hashes and the
+// last applied specs with their sensitive fields removed.
 type State struct {
-	Version   int                    `json:"version"`
-	Serial    int                    `json:"serial"`
+	Version int `json:"version"`
+	Serial  int `json:"serial"`
+	// Target is the account (and workspace) the state describes. A state is never read or
+	// written for another target.
+	Target    *Target                `json:"target,omitempty"`
 	Resources map[string]*StateEntry `json:"resources"`
 
 	mu   sync.Mutex
 	path string
+	// loaded is the file as read; it becomes the backup at the first write of this
+	// process, so the backup is the state as it was before the command (as Terraform's
+	// terraform.tfstate.backup is).
+	loaded   []byte
+	backedUp bool
 }
 
 // StateEntry is one managed object.
@@ -29,24 +41,96 @@ type StateEntry struct {
 	Kind string `json:"kind"`
 	ID   string `json:"id,omitempty"`
 	Key  string `json:"key"`
-	// Pending marks a create that was started but not confirmed: if an object with Key
-	// appears, it is ours (its creation's answer was lost).
+	// Pending marks a create that was started but not confirmed in this state's target: if
+	// an object with Key appears there, it is ours (its creation's answer was lost). No
+	// other object is ever adopted by name.
 	Pending        bool     `json:"pending,omitempty"`
 	Deps           []string `json:"deps,omitempty"`
 	PreventDestroy bool     `json:"prevent_destroy,omitempty"`
 	// Hash is the hash of the last applied desired spec.
 	Hash string `json:"hash,omitempty"`
+	// Applied is the last applied desired spec, with sensitive fields emptied. The planner
+	// compares it with the live object to tell changes made outside flareops from changes
+	// in the configuration.
+	Applied json.RawMessage `json:"applied,omitempty"`
 }
 
-const stateVersion = 1
+// stateVersion 2 records the target; version 1 files did not.
+const stateVersion = 2
 
 // StateDir is the directory, beside the configuration, that holds state and local data.
 const StateDir = ".flareops"
 
-// LoadState reads dir/.flareops/state.json; a missing file is an empty state.
-func LoadState(dir string) (*State, error) {
-	p := filepath.Join(dir, StateDir, "state.json")
-	st := &State{Version: stateVersion, Resources: map[string]*StateEntry{}, path: p}
+// DefaultWorkspace is the workspace used when none is selected.
+const DefaultWorkspace = "default"
+
+var workspaceRE = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$`)
+
+// CheckWorkspace validates a workspace name.
+func CheckWorkspace(name string) error {
+	if !workspaceRE.MatchString(name) {
+		return fmt.Errorf("workspace %q: use 1 to 64 letters, digits, '-' and '_', starting with a letter or digit", name)
+	}
+	return nil
+}
+
+// LocalDataDir is where the built-in local Cloudflare of a configuration directory keeps
+// its data, relative to that directory.
+var LocalDataDir = filepath.Join(StateDir, "local")
+
+// localStateDir holds the states of the built-in local Cloudflare, beside its data.
+var localStateDir = filepath.Join(StateDir, "local-state")
+
+// StatePath returns the state file of target t for the configuration directory dir. The
+// built-in local Cloudflare's states live apart (.flareops/local-state/), so they never
+// mix with an account's; other workspaces live under workspaces/NAME/.
+func StatePath(dir string, t Target) string {
+	base := filepath.Join(dir, StateDir)
+	if t.Kind == "local" {
+		base = filepath.Join(dir, localStateDir)
+	}
+	if t.Workspace != "" && t.Workspace != DefaultWorkspace {
+		base = filepath.Join(base, "workspaces", t.Workspace)
+	}
+	return filepath.Join(base, "state.json")
+}
+
+// Describe names a target for people: "account 0123… at https://…", "the local
+// Cloudflare in .flareops/local", with the workspace when it is not the default.
+func (t Target) Describe() string {
+	var s string
+	switch t.Kind {
+	case "local":
+		s = "the built-in local Cloudflare in " + t.DataDir
+	default:
+		s = "account " + t.AccountID + " at " + t.BaseURL
+	}
+	if t.Workspace != "" && t.Workspace != DefaultWorkspace {
+		s += ", workspace " + t.Workspace
+	}
+	return s
+}
+
+// Same reports whether two targets are the same account and workspace.
+func (t Target) Same(o Target) bool {
+	norm := func(x Target) Target {
+		x.BaseURL = strings.TrimRight(x.BaseURL, "/")
+		if x.Workspace == "" {
+			x.Workspace = DefaultWorkspace
+		}
+		if x.Kind == "local" {
+			x.AccountID, x.BaseURL = "", ""
+		}
+		return x
+	}
+	return norm(t) == norm(o)
+}
+
+// LoadState reads the state of target t for the configuration in dir; a missing file is
+// an empty state bound to t. A state bound to another target is refused, naming both.
+func LoadState(dir string, t Target) (*State, error) {
+	p := StatePath(dir, t)
+	st := &State{Version: stateVersion, Target: &t, Resources: map[string]*StateEntry{}, path: p}
 	b, err := os.ReadFile(p)
 	if errors.Is(err, fs.ErrNotExist) {
 		return st, nil
@@ -54,23 +138,41 @@ func LoadState(dir string) (*State, error) {
 	if err != nil {
 		return nil, fmt.Errorf("cannot read state: %w", err)
 	}
-	if err := json.Unmarshal(b, st); err != nil {
-		return nil, fmt.Errorf("state file %s is corrupt (%v): restore it from backup or version control", p, err)
+	var onDisk State
+	if err := json.Unmarshal(b, &onDisk); err != nil {
+		return nil, corruptState(dir, p, err)
 	}
-	if st.Version > stateVersion {
-		return nil, fmt.Errorf("state file %s was written by a newer flareops (version %d): upgrade flareops", p, st.Version)
+	if onDisk.Version > stateVersion {
+		return nil, fmt.Errorf("state file %s was written by a newer flareops (version %d): upgrade flareops", p, onDisk.Version)
 	}
-	if st.Resources == nil {
-		st.Resources = map[string]*StateEntry{}
+	if onDisk.Resources == nil {
+		onDisk.Resources = map[string]*StateEntry{}
 	}
-	st.path = p
+	switch {
+	case onDisk.Target == nil && len(onDisk.Resources) > 0:
+		return nil, fmt.Errorf("state file %s was written by an older flareops that did not record which account it describes, so it cannot be used safely for %s. If it describes that account, delete it and bring each object back with `flareops import -dir %s ADDRESS NAME`", p, t.Describe(), dir)
+	case onDisk.Target != nil && !onDisk.Target.Same(t):
+		return nil, fmt.Errorf("state file %s describes %s, not %s: refusing to use it. Check CLOUDFLARE_ACCOUNT_ID, CLOUDFLARE_BASE_URL and -workspace", p, onDisk.Target.Describe(), t.Describe())
+	}
+	st.Serial, st.Resources, st.loaded = onDisk.Serial, onDisk.Resources, b
 	return st, nil
+}
+
+func corruptState(dir, p string, err error) error {
+	backup := p + ".backup"
+	if _, serr := os.Stat(backup); serr == nil {
+		return fmt.Errorf("state file %s is corrupt (%v). The state before the last command that changed it is in %s: check it, then `cp %s %s` and run `flareops plan -dir %s`; or delete %s and bring each object back with `flareops import -dir %s ADDRESS NAME`", p, err, backup, backup, p, dir, p, dir)
+	}
+	return fmt.Errorf("state file %s is corrupt (%v) and there is no backup of it. Restore it from your own backups, or delete it and bring each object back with `flareops import -dir %s ADDRESS NAME`", p, err, dir)
 }
 
 // NewMemoryState is a state that is never written (tests, provider).
 func NewMemoryState() *State {
 	return &State{Version: stateVersion, Resources: map[string]*StateEntry{}}
 }
+
+// Path is the file the state is written to ("" for a memory state).
+func (s *State) Path() string { return s.path }
 
 // Get returns a copy of the entry for addr.
 func (s *State) Get(addr string) (StateEntry, bool) {
@@ -93,6 +195,13 @@ func (s *State) Addresses() []string {
 	}
 	sort.Strings(out)
 	return out
+}
+
+// Len is the number of managed addresses.
+func (s *State) Len() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return len(s.Resources)
 }
 
 // Put records an entry and saves the state.
@@ -123,20 +232,28 @@ func (s *State) saveLocked() error {
 		return nil
 	}
 	s.Serial++
+	s.Version = stateVersion
 	b, err := json.MarshalIndent(s, "", "  ")
 	if err != nil {
 		return fmt.Errorf("cannot encode state: %w", err)
 	}
+	b = append(b, '\n')
 	if err := os.MkdirAll(filepath.Dir(s.path), 0o755); err != nil {
 		return fmt.Errorf("cannot write state: %w", err)
 	}
-	return writeFileAtomic(s.path, append(b, '\n'))
+	if !s.backedUp && s.loaded != nil && !bytes.Equal(s.loaded, b) {
+		if err := writeFileAtomic(s.path+".backup", s.loaded); err != nil {
+			return fmt.Errorf("cannot keep the previous state: %w", err)
+		}
+		s.backedUp = true
+	}
+	return writeFileAtomic(s.path, b)
 }
 
 // writeFileAtomic replaces path with b so that readers see the old or the new file, never
-// a torn one (temp file, fsync, rename).
+// a torn one (temp file, fsync, rename, fsync of the directory).
 func writeFileAtomic(path string, b []byte) error {
-	tmp, err := os.CreateTemp(filepath.Dir(path), ".tmp-"+filepath.Base(path)+"-")
+	tmp, err := os.CreateTemp(filepath.Dir(path), tmpPrefix(path))
 	if err != nil {
 		return fmt.Errorf("cannot write %s: %w", path, err)
 	}
@@ -158,30 +275,67 @@ func writeFileAtomic(path string, b []byte) error {
 		os.Remove(tmp.Name())
 		return fmt.Errorf("cannot write %s: %w", path, err)
 	}
+	if d, err := os.Open(filepath.Dir(path)); err == nil {
+		// Make the rename itself durable; a failure here leaves a correct file that may
+		// revert to its previous version after a power loss, which the backup covers.
+		_ = d.Sync()
+		d.Close()
+	}
 	return nil
 }
 
-// Lock is an exclusive lock on a configuration directory's state, held by one process.
-// It is an flock, so the kernel releases it if the holder dies.
+func tmpPrefix(path string) string { return ".tmp-" + filepath.Base(path) + "-" }
+
+// removeStaleTemps deletes temp files a killed writer left beside path. Only the holder
+// of the state lock calls it, so no live writer owns them.
+func removeStaleTemps(path string) {
+	matches, _ := filepath.Glob(filepath.Join(filepath.Dir(path), tmpPrefix(path)+"*"))
+	more, _ := filepath.Glob(filepath.Join(filepath.Dir(path), tmpPrefix(path+".backup")+"*"))
+	for _, m := range append(matches, more...) {
+		os.Remove(m)
+	}
+}
+
+// Lock is an exclusive lock on one state file, held by one process. It is an flock, so
+// the kernel releases it if the holder dies.
 type Lock struct{ f *os.File }
 
-// LockState takes the state lock of dir, failing at once if another process holds it.
-func LockState(dir string) (*Lock, error) {
-	d := filepath.Join(dir, StateDir)
+// LockState takes the lock of the state of target t in dir, failing at once if another
+// process holds it, and removes temp files left by a killed writer.
+func LockState(dir string, t Target) (*Lock, error) {
+	sp := StatePath(dir, t)
+	d := filepath.Dir(sp)
 	if err := os.MkdirAll(d, 0o755); err != nil {
 		return nil, fmt.Errorf("cannot create %s: %w", d, err)
 	}
-	p := filepath.Join(d, "state.lock")
+	l, err := lockFile(filepath.Join(d, "state.lock"))
+	if err != nil {
+		if errors.Is(err, syscall.EWOULDBLOCK) {
+			return nil, fmt.Errorf("the state %s is locked by another flareops process (apply, destroy, import or state rm); wait for it to finish", sp)
+		}
+		return nil, fmt.Errorf("cannot lock state: %w", err)
+	}
+	removeStaleTemps(sp)
+	return l, nil
+}
+
+// LockDir takes an exclusive lock on dir/.lock without waiting (EWOULDBLOCK, wrapped,
+// when another process holds it).
+func LockDir(dir string) (*Lock, error) {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return nil, fmt.Errorf("cannot create %s: %w", dir, err)
+	}
+	return lockFile(filepath.Join(dir, ".lock"))
+}
+
+func lockFile(p string) (*Lock, error) {
 	f, err := os.OpenFile(p, os.O_CREATE|os.O_RDWR, 0o644)
 	if err != nil {
-		return nil, fmt.Errorf("cannot open state lock: %w", err)
+		return nil, fmt.Errorf("cannot open %s: %w", p, err)
 	}
 	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB); err != nil {
 		f.Close()
-		if errors.Is(err, syscall.EWOULDBLOCK) {
-			return nil, fmt.Errorf("the state in %s is locked by another flareops process (apply, destroy or import); wait for it to finish", d)
-		}
-		return nil, fmt.Errorf("cannot lock state: %w", err)
+		return nil, fmt.Errorf("cannot lock %s: %w", p, err)
 	}
 	return &Lock{f: f}, nil
 }

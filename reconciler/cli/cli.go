@@ -15,7 +15,8 @@ import (
 const (
 	ExitOK      = 0
 	ExitError   = 1
-	ExitChanges = 2 // plan -detailed-exitcode with changes; drift found
+	ExitChanges = 2 // plan -detailed-exitcode with changes; drift: changed outside flareops
+	ExitPending = 3 // drift: nothing changed outside flareops, but configuration changes are not applied yet
 )
 
 // IO is what a command reads and writes.

@@ -207,17 +207,25 @@ func TestSavedPlanIsAppliedExactlyOrRefused(t *testing.T) {
 	dir := copyExample(t)
 	planFile := filepath.Join(t.TempDir(), "plan.json")
 	mustRun(t, 0, acct.env, "plan", "-out", planFile, "-dir", dir)
-	// The account moves: someone creates a queue with one of our names.
+	// Someone else creates an unrelated queue in the shared account: the plan still holds,
+	// and applies from another working directory (the file records its configuration).
 	if _, err := acct.client(t).CreateQueue(context.Background(), "unrelated-queue"); err != nil {
 		t.Fatal(err)
 	}
-	code, _, errOut := run(t, acct.env, "apply", planFile)
-	if code != 1 || !strings.Contains(errOut, "account changed since this plan was saved") {
-		t.Fatalf("apply of a stale plan: exit %d\n%s", code, errOut)
-	}
-	mustRun(t, 0, acct.env, "plan", "-out", planFile, "-dir", dir)
 	mustRun(t, 0, acct.env, "apply", planFile)
 	mustRun(t, 0, acct.env, "plan", "-detailed-exitcode", "-dir", dir)
+
+	// One of the plan's own objects is taken after the plan: refused, naming it.
+	writeFile(t, dir, "extra.flareops.hcl", "queue \"extra\" {\n  name = \"extra-q\"\n  message_retention = \"2d\"\n}\n")
+	mustRun(t, 0, acct.env, "plan", "-out", planFile, "-dir", dir)
+	if _, err := acct.client(t).CreateQueue(context.Background(), "extra-q"); err != nil {
+		t.Fatal(err)
+	}
+	code, _, errOut := run(t, acct.env, "apply", planFile)
+	if code != 1 || !strings.Contains(errOut, "queue.extra") || !strings.Contains(errOut, "already exists") {
+		t.Fatalf("apply of a plan whose queue was taken since: exit %d\n%s", code, errOut)
+	}
+	os.Remove(filepath.Join(dir, "extra.flareops.hcl"))
 	// The configuration moves.
 	mustRun(t, 0, acct.env, "plan", "-out", planFile, "-dir", dir, "-var", "env=prod")
 	code, _, errOut = run(t, acct.env, "apply", planFile)
@@ -392,13 +400,16 @@ func TestImportBringsAnExistingQueueUnderManagement(t *testing.T) {
 		t.Fatal(err)
 	}
 	code, _, errOut := run(t, acct.env, "plan", "-dir", dir)
-	if code != 1 || !strings.Contains(errOut, "flareops import queue.legacy "+q.ID) {
+	if code != 1 || !strings.Contains(errOut, "flareops import -dir "+dir+" queue.legacy legacy-jobs") || !strings.Contains(errOut, q.ID) {
 		t.Fatalf("plan over an unmanaged queue: exit %d, want 1 with the import command\n%s", code, errOut)
 	}
-	if code, _, errOut := run(t, acct.env, "import", "-dir", dir, "queue.legacy", "0123456789abcdef0123456789abcdef"); code != 1 || !strings.Contains(errOut, "no queue with id") {
+	if code, _, errOut := run(t, acct.env, "import", "-dir", dir, "queue.legacy", "0123456789abcdef0123456789abcdef"); code != 1 || !strings.Contains(errOut, "no queue with id or name") {
 		t.Fatalf("import of a missing id: exit %d\n%s", code, errOut)
 	}
-	mustRun(t, 0, acct.env, "import", "-dir", dir, "queue.legacy", q.ID)
+	mustRun(t, 0, acct.env, "import", "-dir", dir, "queue.legacy", "legacy-jobs") // by name
+	if e := mustRun(t, 0, acct.env, "state", "show", "-dir", dir, "queue.legacy"); !strings.Contains(e, q.ID) {
+		t.Fatalf("import by name recorded another id:\n%s", e)
+	}
 	out := mustRun(t, 2, acct.env, "plan", "-detailed-exitcode", "-dir", dir)
 	if !strings.Contains(out, "message_retention: 4d → 2d") {
 		t.Fatalf("plan after import does not show the settings change:\n%s", out)

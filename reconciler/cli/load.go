@@ -14,8 +14,9 @@ import (
 type configFlags struct {
 	dir      string
 	vars     multiFlag
-	varFiles multiFlag
-	noColor  bool
+	varFiles  multiFlag
+	noColor   bool
+	workspace string
 }
 
 func (c *configFlags) register(fs *flag.FlagSet) {
@@ -23,6 +24,23 @@ func (c *configFlags) register(fs *flag.FlagSet) {
 	fs.Var(&c.vars, "var", "set a variable: -var name=value (repeatable)")
 	fs.Var(&c.varFiles, "var-file", "read variables from an HCL file (repeatable)")
 	fs.BoolVar(&c.noColor, "no-color", false, "no ANSI colors in output")
+	fs.StringVar(&c.workspace, "workspace", "", "workspace: a separate state for the same configuration (default $FLAREOPS_WORKSPACE, else \"default\")")
+}
+
+// resolveWorkspace picks the workspace: -workspace, then FLAREOPS_WORKSPACE, then the
+// default one.
+func resolveWorkspace(flagValue string, io IO) (string, error) {
+	ws := flagValue
+	if ws == "" {
+		ws = io.Getenv("FLAREOPS_WORKSPACE")
+	}
+	if ws == "" {
+		ws = reconciler.DefaultWorkspace
+	}
+	if err := reconciler.CheckWorkspace(ws); err != nil {
+		return "", err
+	}
+	return ws, nil
 }
 
 // loaded is a configuration decoded into what the engine plans from.

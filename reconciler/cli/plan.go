@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"strconv"
 	"strings"
 
@@ -26,8 +27,10 @@ type session struct {
 	lock   *reconciler.Lock
 }
 
-// openSession loads the configuration, connects to the target and loads the state. With
-// lock, it holds the state lock until close.
+// openSession loads the configuration, decides the target and workspace, loads the state
+// bound to them, and connects. With lock, it holds the state lock until close. Every
+// check that can fail without the network (settings, workspace, state of another target)
+// fails before any request is sent.
 func openSession(cf configFlags, io IO, lock bool) (*session, bool) {
 	s := &session{cf: cf, io: io}
 	cfg, ok := loadConfig(cf, registry(nil), io)
@@ -35,29 +38,67 @@ func openSession(cf configFlags, io IO, lock bool) (*session, bool) {
 		return nil, false
 	}
 	s.cfg = cfg
+	ws, err := resolveWorkspace(cf.workspace, io)
+	if err != nil {
+		errorf(io, "%v", err)
+		return nil, false
+	}
+	s.cf.workspace = ws
+	ref, err := resolveTarget(cf.dir, ws, io)
+	if err != nil {
+		errorf(io, "%v", err)
+		return nil, false
+	}
 	if lock {
-		l, err := reconciler.LockState(cf.dir)
+		l, err := reconciler.LockState(cf.dir, ref)
 		if err != nil {
 			errorf(io, "%v", err)
 			return nil, false
 		}
 		s.lock = l
 	}
-	st, err := reconciler.LoadState(cf.dir)
+	st, err := reconciler.LoadState(cf.dir, ref)
 	if err != nil {
 		s.close()
 		errorf(io, "%v", err)
 		return nil, false
 	}
-	tgt, err := openTarget(cf.dir, io)
+	tgt, err := openTarget(cf.dir, ref, io)
 	if err != nil {
 		s.close()
 		errorf(io, "%v", err)
 		return nil, false
 	}
 	s.tgt = tgt
-	s.engine = &reconciler.Engine{Registry: registry(tgt.client), State: st}
+	s.engine = &reconciler.Engine{Registry: registry(tgt.client), State: st, Target: ref, Command: s.command}
 	return s, true
+}
+
+// command renders a flareops command line that works from where the user is: with -dir
+// and -workspace when they are not the defaults.
+func (s *session) command(args ...string) string {
+	parts := []string{"flareops"}
+	if len(args) > 0 {
+		parts = append(parts, args[0])
+		args = args[1:]
+	}
+	if s.cf.dir != "." && s.cf.dir != "" {
+		parts = append(parts, "-dir", shellQuote(s.cf.dir))
+	}
+	if s.cf.workspace != "" && s.cf.workspace != reconciler.DefaultWorkspace {
+		parts = append(parts, "-workspace", s.cf.workspace)
+	}
+	for _, a := range args {
+		parts = append(parts, shellQuote(a))
+	}
+	return strings.Join(parts, " ")
+}
+
+func shellQuote(s string) string {
+	if s != "" && strings.Trim(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_./=:@") == "" {
+		return s
+	}
+	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
 }
 
 func (s *session) close() {
@@ -74,7 +115,22 @@ func (s *session) close() {
 }
 
 func (s *session) plan(ctx context.Context, desired []reconciler.Desired) (*reconciler.Plan, bool) {
+	if len(desired) == 0 && s.engine.State.Len() > 0 {
+		errorf(s.io, "the configuration in %s declares nothing, but flareops manages %d object(s) there (%s): planning would delete them all. If that is what you want, run `%s`; if not, check -dir (flareops reads every *.flareops.hcl file in it)",
+			s.cf.dir, s.engine.State.Len(), s.tgt.desc, s.command("destroy"))
+		return nil, false
+	}
 	p, err := s.engine.Plan(ctx, desired)
+	if err == nil {
+		for _, w := range p.Warnings {
+			fmt.Fprintf(s.io.Stderr, "Warning: %s\n", w)
+		}
+	}
+	return s.planned(p, err)
+}
+
+// planned prints why there is no plan, or returns it.
+func (s *session) planned(p *reconciler.Plan, err error) (*reconciler.Plan, bool) {
 	if err != nil {
 		var pe *reconciler.PlanError
 		if errors.As(err, &pe) {
@@ -123,7 +179,9 @@ func interruptible() (context.Context, context.CancelFunc) {
 
 // savedPlan is the -out file: the plan and what it was made from. It holds no variable
 // values (they may be secret): apply re-reads the configuration with the same -var flags
-// and refuses if the configuration or the account changed since.
+// and refuses if the configuration, or an object the plan touches, changed since. Dir is
+// absolute, so `apply FILE` works from anywhere; the plan carries its target and
+// workspace.
 type savedPlan struct {
 	Plan *reconciler.Plan `json:"plan"`
 	Dir  string           `json:"dir"`
@@ -169,7 +227,11 @@ func runPlan(args []string, io IO) int {
 		return ExitError
 	}
 	if *out != "" {
-		b, err := json.MarshalIndent(savedPlan{Plan: p, Dir: cf.dir}, "", "  ")
+		abs, err := filepath.Abs(cf.dir)
+		if err != nil {
+			return errorf(io, "cannot save the plan: %v", err)
+		}
+		b, err := json.MarshalIndent(savedPlan{Plan: p, Dir: abs}, "", "  ")
 		if err != nil {
 			return errorf(io, "cannot encode the plan: %v", err)
 		}
@@ -193,11 +255,28 @@ func runDrift(args []string, io IO) int {
 		return ExitError
 	}
 	p := observeAndRender(cf, *format, true, io)
-	switch {
-	case p == nil:
+	if p == nil {
 		return ExitError
-	case len(reconciler.Drifted(p)) > 0:
-		return ExitChanges
+	}
+	return driftExit(p)
+}
+
+// driftExit is drift's exit code: 2 when the account was changed outside flareops (with
+// or without configuration changes pending), 3 when only configuration changes are
+// pending (nothing changed outside; a plan not applied yet), 0 in sync.
+func driftExit(p *reconciler.Plan) int {
+	pending := false
+	for _, c := range p.Changes {
+		switch {
+		case c.Action == reconciler.NoOp || c.Action == reconciler.Forget:
+		case c.Origin == reconciler.OriginOutside || c.Origin == reconciler.OriginBoth:
+			return ExitChanges
+		default:
+			pending = true
+		}
+	}
+	if pending {
+		return ExitPending
 	}
 	return ExitOK
 }
@@ -229,6 +308,12 @@ func runApply(args []string, io IO) int {
 		if !flagSet(fs, "dir") {
 			cf.dir = saved.Dir
 		}
+		if ws := saved.Plan.Target.Workspace; ws != "" {
+			if cf.workspace != "" && cf.workspace != ws {
+				return errorf(io, "%s was made in workspace %q, not %q", fs.Arg(0), ws, cf.workspace)
+			}
+			cf.workspace = ws
+		}
 	}
 	s, ok := openSession(cf, io, true)
 	if !ok {
@@ -242,12 +327,11 @@ func runApply(args []string, io IO) int {
 		return ExitError
 	}
 	if saved != nil {
-		switch {
-		case saved.Plan.ConfigHash != p.ConfigHash:
-			return errorf(io, "the configuration (or a variable) changed since this plan was saved: run flareops plan again")
-		case saved.Plan.LiveHash != p.LiveHash:
-			return errorf(io, "the account changed since this plan was saved: run flareops plan again")
+		fresh, err := reconciler.Recheck(saved.Plan, p)
+		if err != nil {
+			return errorf(io, "%s: %v", fs.Arg(0), err)
 		}
+		p = fresh
 	} else if code, proceed := s.confirmPlan(p, *auto, "Apply"); !proceed {
 		return code
 	}
@@ -365,14 +449,9 @@ func runDestroy(args []string, io IO) int {
 	defer s.close()
 	ctx, cancel := interruptible()
 	defer cancel()
-	// Destroying is planning an empty configuration: only what the state holds is touched,
-	// and prevent_destroy still stops it. prevent_destroy comes from the configuration.
-	for _, d := range s.cfg.desired {
-		if d.PreventDestroy {
-			return errorf(io, "%s (%s) has prevent_destroy = true: destroy refuses to delete it. Set prevent_destroy = false and apply first", d.Addr, d.Source)
-		}
-	}
-	p, ok := s.plan(ctx, nil)
+	// Only what the state holds is touched. prevent_destroy comes from the configuration
+	// for blocks still in it, and from the state for blocks removed from it.
+	p, ok := s.planned(s.engine.PlanDestroy(ctx, s.cfg.desired))
 	if !ok {
 		return ExitError
 	}

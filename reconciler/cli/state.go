@@ -1,7 +1,6 @@
 package cli
 
 import (
-	"context"
 	"encoding/json"
 	"fmt"
 
@@ -31,7 +30,7 @@ func runImport(args []string, io IO) int {
 		return ExitError
 	}
 	if fs.NArg() != 2 {
-		return errorf(io, "usage: flareops import [-dir DIR] ADDRESS ID, e.g. flareops import queue.agent_jobs 023e105f4ecef8ad9ca31a8372d0c353")
+		return errorf(io, "usage: flareops import [-dir DIR] ADDRESS ID|NAME, e.g. flareops import queue.agent_jobs monotask-staging-agent-jobs")
 	}
 	addr, id := fs.Arg(0), fs.Arg(1)
 	a, err := reconciler.ParseAddress(addr)
@@ -52,23 +51,27 @@ func runImport(args []string, io IO) int {
 	if desired == nil {
 		return errorf(io, "%s is not declared in %s: add the block first, then import the object into it", addr, cf.dir)
 	}
-	if e, ok := s.engine.State.Get(addr); ok && e.ID != "" {
-		return errorf(io, "%s already manages %s %s: run `flareops state rm %s` first to import another object", addr, a.Kind, e.ID, addr)
-	}
-	for _, other := range s.engine.State.Addresses() {
-		if e, _ := s.engine.State.Get(other); e.ID == id {
-			return errorf(io, "%s %s is already managed as %s", a.Kind, id, other)
-		}
-	}
 	k, _ := s.engine.Registry.Kind(a.Kind)
 	ctx, cancel := interruptible()
 	defer cancel()
-	obj, found, err := findLive(ctx, k, id)
+	objs, err := k.Observe(ctx)
 	if err != nil {
-		return errorf(io, "%v", err)
+		return errorf(io, "cannot list %s objects: %v", a.Kind, err)
 	}
+	obj, found := findLive(objs, id)
 	if !found {
-		return errorf(io, "no %s with id %s in %s", a.Kind, id, s.tgt.desc)
+		return errorf(io, "no %s with id or name %q in %s", a.Kind, id, s.tgt.desc)
+	}
+	if e, ok := s.engine.State.Get(addr); ok && e.ID != "" && e.ID != obj.ID {
+		// Replacing the entry is allowed only when what it managed is gone.
+		if _, alive := findLive(objs, e.ID); alive {
+			return errorf(io, "%s already manages %s %q (id %s), which still exists: run `%s` first to import another object", addr, a.Kind, e.Key, e.ID, s.command("state", "rm", addr))
+		}
+	}
+	for _, other := range s.engine.State.Addresses() {
+		if e, _ := s.engine.State.Get(other); e.ID == obj.ID && other != addr {
+			return errorf(io, "%s %q (id %s) is already managed as %s", a.Kind, obj.Key, obj.ID, other)
+		}
 	}
 	deps := make([]string, 0, len(desired.Deps))
 	for _, d := range desired.Deps {
@@ -81,17 +84,19 @@ func runImport(args []string, io IO) int {
 	return ExitOK
 }
 
-func findLive(ctx context.Context, k reconciler.Kind, id string) (reconciler.Object, bool, error) {
-	objs, err := k.Observe(ctx)
-	if err != nil {
-		return reconciler.Object{}, false, err
-	}
+// findLive finds an object by id, else by name (key).
+func findLive(objs []reconciler.Object, idOrName string) (reconciler.Object, bool) {
 	for _, o := range objs {
-		if o.ID == id {
-			return o, true, nil
+		if o.ID == idOrName {
+			return o, true
 		}
 	}
-	return reconciler.Object{}, false, nil
+	for _, o := range objs {
+		if o.Key == idOrName {
+			return o, true
+		}
+	}
+	return reconciler.Object{}, false
 }
 
 func runState(args []string, io IO) int {
@@ -101,12 +106,21 @@ func runState(args []string, io IO) int {
 	sub := args[0]
 	fs := newFlags("state "+sub, io)
 	dir := fs.String("dir", ".", "configuration directory")
+	wsFlag := fs.String("workspace", "", "workspace (default $FLAREOPS_WORKSPACE, else \"default\")")
 	if !parse(fs, args[1:]) {
 		return ExitError
 	}
+	ws, err := resolveWorkspace(*wsFlag, io)
+	if err != nil {
+		return errorf(io, "%v", err)
+	}
+	ref, err := resolveTarget(*dir, ws, io)
+	if err != nil {
+		return errorf(io, "%v", err)
+	}
 	switch sub {
 	case "list":
-		st, err := reconciler.LoadState(*dir)
+		st, err := reconciler.LoadState(*dir, ref)
 		if err != nil {
 			return errorf(io, "%v", err)
 		}
@@ -118,7 +132,7 @@ func runState(args []string, io IO) int {
 		if fs.NArg() != 1 {
 			return errorf(io, "usage: flareops state show [-dir DIR] ADDRESS")
 		}
-		st, err := reconciler.LoadState(*dir)
+		st, err := reconciler.LoadState(*dir, ref)
 		if err != nil {
 			return errorf(io, "%v", err)
 		}
@@ -136,12 +150,12 @@ func runState(args []string, io IO) int {
 		if fs.NArg() != 1 {
 			return errorf(io, "usage: flareops state rm [-dir DIR] ADDRESS")
 		}
-		l, err := reconciler.LockState(*dir)
+		l, err := reconciler.LockState(*dir, ref)
 		if err != nil {
 			return errorf(io, "%v", err)
 		}
 		defer l.Unlock()
-		st, err := reconciler.LoadState(*dir)
+		st, err := reconciler.LoadState(*dir, ref)
 		if err != nil {
 			return errorf(io, "%v", err)
 		}

@@ -6,6 +6,8 @@ import (
 	"net"
 	"net/http"
 	"path/filepath"
+	"strings"
+	"syscall"
 	"time"
 
 	"github.com/monotask/flareops/emulator"
@@ -16,65 +18,104 @@ import (
 // LocalAccountID is the account of the built-in local Cloudflare.
 const LocalAccountID = "0123456789abcdef0123456789abcdef"
 
+// The settings that point flareops at an account.
+const (
+	envToken   = "CLOUDFLARE_API_TOKEN"
+	envAccount = "CLOUDFLARE_ACCOUNT_ID"
+	envBaseURL = "CLOUDFLARE_BASE_URL"
+)
+
 // target is the account a command works on: real Cloudflare, or the built-in local one.
 type target struct {
+	ref    reconciler.Target
 	client *cloudflare.Client
 	desc   string
 	close  func() error
 }
 
-// openTarget connects to Cloudflare when CLOUDFLARE_API_TOKEN is set, and otherwise
-// starts the built-in local Cloudflare persisted under dir/.flareops/local, saying so.
-func openTarget(dir string, io IO) (*target, error) {
+// resolveTarget decides the target from the environment alone, before any request: the
+// built-in local Cloudflare only when no Cloudflare setting at all is present; an account
+// when the token and the account id are; anything in between is an error naming what is
+// missing (a missing CI secret must never send an apply somewhere else).
+func resolveTarget(dir, workspace string, io IO) (reconciler.Target, error) {
+	token, acct, base := io.Getenv(envToken), io.Getenv(envAccount), io.Getenv(envBaseURL)
+	if token == "" && acct == "" && base == "" {
+		return reconciler.Target{Kind: "local", DataDir: reconciler.LocalDataDir, Workspace: workspace}, nil
+	}
+	var set, missing []string
+	for _, kv := range [][2]string{{envToken, token}, {envAccount, acct}, {envBaseURL, base}} {
+		if kv[1] != "" {
+			set = append(set, kv[0])
+		} else if kv[0] != envBaseURL {
+			missing = append(missing, kv[0])
+		}
+	}
+	if len(missing) > 0 {
+		return reconciler.Target{}, fmt.Errorf("%s %s set but %s %s not: set %s to work on that account, or unset %s to use the built-in local Cloudflare. flareops does not fall back to another target",
+			strings.Join(set, " and "), isAre(len(set)), strings.Join(missing, " and "), isAre(len(missing)), strings.Join(missing, " and "), strings.Join(set, " and "))
+	}
+	if len(acct) != 32 || strings.Trim(acct, "0123456789abcdefABCDEF") != "" {
+		return reconciler.Target{}, fmt.Errorf("%s %q is not a Cloudflare account id (32 hexadecimal characters)", envAccount, acct)
+	}
+	if base == "" {
+		base = cloudflare.DefaultBaseURL
+	}
+	return reconciler.Target{Kind: "account", AccountID: strings.ToLower(acct), BaseURL: strings.TrimRight(base, "/"), Workspace: workspace}, nil
+}
+
+func isAre(n int) string {
+	if n == 1 {
+		return "is"
+	}
+	return "are"
+}
+
+// openTarget connects to the resolved target: Cloudflare (or a compatible server), or the
+// built-in local Cloudflare persisted under dir/.flareops/local, saying so. The local
+// Cloudflare's store is one file, so one process at a time uses it.
+func openTarget(dir string, ref reconciler.Target, io IO) (*target, error) {
 	limit, window, err := cloudflare.ParseRateLimit(io.Getenv("FLAREOPS_RATE_LIMIT"))
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("FLAREOPS_RATE_LIMIT: %w", err)
 	}
-	if token := io.Getenv("CLOUDFLARE_API_TOKEN"); token != "" {
-		acct := io.Getenv("CLOUDFLARE_ACCOUNT_ID")
-		if acct == "" {
-			return nil, errors.New("CLOUDFLARE_API_TOKEN is set but CLOUDFLARE_ACCOUNT_ID is not: set it to the 32-character id of the account to manage")
-		}
-		base := io.Getenv("CLOUDFLARE_BASE_URL")
-		c, err := cloudflare.New(cloudflare.Config{BaseURL: base, Token: token, AccountID: acct, RateLimit: limit, RateWindow: window})
+	if ref.Kind == "account" {
+		c, err := cloudflare.New(cloudflare.Config{BaseURL: ref.BaseURL, Token: io.Getenv(envToken), AccountID: ref.AccountID, RateLimit: limit, RateWindow: window})
 		if err != nil {
 			return nil, err
 		}
-		desc := "account " + acct
-		if base != "" {
-			desc += " at " + base
-		}
-		return &target{client: c, desc: desc, close: func() error { return nil }}, nil
+		return &target{ref: ref, client: c, desc: ref.Describe(), close: func() error { return nil }}, nil
 	}
 
-	data := filepath.Join(dir, reconciler.StateDir, "local")
+	data := filepath.Join(dir, ref.DataDir)
+	lock, err := reconciler.LockDir(data)
+	if err != nil {
+		if errors.Is(err, syscall.EWOULDBLOCK) {
+			return nil, fmt.Errorf("another flareops command is using the built-in local Cloudflare in %s; wait for it, or run `flareops local serve -data %s` and point every command at it with %s, %s and %s", data, data, envBaseURL, envToken, envAccount)
+		}
+		return nil, err
+	}
 	srv, err := emulator.New(emulator.Options{DataDir: data})
 	if err != nil {
+		lock.Unlock()
 		return nil, fmt.Errorf("cannot start the local Cloudflare: %w", err)
 	}
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		srv.Close()
+		lock.Unlock()
 		return nil, fmt.Errorf("cannot start the local Cloudflare: %w", err)
 	}
 	hs := &http.Server{Handler: srv, ReadHeaderTimeout: 10 * time.Second}
 	go hs.Serve(ln) //nolint:errcheck // Serve returns ErrServerClosed after Close below
 	base := "http://" + ln.Addr().String()
 	srv.SetBaseURL(base)
+	closeAll := func() error { return errors.Join(hs.Close(), srv.Close(), lock.Unlock()) }
 	c, err := cloudflare.New(cloudflare.Config{BaseURL: base + emulator.APIPrefix, Token: "local", AccountID: LocalAccountID, RateLimit: limit, RateWindow: window})
 	if err != nil {
-		hs.Close()
-		srv.Close()
-		return nil, err
+		return nil, errors.Join(err, closeAll())
 	}
-	rel := data
-	if r, err := filepath.Rel(".", data); err == nil {
-		rel = r
-	}
-	fmt.Fprintf(io.Stderr, "flareops: no CLOUDFLARE_API_TOKEN set: using the built-in local Cloudflare in %s\n", rel)
-	return &target{client: c, desc: "local Cloudflare (" + rel + ")", close: func() error {
-		return errors.Join(hs.Close(), srv.Close())
-	}}, nil
+	fmt.Fprintf(io.Stderr, "flareops: no Cloudflare settings (%s, %s, %s): using the built-in local Cloudflare in %s\n", envToken, envAccount, envBaseURL, data)
+	return &target{ref: ref, client: c, desc: ref.Describe(), close: closeAll}, nil
 }
 
 // registry returns the kinds, wired to client (nil for commands that never call the API).

@@ -1,0 +1,272 @@
+package cli
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/monotask/flareops/emulator"
+	"github.com/monotask/flareops/reconciler"
+	"github.com/monotask/flareops/reconciler/cloudflare"
+)
+
+func writeFile(t *testing.T, dir, name, src string) {
+	t.Helper()
+	if err := os.WriteFile(filepath.Join(dir, name), []byte(src), 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func queueByName(t *testing.T, c *cloudflare.Client, name string) (cloudflare.Queue, bool) {
+	t.Helper()
+	qs, err := c.ListQueues(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, q := range qs {
+		if q.Name == name {
+			return q, true
+		}
+	}
+	return cloudflare.Queue{}, false
+}
+
+// The first dangerous case of issue 7: a managed queue is deleted and someone else creates
+// one of the same name with their own consumer. flareops must not say "create", and apply
+// must not take it over.
+func TestNoTakeoverOfAQueueSomeoneElseCreated(t *testing.T) {
+	acct := newAccount(t, emulator.Options{})
+	dir := t.TempDir()
+	writeFile(t, dir, "main.flareops.hcl", "queue \"legacy\" {\n  name = \"legacy-jobs\"\n  consumer {\n    worker = \"our-worker\"\n    max_retries = 5\n  }\n}\n")
+	mustRun(t, 0, acct.env, "apply", "-auto-approve", "-dir", dir)
+	c := acct.client(t)
+	ctx := context.Background()
+	ours, _ := queueByName(t, c, "legacy-jobs")
+	if err := c.DeleteConsumer(ctx, ours.ID, ours.Consumers[0].ID); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.DeleteQueue(ctx, ours.ID); err != nil {
+		t.Fatal(err)
+	}
+	theirs, err := c.CreateQueue(ctx, "legacy-jobs")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.CreateConsumer(ctx, theirs.ID, cloudflare.Consumer{Type: "worker", Script: "their-worker", BatchSize: 7, MaxRetries: 1, MaxWaitMs: 1000}); err != nil {
+		t.Fatal(err)
+	}
+
+	code, out, errOut := run(t, acct.env, "plan", "-dir", dir)
+	if code != 1 || strings.Contains(out, "create") || !strings.Contains(errOut, "flareops import -dir "+dir+" queue.legacy "+theirs.ID) || !strings.Contains(errOut, "deleted outside flareops") {
+		t.Fatalf("plan: exit %d, want 1 naming the object and the import command\nstdout:\n%s\nstderr:\n%s", code, out, errOut)
+	}
+	if strings.Count(errOut, "legacy-jobs") > 3 {
+		t.Errorf("the error repeats itself:\n%s", errOut)
+	}
+	code, _, _ = run(t, acct.env, "apply", "-auto-approve", "-dir", dir)
+	if code != 1 {
+		t.Fatalf("apply: exit %d, want 1", code)
+	}
+	q, _ := queueByName(t, c, "legacy-jobs")
+	if q.ID != theirs.ID || len(q.Consumers) != 1 || q.Consumers[0].Script != "their-worker" || q.Consumers[0].MaxRetries != 1 {
+		t.Fatalf("their queue was changed: %+v", q)
+	}
+}
+
+// The second dangerous case: a missing token with the other settings present is an error
+// before any request, and no state is written anywhere.
+func TestPartialSettingsAreRefusedBeforeAnyRequest(t *testing.T) {
+	acct := newAccount(t, emulator.Options{})
+	dir := copyExample(t)
+	env := map[string]string{"CLOUDFLARE_ACCOUNT_ID": acct.env["CLOUDFLARE_ACCOUNT_ID"], "CLOUDFLARE_BASE_URL": acct.env["CLOUDFLARE_BASE_URL"]}
+	for _, cmd := range [][]string{{"plan"}, {"apply", "-auto-approve"}, {"drift"}, {"destroy", "-auto-approve"}, {"state", "list"}, {"import", "queue.agent_jobs", "x"}} {
+		args := append(append([]string{}, cmd...), "-dir", dir)
+		if cmd[0] == "import" {
+			args = []string{"import", "-dir", dir, "queue.agent_jobs", "x"}
+		}
+		if cmd[0] == "state" {
+			args = []string{"state", "list", "-dir", dir}
+		}
+		code, _, errOut := run(t, env, args...)
+		if code != 1 || !strings.Contains(errOut, "CLOUDFLARE_API_TOKEN is not") {
+			t.Errorf("%v: exit %d, want 1 naming the missing token\n%s", cmd, code, errOut)
+		}
+	}
+	if n := acct.srv.Counts().Total; n != 0 {
+		t.Errorf("%d requests were sent", n)
+	}
+	if _, err := os.Stat(filepath.Join(dir, reconciler.StateDir)); err == nil {
+		t.Error("a refused command wrote .flareops/")
+	}
+	// A token without an account id is refused too.
+	code, _, errOut := run(t, map[string]string{"CLOUDFLARE_API_TOKEN": "t"}, "plan", "-dir", dir)
+	if code != 1 || !strings.Contains(errOut, "CLOUDFLARE_ACCOUNT_ID is not") {
+		t.Errorf("token only: exit %d\n%s", code, errOut)
+	}
+}
+
+func TestStateOfAnotherAccountIsRefused(t *testing.T) {
+	acct := newAccount(t, emulator.Options{})
+	dir := copyExample(t)
+	mustRun(t, 0, acct.env, "apply", "-auto-approve", "-dir", dir)
+	other := map[string]string{}
+	for k, v := range acct.env {
+		other[k] = v
+	}
+	other["CLOUDFLARE_ACCOUNT_ID"] = "fedcba9876543210fedcba9876543210"
+	code, _, errOut := run(t, other, "plan", "-dir", dir)
+	if code != 1 || !strings.Contains(errOut, LocalAccountID) || !strings.Contains(errOut, "fedcba9876543210fedcba9876543210") {
+		t.Fatalf("plan with another account: exit %d, want 1 naming both\n%s", code, errOut)
+	}
+	// The built-in local Cloudflare keeps its own state: the account's is not touched.
+	before, _ := os.ReadFile(filepath.Join(dir, ".flareops", "state.json"))
+	out := mustRun(t, 0, map[string]string{}, "plan", "-dir", dir)
+	if !strings.Contains(out, "6 to create") {
+		t.Fatalf("local plan sees the account's state:\n%s", out)
+	}
+	after, _ := os.ReadFile(filepath.Join(dir, ".flareops", "state.json"))
+	if string(before) != string(after) {
+		t.Fatal("the local Cloudflare run rewrote the account's state")
+	}
+}
+
+func TestWorkspacesApplySideBySide(t *testing.T) {
+	dir := copyExample(t)
+	dev := map[string]string{}
+	prod := map[string]string{"FLAREOPS_WORKSPACE": "prod"}
+	mustRun(t, 0, dev, "apply", "-auto-approve", "-dir", dir, "-workspace", "dev", "-var", "env=dev")
+	mustRun(t, 0, prod, "apply", "-auto-approve", "-dir", dir, "-var", "env=prod")
+	mustRun(t, 0, dev, "plan", "-detailed-exitcode", "-dir", dir, "-workspace", "dev", "-var", "env=dev")
+	mustRun(t, 0, prod, "plan", "-detailed-exitcode", "-dir", dir, "-var", "env=prod")
+	for ws, env := range map[string]map[string]string{"dev": dev, "prod": prod} {
+		args := []string{"state", "show", "-dir", dir, "queue.agent_jobs"}
+		if ws == "dev" {
+			args = append(args[:4:4], "-workspace", "dev", "queue.agent_jobs")
+		}
+		out := mustRun(t, 0, env, args...)
+		if !strings.Contains(out, "monotask-"+ws+"-agent-jobs") {
+			t.Errorf("workspace %s holds another workspace's queue:\n%s", ws, out)
+		}
+	}
+	// Another environment's variables in dev's workspace rename everything: the plan says so first.
+	code, out, errOut := run(t, dev, "plan", "-dir", dir, "-workspace", "dev", "-var", "env=qa")
+	if code != 0 || !strings.Contains(out+errOut, "another workspace") {
+		t.Fatalf("no warning for a plan that renames everything:\n%s", out)
+	}
+	if code, _, errOut := run(t, dev, "plan", "-dir", dir, "-workspace", "../x"); code != 1 || !strings.Contains(errOut, "workspace") {
+		t.Fatalf("bad workspace name: exit %d\n%s", code, errOut)
+	}
+}
+
+func TestEmptyConfigurationDeletesNothing(t *testing.T) {
+	acct := newAccount(t, emulator.Options{})
+	dir := copyExample(t)
+	mustRun(t, 0, acct.env, "apply", "-auto-approve", "-dir", dir)
+	for _, f := range []string{"queues.flareops.hcl", "variables.flareops.hcl"} {
+		writeFile(t, dir, f, "# everything commented out\n")
+	}
+	for _, args := range [][]string{{"plan", "-dir", dir}, {"apply", "-auto-approve", "-dir", dir}} {
+		code, _, errOut := run(t, acct.env, args...)
+		if code != 1 || !strings.Contains(errOut, "flareops destroy -dir "+dir) {
+			t.Fatalf("%s: exit %d, want 1 pointing at destroy\n%s", args[0], code, errOut)
+		}
+	}
+	qs, err := acct.client(t).ListQueues(context.Background())
+	if err != nil || len(qs) != 6 {
+		t.Fatalf("queues left: %d (%v), want 6", len(qs), err)
+	}
+}
+
+// Two checkouts with separate states apply one configuration at once: every queue ends up
+// in exactly one state, and destroy in one deletes nothing of the other's.
+func TestTwoCheckoutsApplyingAtOnce(t *testing.T) {
+	acct := newAccount(t, emulator.Options{})
+	var src strings.Builder
+	for i := 0; i < 40; i++ {
+		src.WriteString("queue \"q" + itoa(i) + "\" {\n  name = \"shared-" + itoa(i) + "\"\n}\n")
+	}
+	a, b := t.TempDir(), t.TempDir()
+	writeFile(t, a, "main.flareops.hcl", src.String())
+	writeFile(t, b, "main.flareops.hcl", src.String())
+	var wg sync.WaitGroup
+	for _, d := range []string{a, b} {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			run(t, acct.env, "apply", "-auto-approve", "-parallelism", "4", "-dir", d) // one of them fails, on the other's names
+		}()
+	}
+	wg.Wait()
+	ids := map[string]string{}
+	for _, d := range []string{a, b} {
+		st, err := reconciler.LoadState(d, reconciler.Target{Kind: "account", AccountID: LocalAccountID, BaseURL: acct.env["CLOUDFLARE_BASE_URL"], Workspace: reconciler.DefaultWorkspace})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, addr := range st.Addresses() {
+			e, _ := st.Get(addr)
+			if e.ID == "" {
+				continue
+			}
+			if other, dup := ids[e.ID]; dup {
+				t.Fatalf("queue %s is in two states: %s and %s", e.ID, other, d)
+			}
+			ids[e.ID] = d
+		}
+	}
+	if len(ids) != 40 {
+		t.Fatalf("%d queues recorded, want 40", len(ids))
+	}
+	// b destroys what it holds; a's queues stay.
+	mustRun(t, 0, acct.env, "destroy", "-auto-approve", "-dir", b)
+	qs, err := acct.client(t).ListQueues(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	var left []string
+	for _, q := range qs {
+		left = append(left, q.ID)
+		if ids[q.ID] != a {
+			t.Errorf("queue %s left but not a's", q.Name)
+		}
+	}
+	sort.Strings(left)
+	nA := 0
+	for _, d := range ids {
+		if d == a {
+			nA++
+		}
+	}
+	if len(left) != nA {
+		t.Fatalf("%d queues left, want a's %d", len(left), nA)
+	}
+}
+
+func itoa(i int) string { return strings.TrimSpace(strings.Repeat(" ", 0) + string(rune('0'+i/10)) + string(rune('0'+i%10))) }
+
+func TestDriftExitCodes(t *testing.T) {
+	acct := newAccount(t, emulator.Options{})
+	dir := t.TempDir()
+	writeFile(t, dir, "main.flareops.hcl", "queue \"a\" {\n  name = \"a\"\n}\n")
+	mustRun(t, 0, acct.env, "apply", "-auto-approve", "-dir", dir)
+	mustRun(t, 0, acct.env, "drift", "-dir", dir)
+	// Only the configuration changed: pending, not drift.
+	writeFile(t, dir, "main.flareops.hcl", "queue \"a\" {\n  name = \"a\"\n  message_retention = \"2d\"\n}\n")
+	mustRun(t, ExitPending, acct.env, "drift", "-dir", dir)
+	// Changed outside flareops: drift.
+	writeFile(t, dir, "main.flareops.hcl", "queue \"a\" {\n  name = \"a\"\n}\n")
+	c := acct.client(t)
+	q, _ := queueByName(t, c, "a")
+	q.DeliveryPaused = true
+	if err := c.UpdateQueue(context.Background(), q); err != nil {
+		t.Fatal(err)
+	}
+	out := mustRun(t, ExitChanges, acct.env, "drift", "-dir", dir)
+	if !strings.Contains(out, "paused") {
+		t.Fatalf("drift report:\n%s", out)
+	}
+}
