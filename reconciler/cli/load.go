@@ -12,8 +12,8 @@ import (
 
 // configFlags are the flags of every command that reads the configuration.
 type configFlags struct {
-	dir      string
-	vars     multiFlag
+	dir       string
+	vars      multiFlag
 	varFiles  multiFlag
 	noColor   bool
 	workspace string

@@ -246,7 +246,9 @@ func TestTwoCheckoutsApplyingAtOnce(t *testing.T) {
 	}
 }
 
-func itoa(i int) string { return strings.TrimSpace(strings.Repeat(" ", 0) + string(rune('0'+i/10)) + string(rune('0'+i%10))) }
+func itoa(i int) string {
+	return strings.TrimSpace(strings.Repeat(" ", 0) + string(rune('0'+i/10)) + string(rune('0'+i%10)))
+}
 
 func TestDriftExitCodes(t *testing.T) {
 	acct := newAccount(t, emulator.Options{})
