@@ -216,7 +216,7 @@ func runPlan(args []string, io IO) int {
 	fs := newFlags("plan", io)
 	var cf configFlags
 	cf.register(fs)
-	out := fs.String("out", "", "save the plan to FILE for `flareops apply FILE`")
+	out := fs.String("out", "", "save the plan to `FILE`, for flareops apply FILE")
 	format := fs.String("format", "text", "output format: text, json or markdown")
 	detailed := fs.Bool("detailed-exitcode", false, "exit 0 when there are no changes, 2 when there are, 1 on error")
 	if !parse(fs, args) {

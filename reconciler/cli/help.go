@@ -1,0 +1,231 @@
+package cli
+
+import (
+	"flag"
+	"fmt"
+	"io"
+	"slices"
+	"strings"
+)
+
+// cmdHelp is what `flareops help CMD` and `flareops CMD -h` print above the flags.
+type cmdHelp struct {
+	usage string // the synopsis: positional arguments spelled out, flags as [flags]
+	desc  string // what the command does and what its exit codes mean
+	// flagless commands parse no flags before their subcommand (or have none): Main
+	// answers their -h itself.
+	flagless bool
+	subs     []string // subcommands, each with its own entry "CMD SUB"
+}
+
+// helps is keyed by the name a command gives newFlags ("plan", "state list"), so a
+// command's usage is declared here without touching its run function.
+var helps = map[string]cmdHelp{
+	"validate": {
+		usage: "flareops validate [flags]",
+		desc:  "Check the configuration. Exit 0 when it is valid; 1 with diagnostics (file:line:col) on stderr.",
+	},
+	"fmt": {
+		usage: "flareops fmt [flags]",
+		desc:  "Rewrite the configuration files in canonical format. With -check, change nothing and exit 1 if a file is not formatted.",
+	},
+	"plan": {
+		usage: "flareops plan [flags]",
+		desc:  "Show the changes apply would make. With -detailed-exitcode: 0 no changes, 2 changes, 1 error.",
+	},
+	"apply": {
+		usage: "flareops apply [flags] [PLANFILE]",
+		desc:  "Make the account match the configuration, after showing the plan and asking. With PLANFILE (from plan -out), apply exactly that plan, or refuse if the configuration or the account changed since.",
+	},
+	"drift": {
+		usage: "flareops drift [flags]",
+		desc:  "Report where the live account differs from the configuration. Exit 0 in sync, 2 drift, 1 error.",
+	},
+	"import": {
+		usage: "flareops import [flags] ADDRESS ID",
+		desc:  "Bring an existing object under management: ADDRESS is its block in the configuration (KIND.NAME, e.g. queue.jobs), ID the object's id in the account.",
+	},
+	"state": {
+		usage:    "flareops state list|show|rm [flags] [ADDRESS]",
+		desc:     "Inspect the inventory of what flareops manages (.flareops/state.json).",
+		flagless: true,
+		subs:     []string{"list", "show", "rm"},
+	},
+	"state list": {
+		usage: "flareops state list [flags]",
+		desc:  "List the addresses flareops manages.",
+	},
+	"state show": {
+		usage: "flareops state show [flags] ADDRESS",
+		desc:  "Print what the state records for ADDRESS (live id, name, dependencies).",
+	},
+	"state rm": {
+		usage: "flareops state rm [flags] ADDRESS",
+		desc:  "Stop managing ADDRESS: forget it in the state and leave the object in the account.",
+	},
+	"destroy": {
+		usage: "flareops destroy [flags]",
+		desc:  "Delete every object flareops manages here, after showing the plan and asking. prevent_destroy = true stops it.",
+	},
+	"local": {
+		usage:    "flareops local serve [flags]",
+		desc:     "The built-in local Cloudflare (API and R2 S3), for development and tests.",
+		flagless: true,
+		subs:     []string{"serve"},
+	},
+	"local serve": {
+		usage: "flareops local serve [flags]",
+		desc:  "Serve the local Cloudflare until interrupted, and print the environment that points flareops and S3 clients at it.",
+	},
+	"version": {
+		usage:    "flareops version",
+		desc:     "Print the version (also: flareops -version, flareops --version).",
+		flagless: true,
+	},
+	"help": {
+		usage:    "flareops help [COMMAND [SUBCOMMAND]]",
+		desc:     "Print the list of commands, or a command's arguments and flags (same as flareops COMMAND -h).",
+		flagless: true,
+	},
+}
+
+// helpFor returns name's help; a command missing from helps still gets a usage line.
+func helpFor(name string) cmdHelp {
+	if h, ok := helps[name]; ok {
+		return h
+	}
+	return cmdHelp{usage: "flareops " + name + " [flags]"}
+}
+
+// printHelp writes name's usage, description, subcommands and, given its flag set, flags.
+func printHelp(w io.Writer, name string, fs *flag.FlagSet) {
+	h := helpFor(name)
+	fmt.Fprintf(w, "Usage: %s\n", h.usage)
+	if h.desc != "" {
+		fmt.Fprintf(w, "\n%s\n", wrap(h.desc, 80))
+	}
+	if len(h.subs) > 0 {
+		fmt.Fprintln(w, "\nSubcommands:")
+		for _, sub := range h.subs {
+			fmt.Fprintf(w, "  %-6s %s\n", sub, helpFor(name+" "+sub).desc)
+		}
+		fmt.Fprintf(w, "\nRun 'flareops help %s SUBCOMMAND' for its flags.\n", name)
+	}
+	if fs == nil {
+		return
+	}
+	fmt.Fprintln(w, "\nFlags:")
+	out := fs.Output()
+	fs.SetOutput(w)
+	fs.PrintDefaults()
+	fs.SetOutput(out)
+}
+
+// wrap breaks text into lines of at most width bytes, between words.
+func wrap(text string, width int) string {
+	var b strings.Builder
+	n := 0
+	for i, word := range strings.Fields(text) {
+		switch {
+		case i == 0:
+		case n+1+len(word) > width:
+			b.WriteByte('\n')
+			n = 0
+		default:
+			b.WriteByte(' ')
+			n++
+		}
+		b.WriteString(word)
+		n += len(word)
+	}
+	return b.String()
+}
+
+func isHelpFlag(arg string) bool {
+	return arg == "-h" || arg == "-help" || arg == "--help"
+}
+
+// runHelp is `flareops help [COMMAND [SUBCOMMAND]]`: the same as `COMMAND [SUBCOMMAND] -h`.
+func runHelp(args []string, io IO) int {
+	if len(args) == 0 {
+		usage(io.Stdout)
+		return ExitOK
+	}
+	if args[0] == "help" || isHelpFlag(args[0]) {
+		printHelp(io.Stdout, "help", nil)
+		return ExitOK
+	}
+	c, ok := lookup(args[0])
+	if !ok {
+		return unknownCommand(io, "flareops help", args[0])
+	}
+	if c.comingWith != "" {
+		return c.run(nil, io)
+	}
+	switch h := helpFor(c.name); {
+	case len(args) > 2 || (len(args) == 2 && len(h.subs) == 0):
+		return errorf(io, "too many arguments: %s", helpFor("help").usage)
+	case len(args) == 2 && !slices.Contains(h.subs, args[1]):
+		return errorf(io, "flareops %s has no subcommand %q: use %s", c.name, args[1], strings.Join(h.subs, ", "))
+	case len(args) == 2:
+		return runCommand(c, []string{args[1], "-h"}, io)
+	}
+	return runCommand(c, []string{"-h"}, io)
+}
+
+// suggest returns "; did you mean X?" naming the commands closest to name: within an edit
+// distance of 1 for names up to 4 letters and 2 beyond, or starting with name (3+ letters).
+func suggest(name string) string {
+	limit := 1
+	if len(name) > 4 {
+		limit = 2
+	}
+	best := limit + 1
+	var names []string
+	for _, c := range commands() {
+		d := editDistance(name, c.name)
+		if len(name) >= 3 && strings.HasPrefix(c.name, name) {
+			d = min(d, limit)
+		}
+		switch {
+		case d > limit:
+		case d < best:
+			best, names = d, []string{c.name}
+		case d == best:
+			names = append(names, c.name)
+		}
+	}
+	if len(names) == 0 {
+		return ""
+	}
+	slices.Sort(names)
+	return "; did you mean " + strings.Join(names, " or ") + "?"
+}
+
+// editDistance counts the insertions, deletions, substitutions and transpositions of
+// adjacent letters that turn a into b (optimal string alignment distance).
+func editDistance(a, b string) int {
+	x, y := []rune(a), []rune(b)
+	// d[i][j] is the distance between x[:i] and y[:j].
+	d := make([][]int, len(x)+1)
+	for i := range d {
+		d[i] = make([]int, len(y)+1)
+		d[i][0] = i
+	}
+	for j := range d[0] {
+		d[0][j] = j
+	}
+	for i := 1; i <= len(x); i++ {
+		for j := 1; j <= len(y); j++ {
+			cost := 1
+			if x[i-1] == y[j-1] {
+				cost = 0
+			}
+			d[i][j] = min(d[i-1][j]+1, d[i][j-1]+1, d[i-1][j-1]+cost)
+			if i > 1 && j > 1 && x[i-1] == y[j-2] && x[i-2] == y[j-1] {
+				d[i][j] = min(d[i][j], d[i-2][j-2]+1)
+			}
+		}
+	}
+	return d[len(x)][len(y)]
+}
