@@ -35,19 +35,19 @@ var helps = map[string]cmdHelp{
 	},
 	"apply": {
 		usage: "flareops apply [flags] [PLANFILE]",
-		desc:  "Make the account match the configuration, after showing the plan and asking. With PLANFILE (from plan -out), apply exactly that plan, or refuse if the configuration or the account changed since.",
+		desc:  "Make the account match the configuration, after showing the plan and asking. With PLANFILE (from plan -out, from any directory), apply exactly that plan; refused, naming them, when the configuration or an object the plan touches or references changed since.",
 	},
 	"drift": {
 		usage: "flareops drift [flags]",
-		desc:  "Report where the live account differs from the configuration. Exit 0 in sync, 2 drift, 1 error.",
+		desc:  "Report where the live account differs from the configuration, changes made outside flareops apart from configuration changes not applied yet. Exit 0 in sync, 2 changed outside flareops, 3 only configuration changes pending, 1 error.",
 	},
 	"import": {
-		usage: "flareops import [flags] ADDRESS ID",
-		desc:  "Bring an existing object under management: ADDRESS is its block in the configuration (KIND.NAME, e.g. queue.jobs), ID the object's id in the account.",
+		usage: "flareops import [flags] ADDRESS ID|NAME",
+		desc:  "Bring an existing object under management: ADDRESS is its block in the configuration (KIND.NAME, e.g. queue.jobs), ID|NAME the object's id or name in the account.",
 	},
 	"state": {
 		usage:    "flareops state list|show|rm [flags] [ADDRESS]",
-		desc:     "Inspect the inventory of what flareops manages (.flareops/state.json).",
+		desc:     "Inspect the inventory of what flareops manages in the selected target and workspace.",
 		flagless: true,
 		subs:     []string{"list", "show", "rm"},
 	},

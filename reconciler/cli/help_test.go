@@ -38,7 +38,7 @@ func TestHelpVersionAndUnknownCommands(t *testing.T) {
 		{name: "plan -help", args: []string{"plan", "-help"}, code: 0, stdout: []string{"Usage: flareops plan [flags]\n"}},
 		{name: "plan --help", args: []string{"plan", "--help"}, code: 0, stdout: []string{"Usage: flareops plan [flags]\n"}},
 		{name: "flags before -h", args: []string{"plan", "-dir", "x", "-h"}, code: 0, stdout: []string{"Usage: flareops plan"}},
-		{name: "import -h", args: []string{"import", "-h"}, code: 0, stdout: []string{"Usage: flareops import [flags] ADDRESS ID\n", "Flags:", "-dir"}},
+		{name: "import -h", args: []string{"import", "-h"}, code: 0, stdout: []string{"Usage: flareops import [flags] ADDRESS ID|NAME\n", "Flags:", "-dir"}},
 		{name: "apply -h", args: []string{"apply", "-h"}, code: 0, stdout: []string{"Usage: flareops apply [flags] [PLANFILE]\n", "-auto-approve", "-parallelism"}},
 		{name: "destroy -h", args: []string{"destroy", "-h"}, code: 0, stdout: []string{"Usage: flareops destroy [flags]\n", "-auto-approve"}},
 		{name: "fmt -h", args: []string{"fmt", "-h"}, code: 0, stdout: []string{"Usage: flareops fmt [flags]\n", "-check"}},

@@ -20,11 +20,11 @@ type configFlags struct {
 }
 
 func (c *configFlags) register(fs *flag.FlagSet) {
-	fs.StringVar(&c.dir, "dir", ".", "configuration directory (every *.flareops.hcl file in it)")
-	fs.Var(&c.vars, "var", "set a variable: -var name=value (repeatable)")
-	fs.Var(&c.varFiles, "var-file", "read variables from an HCL file (repeatable)")
+	fs.StringVar(&c.dir, "dir", ".", "configuration `DIR` (every *.flareops.hcl file in it)")
+	fs.Var(&c.vars, "var", "set a variable: -var `name=value` (repeatable)")
+	fs.Var(&c.varFiles, "var-file", "read variables from an HCL `FILE` (repeatable)")
 	fs.BoolVar(&c.noColor, "no-color", false, "no ANSI colors in output")
-	fs.StringVar(&c.workspace, "workspace", "", "workspace: a separate state for the same configuration (default $FLAREOPS_WORKSPACE, else \"default\")")
+	fs.StringVar(&c.workspace, "workspace", "", "`NAME` of the workspace, a separate state for the same configuration (default $FLAREOPS_WORKSPACE, else \"default\")")
 }
 
 // resolveWorkspace picks the workspace: -workspace, then FLAREOPS_WORKSPACE, then the
@@ -78,7 +78,7 @@ func loadConfig(cf configFlags, reg *reconciler.Registry, io IO) (*loaded, bool)
 		if cfg != nil {
 			files = cfg.Files
 		}
-		if err := config.WriteDiagnostics(io.Stderr, files, diags, useColor(cf, io)); err != nil {
+		if err := config.WriteDiagnostics(io.Stderr, files, diags, colorOn(io.Stderr, cf, io)); err != nil {
 			fmt.Fprintf(io.Stderr, "Error: cannot print diagnostics: %v\n", err)
 		}
 	}
