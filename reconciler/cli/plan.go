@@ -361,6 +361,17 @@ func (s *session) apply(ctx context.Context, p *reconciler.Plan, par int) int {
 	sum := p.Summary()
 	if err != nil {
 		var ae *reconciler.ApplyError
+		if errors.As(err, &ae) && ae.Interrupted {
+			inFlight := 0
+			for _, e := range ae.Failed {
+				if errors.Is(e, reconciler.ErrInterrupted) {
+					inFlight++
+				}
+			}
+			fmt.Fprintf(s.io.Stderr, "\nInterrupted. Every change that finished was recorded; %d change(s) were cut short in flight (flareops recorded what it started, and the next plan shows whether they happened), %d were not started, %d failed. Run `%s` to see where things stand.\n",
+				inFlight, len(ae.NotStarted)+len(ae.Skipped), len(ae.Failed)-inFlight, s.command("plan"))
+			return ExitError
+		}
 		if errors.As(err, &ae) {
 			fmt.Fprintf(s.io.Stderr, "\nError: %d change(s) failed and %d were not attempted; everything else was applied and recorded. Fix the cause and run apply again: it continues from here.\n", len(ae.Failed), len(ae.Skipped))
 			return ExitError
@@ -386,6 +397,10 @@ func printEvent(io IO, ev reconciler.Event) {
 	}
 	v := verbs[ev.Action]
 	switch {
+	case ev.Interrupted && ev.Err == nil:
+		fmt.Fprintf(io.Stderr, "%s: not started: interrupted\n", ev.Address)
+	case ev.Interrupted:
+		fmt.Fprintf(io.Stderr, "%s: %v\n", ev.Address, ev.Err)
 	case ev.Skipped:
 		fmt.Fprintf(io.Stderr, "%s: not attempted: a change it depends on failed\n", ev.Address)
 	case ev.Err != nil:
