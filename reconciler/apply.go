@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"sort"
 	"sync"
+	"time"
 )
 
 // Event reports the progress of apply, one per change start and end.
@@ -208,11 +209,14 @@ const createAttempts = 3
 func (e *Engine) create(ctx context.Context, c *Change) (string, error) {
 	k := c.kind
 	pending := c.newEntry
-	pending.ID, pending.Pending = "", true
+	pending.ID, pending.Pending, pending.PendingSince = "", true, time.Now().UTC()
 	if err := e.State.Put(c.Address, pending); err != nil {
 		return "", err
 	}
-	ours := false // an earlier attempt of ours may have made the object
+	// An earlier attempt of ours may have made the object: one in this apply whose answer
+	// was ambiguous, or one of an earlier apply that left its pending marker (killed with
+	// the request in flight, which the server may still carry out after this plan).
+	ours := c.entry.Pending
 	for attempt := 1; ; attempt++ {
 		id, err := k.Create(ctx, c.desired)
 		switch {
@@ -286,7 +290,7 @@ func findKey(ctx context.Context, k Kind, key string) (Object, bool, error) {
 
 func (e *Engine) record(c *Change, id string) error {
 	en := c.newEntry
-	en.ID, en.Pending = id, false
+	en.ID, en.Pending, en.PendingSince = id, false, time.Time{}
 	return e.State.Put(c.Address, en)
 }
 

@@ -11,6 +11,7 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"time"
 )
 
 // Action is what apply will do to one object.
@@ -136,6 +137,10 @@ func (p *Plan) HasChanges() bool {
 type PlanError struct{ Problems []string }
 
 func (e *PlanError) Error() string { return strings.Join(e.Problems, "\n") }
+
+// PendingGrace is how long a pending create's marker is kept when its object has not
+// appeared: long enough for a request sent by a killed process to be carried out.
+const PendingGrace = 5 * time.Minute
 
 // Engine plans and applies declarations of the registered kinds.
 type Engine struct {
@@ -440,6 +445,13 @@ func (e *Engine) planRemoved(addr string, live liveIndex, protect *bool) (Change
 		}
 	}
 	if !found {
+		if entry.Pending && !entry.PendingSince.IsZero() && time.Since(entry.PendingSince) < PendingGrace {
+			// The create may still be carried out (its process was killed with the
+			// request in flight): forgetting the marker now could leave an orphan.
+			c.Action, c.skipRecord = NoOp, true
+			c.Reason = fmt.Sprintf("a create started at %s may still be carried out by Cloudflare; flareops keeps its marker until %s, then deletes the object if it appeared, or forgets it", entry.PendingSince.Format(time.RFC3339), entry.PendingSince.Add(PendingGrace).Format(time.RFC3339))
+			return c, ""
+		}
 		c.Action, c.Reason = Forget, "removed from the configuration and already gone from the account"
 		return c, ""
 	}

@@ -13,6 +13,7 @@ import (
 	"strings"
 	"sync"
 	"syscall"
+	"time"
 )
 
 // State is the inventory of what flareops manages in one target and workspace: address →
@@ -44,9 +45,13 @@ type StateEntry struct {
 	// Pending marks a create that was started but not confirmed in this state's target: if
 	// an object with Key appears there, it is ours (its creation's answer was lost). No
 	// other object is ever adopted by name.
-	Pending        bool     `json:"pending,omitempty"`
-	Deps           []string `json:"deps,omitempty"`
-	PreventDestroy bool     `json:"prevent_destroy,omitempty"`
+	Pending bool `json:"pending,omitempty"`
+	// PendingSince is when the pending create was sent: a killed process's request may
+	// still be carried out by the server after it died, so a marker is kept (never
+	// forgotten) for PendingGrace after it.
+	PendingSince   time.Time `json:"pending_since,omitzero"`
+	Deps           []string  `json:"deps,omitempty"`
+	PreventDestroy bool      `json:"prevent_destroy,omitempty"`
 	// Hash is the hash of the last applied desired spec.
 	Hash string `json:"hash,omitempty"`
 	// Applied is the last applied desired spec, with sensitive fields emptied. The planner
