@@ -14,7 +14,9 @@ import (
 // FieldChange is one changed leaf of a spec, rendered for people. Old and New are the
 // user-facing renderings ("30s", "\"name\"", "3"); OldSet/NewSet are false where the
 // field (or the nested block holding it) is absent on that side. Sensitive values are
-// never rendered: Old and New hold "(sensitive)".
+// never rendered: Old and New hold "(sensitive)". The planner may replace New with the
+// user's own spelling of the same value ("60s" for 1m); renderers print New as given and
+// derive JSON values from it, never from NewRaw.
 type FieldChange struct {
 	Path      string `json:"path"`
 	Old       string `json:"old,omitempty"`
@@ -35,6 +37,37 @@ type FieldChange struct {
 	// the comparable values, for Kind.Impact. Not serialized: they may hold secrets.
 	Field          string `json:"-"`
 	OldRaw, NewRaw any    `json:"-"`
+	// Blocks are the nested blocks that hold the field, outermost first; nil for an
+	// attribute of the object itself. Renderers draw nested blocks from them instead of
+	// parsing Path.
+	Blocks []BlockStep `json:"blocks,omitempty"`
+}
+
+// BlockStep is one nested block on a field's path. Key is the map key the spec gives the
+// block (a consumer's Worker name, or "http_pull"): it tells blocks apart for the diff
+// and is part of Path, but it is not something users wrote, so renderers do not show it
+// as a label. IdentAttr and Ident name the attribute that carries the block's identity
+// (the last attribute whose value equals Key: `worker = "agent-worker"`, `type =
+// "http_pull"`), which renderers show to say which block changed; both are "" when no
+// attribute holds the key.
+type BlockStep struct {
+	Type      string `json:"type"` // the block type, e.g. "consumer"
+	Key       string `json:"key"`
+	IdentAttr string `json:"ident_attr,omitempty"`
+	Ident     string `json:"ident,omitempty"` // rendered as users write it: "\"agent-worker\""
+}
+
+// Attr is the field's attribute name inside its innermost block ("max_retries" for
+// `consumer["agent-worker"].max_retries`; Path itself for a top-level attribute).
+func (f FieldChange) Attr() string {
+	prefix := ""
+	for _, b := range f.Blocks {
+		prefix = join(prefix, b.Type) + "[" + strconv.Quote(b.Key) + "]"
+	}
+	if prefix == "" {
+		return f.Path
+	}
+	return strings.TrimPrefix(f.Path, prefix+".")
 }
 
 // Diff compares two normalized specs of one kind and returns the changed leaves, sorted
@@ -50,7 +83,7 @@ func Diff(old, new any) []FieldChange {
 		if present == nil {
 			present = new
 		}
-		r.flatten("", reflect.ValueOf(present), tagOpts{}, old != nil)
+		r.flatten(fieldPath{}, reflect.ValueOf(present), tagOpts{}, old != nil)
 	} else {
 		cmp.Equal(old, new, cmp.Reporter(&r))
 	}
@@ -71,19 +104,19 @@ func (r *diffReporter) Report(rs cmp.Result) {
 		return
 	}
 	vx, vy := r.path.Last().Values()
-	name, opts := r.pathName()
+	at, opts := r.pathName()
 	switch {
 	case !vx.IsValid() && vy.IsValid():
-		r.flatten(name, vy, opts, false)
+		r.flatten(at, vy, opts, false)
 	case vx.IsValid() && !vy.IsValid():
-		r.flatten(name, vx, opts, true)
+		r.flatten(at, vx, opts, true)
 	default:
-		r.out = append(r.out, leaf(name, opts, vx, vy))
+		r.out = append(r.out, leaf(at, opts, vx, vy))
 	}
 }
 
 // flatten reports every leaf of v as added (or removed when old is true).
-func (r *diffReporter) flatten(prefix string, v reflect.Value, opts tagOpts, old bool) {
+func (r *diffReporter) flatten(at fieldPath, v reflect.Value, opts tagOpts, old bool) {
 	for v.Kind() == reflect.Pointer || v.Kind() == reflect.Interface {
 		if v.IsNil() {
 			return
@@ -98,42 +131,106 @@ func (r *diffReporter) flatten(prefix string, v reflect.Value, opts tagOpts, old
 			if name == "-" {
 				continue
 			}
-			r.flatten(join(prefix, name), v.Field(i), fo, old)
+			r.flatten(at.attr(name), v.Field(i), fo, old)
 		}
 	case reflect.Map:
 		keys := v.MapKeys()
 		sort.Slice(keys, func(i, j int) bool { return fmt.Sprint(keys[i]) < fmt.Sprint(keys[j]) })
 		for _, k := range keys {
-			r.flatten(prefix+"["+strconv.Quote(fmt.Sprint(k.Interface()))+"]", v.MapIndex(k), opts, old)
+			e := v.MapIndex(k)
+			r.flatten(at.index(fmt.Sprint(k.Interface()), e, e), e, opts, old)
 		}
 	default:
 		if opts.omitZero && v.IsZero() {
 			return
 		}
 		if old {
-			r.out = append(r.out, leaf(prefix, opts, v, reflect.Value{}))
+			r.out = append(r.out, leaf(at, opts, v, reflect.Value{}))
 		} else {
-			r.out = append(r.out, leaf(prefix, opts, reflect.Value{}, v))
+			r.out = append(r.out, leaf(at, opts, reflect.Value{}, v))
 		}
 	}
 }
 
-func (r *diffReporter) pathName() (string, tagOpts) {
-	var name string
+func (r *diffReporter) pathName() (fieldPath, tagOpts) {
+	var at fieldPath
 	var opts tagOpts
 	for i, ps := range r.path {
 		switch s := ps.(type) {
 		case cmp.StructField:
 			parent := r.path[i-1].Type()
 			n, o := parseTag(parent.Field(s.Index()))
-			name, opts = join(name, n), o
+			at, opts = at.attr(n), o
 		case cmp.MapIndex:
-			name += "[" + strconv.Quote(fmt.Sprint(s.Key().Interface())) + "]"
+			vx, vy := s.Values()
+			at = at.index(fmt.Sprint(s.Key().Interface()), vx, vy)
 		case cmp.SliceIndex:
-			name += "[" + strconv.Itoa(s.Key()) + "]"
+			at = at.elem(s.Key())
 		}
 	}
-	return name, opts
+	return at, opts
+}
+
+// fieldPath is where a leaf sits: its Path, the nested blocks on the way, and the part
+// of the path inside the innermost block.
+type fieldPath struct {
+	path    string
+	blocks  []BlockStep
+	inBlock string
+}
+
+func (p fieldPath) attr(name string) fieldPath {
+	return fieldPath{join(p.path, name), p.blocks, join(p.inBlock, name)}
+}
+
+func (p fieldPath) elem(i int) fieldPath {
+	s := "[" + strconv.Itoa(i) + "]"
+	return fieldPath{p.path + s, p.blocks, p.inBlock + s}
+}
+
+// index steps into the map element key. An element that is a struct is a nested block
+// (x and y are its values on both sides, either may be invalid); any other element is
+// one entry of a map attribute.
+func (p fieldPath) index(key string, x, y reflect.Value) fieldPath {
+	s := "[" + strconv.Quote(key) + "]"
+	x, y = deref(x), deref(y)
+	if x.Kind() != reflect.Struct && y.Kind() != reflect.Struct {
+		return fieldPath{p.path + s, p.blocks, p.inBlock + s}
+	}
+	step := BlockStep{Type: p.inBlock, Key: key}
+	for _, v := range []reflect.Value{x, y} {
+		if v.Kind() == reflect.Struct && step.IdentAttr == "" {
+			step.IdentAttr, step.Ident = identity(v, key)
+		}
+	}
+	blocks := append(p.blocks[:len(p.blocks):len(p.blocks)], step)
+	return fieldPath{p.path + s, blocks, ""}
+}
+
+// identity finds the attribute of block v that holds its key; the last one wins, so that
+// a specific attribute (`worker = "jobs"`) is preferred to a general one that happens to
+// be equal (`type = "worker"` for a Worker named "worker").
+func identity(v reflect.Value, key string) (attr, rendered string) {
+	t := v.Type()
+	for i := 0; i < t.NumField(); i++ {
+		name, o := parseTag(t.Field(i))
+		f := v.Field(i)
+		if name == "-" || o.sensitive || f.Kind() != reflect.String || f.String() != key {
+			continue
+		}
+		attr, rendered = name, render(f, o)
+	}
+	return attr, rendered
+}
+
+func deref(v reflect.Value) reflect.Value {
+	for v.IsValid() && (v.Kind() == reflect.Pointer || v.Kind() == reflect.Interface) {
+		if v.IsNil() {
+			return reflect.Value{}
+		}
+		v = v.Elem()
+	}
+	return v
 }
 
 func join(prefix, name string) string {
@@ -176,8 +273,8 @@ func parseTag(f reflect.StructField) (string, tagOpts) {
 	return parts[0], o
 }
 
-func leaf(path string, o tagOpts, vx, vy reflect.Value) FieldChange {
-	c := FieldChange{Path: path, Sensitive: o.sensitive, Field: lastField(path)}
+func leaf(at fieldPath, o tagOpts, vx, vy reflect.Value) FieldChange {
+	c := FieldChange{Path: at.path, Sensitive: o.sensitive, Field: lastField(at.path), Blocks: at.blocks}
 	if vx.IsValid() {
 		c.OldSet, c.OldRaw, c.Old = true, vx.Interface(), render(vx, o)
 	}

@@ -112,7 +112,7 @@ type Plan struct {
 }
 
 // PlanFormatVersion versions the JSON plan schema (docs/plan-json.md).
-const PlanFormatVersion = "1.0"
+const PlanFormatVersion = "2.0"
 
 // Summary counts the changes by action.
 func (p *Plan) Summary() map[Action]int {

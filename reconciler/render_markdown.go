@@ -7,10 +7,18 @@ import (
 	"strings"
 )
 
-// RenderMarkdown writes the plan as a pull-request comment: a one-line summary first,
-// then what the changes do operationally (every delete and replace is listed, with or
-// without impact lines), a table of the changes, and the text rendering collapsed under
-// "Details". Colors are never used.
+// RenderMarkdown writes the plan as a pull-request comment, most important first:
+//   - a one-line summary, with how many changes set back changes made outside flareops;
+//   - the target and every warning of the plan;
+//   - "Operational impact": what the changes do (every delete and replace is listed,
+//     with or without impact lines);
+//   - "Changes made outside flareops (this plan sets them back)", apart from the
+//     configuration changes;
+//   - a table of the changes: address, action, the live object (name and id), the
+//     fields changed;
+//   - the text rendering collapsed under "Details", without what is listed above.
+//
+// Colors are never used; sensitive values are always masked.
 func RenderMarkdown(w io.Writer, p *Plan, o RenderOptions) error {
 	if p == nil {
 		return errNoPlan
@@ -18,32 +26,49 @@ func RenderMarkdown(w io.Writer, p *Plan, o RenderOptions) error {
 	var b bytes.Buffer
 	if !p.HasChanges() {
 		b.WriteString("**flareops plan**: no changes. The account matches the configuration.\n")
-		writeMarkdownTarget(&b, o.Target)
+		writeMarkdownPreamble(&b, p, o)
 		return flush(w, &b)
 	}
-	fmt.Fprintf(&b, "**flareops plan**: %s\n", planCounts(p))
-	writeMarkdownTarget(&b, o.Target)
+	outside := OutsideChanges(p)
+	fmt.Fprintf(&b, "**flareops plan**: %s", planCounts(p))
+	if n := len(outside); n > 0 {
+		fmt.Fprintf(&b, "; %d set back changes made outside flareops", n)
+	}
+	b.WriteString("\n")
+	writeMarkdownPreamble(&b, p, o)
 
 	if bullets := impactBullets(p); len(bullets) > 0 {
 		b.WriteString("\n### Operational impact\n\n")
 		b.WriteString(strings.Join(bullets, "\n") + "\n")
 	}
+	if len(outside) > 0 {
+		b.WriteString("\n### Changes made outside flareops (this plan sets them back)\n\n")
+		writeOutsideMarkdown(&b, outside, "this plan")
+	}
 
-	b.WriteString("\n### Changes\n\n| Address | Action | Fields changed |\n|---|---|---|\n")
+	b.WriteString("\n### Changes\n\n| Address | Action | Live object | Fields changed |\n|---|---|---|---|\n")
 	for _, c := range p.Changes {
 		if c.Action != NoOp {
-			fmt.Fprintf(&b, "| %s | %s | %s |\n", cell(code(c.Address)), cell(string(c.Action)), cell(fieldsCell(c)))
+			fmt.Fprintf(&b, "| %s | %s | %s | %s |\n", cell(code(c.Address)), cell(string(c.Action)), cell(objectCell(c)), cell(fieldsCell(c)))
 		}
 	}
 
 	var text bytes.Buffer
-	if err := RenderText(&text, p, RenderOptions{}); err != nil {
-		return err
-	}
+	writePlanBody(&text, p, style(false), false)
 	b.WriteString("\n<details><summary>Details</summary>\n\n")
 	b.WriteString(fenced("diff", diffGutter(text.String())))
 	b.WriteString("\n</details>\n")
 	return flush(w, &b)
+}
+
+// writeMarkdownPreamble writes the target and the warnings, each its own paragraph.
+func writeMarkdownPreamble(b *bytes.Buffer, p *Plan, o RenderOptions) {
+	if t := targetText(p, o); t != "" {
+		fmt.Fprintf(b, "\nTarget: %s\n", t)
+	}
+	for _, s := range p.Warnings {
+		fmt.Fprintf(b, "\n> **Warning:** %s\n", strings.ReplaceAll(s, "\n", "\n> "))
+	}
 }
 
 // impactBullets says what each change does: one bullet per change with impact lines,
@@ -60,22 +85,23 @@ func impactBullets(p *Plan) []string {
 		case Replace:
 			lead, fallback = "**replaced** (destroyed, then created again)", c.Reason
 		}
-		if lead == "" && len(c.Impact) == 0 {
+		impact := uniqueLines(c.Impact)
+		if lead == "" && len(impact) == 0 {
 			continue
 		}
 		head := "- " + code(c.Address) + ": "
 		switch {
-		case len(c.Impact) == 1 && lead == "":
-			out = append(out, head+c.Impact[0])
-		case len(c.Impact) == 1:
-			out = append(out, head+lead+" — "+c.Impact[0])
-		case len(c.Impact) == 0 && fallback != "":
+		case len(impact) == 1 && lead == "":
+			out = append(out, head+impact[0])
+		case len(impact) == 1:
+			out = append(out, head+lead+" — "+impact[0])
+		case len(impact) == 0 && fallback != "":
 			out = append(out, head+lead+" — "+fallback)
-		case len(c.Impact) == 0:
+		case len(impact) == 0:
 			out = append(out, head+lead)
 		default:
 			out = append(out, strings.TrimSuffix(head+lead, " "))
-			for _, s := range c.Impact {
+			for _, s := range impact {
 				out = append(out, "  - "+s)
 			}
 		}
@@ -83,8 +109,24 @@ func impactBullets(p *Plan) []string {
 	return out
 }
 
-// fieldsCell names the changed fields of an update; for a whole-object action it says so
-// instead of listing every field of the object.
+// objectCell names the live object a change is about; a new object by the name it gets.
+func objectCell(c Change) string {
+	if c.Action == Create {
+		if c.Key == "" {
+			return "_new_"
+		}
+		return code(c.Key) + " _(new)_"
+	}
+	np := mdNameplate(c)
+	if np == "" {
+		return "—"
+	}
+	return strings.TrimSuffix(strings.TrimPrefix(np, "("), ")")
+}
+
+// fieldsCell names the changed fields of an update, nested ones as `consumer.max_retries`
+// and a nested block added or removed as a whole by its type; for a whole-object action
+// it says so instead of listing every field of the object.
 func fieldsCell(c Change) string {
 	switch c.Action {
 	case Create:
@@ -97,68 +139,69 @@ func fieldsCell(c Change) string {
 	if len(c.Fields) == 0 {
 		return "—"
 	}
-	paths := make([]string, len(c.Fields))
-	for i, f := range c.Fields {
-		paths[i] = code(f.Path)
+	var paths []string
+	var walk func(n *blockNode, prefix string)
+	walk = func(n *blockNode, prefix string) {
+		for _, f := range n.fields {
+			paths = append(paths, prefix+f.Attr())
+		}
+		for _, b := range n.blocks {
+			if b.symbol() == "~" {
+				walk(b, prefix+b.step.Type+".")
+			} else {
+				paths = append(paths, prefix+b.step.Type)
+			}
+		}
+	}
+	walk(fieldTree(c.Fields), "")
+	paths = uniqueLines(paths)
+	for i, s := range paths {
+		paths[i] = code(s)
 	}
 	return strings.Join(paths, ", ")
 }
 
-// RenderDriftMarkdown writes the drift report as Markdown (for an issue or a PR
-// comment): a one-line verdict, then each object that differs and, for objects that
-// exist on both sides, each field, live → desired.
-func RenderDriftMarkdown(w io.Writer, p *Plan, o RenderOptions) error {
-	if p == nil {
-		return errNoPlan
-	}
-	objs := Drifted(p)
-	var b bytes.Buffer
-	switch n := len(objs); n {
-	case 0:
-		b.WriteString("**flareops drift**: no drift. The account matches the configuration.\n")
-		writeMarkdownTarget(&b, o.Target)
-		return flush(w, &b)
-	case 1:
-		b.WriteString("**flareops drift**: 1 object differs from the configuration\n")
-	default:
-		fmt.Fprintf(&b, "**flareops drift**: %d objects differ from the configuration\n", n)
-	}
-	writeMarkdownTarget(&b, o.Target)
-	b.WriteString("\nValues are shown as live → desired.\n\n")
-	for _, c := range objs {
-		id := ""
-		if c.ID != "" {
-			id = " (id " + code(c.ID) + ")"
-		}
-		fmt.Fprintf(&b, "- %s%s: %s\n", code(c.Address), id, driftDescription(c))
-		if !driftShowsFields(c.Action) {
-			continue
-		}
-		for _, f := range c.Fields {
-			fmt.Fprintf(&b, "  - %s: %s → %s\n", code(f.Path), markdownValue(f, f.OldSet, true), markdownValue(f, f.NewSet, false))
-		}
-	}
-	return flush(w, &b)
-}
+func mdNameplate(c Change) string { return nameplate(c, code, code) }
 
-// markdownValue shows one side of a field: the value as code, or a plain-text mask or
-// "(absent)" so that neither can be mistaken for a value.
-func markdownValue(f FieldChange, set, live bool) string {
+// mdValue shows one value: as code, or a plain-text mask or "(absent)" so that neither
+// can be mistaken for a value.
+func mdValue(v string, set bool) string {
 	switch {
 	case !set:
 		return "_(absent)_"
-	case f.Sensitive:
+	case v == masked:
 		return "_" + masked + "_"
-	case live:
-		return code(f.Old)
-	default:
-		return code(f.New)
+	}
+	return code(v)
+}
+
+// writeOutsideMarkdown lists changes made outside flareops as nested bullets.
+func writeOutsideMarkdown(b *bytes.Buffer, changes []Change, actor string) {
+	for _, c := range changes {
+		head := "- " + code(c.Address)
+		if np := mdNameplate(c); np != "" {
+			head += " " + np
+		}
+		notes := outsideNotes(c, actor, mdValue)
+		if len(notes) == 0 || !driftShowsFields(c.Action) {
+			fmt.Fprintf(b, "%s: %s\n", head, outsideObjectSentence(c))
+			continue
+		}
+		b.WriteString(head + "\n")
+		writeNotesMarkdown(b, notes)
 	}
 }
 
-func writeMarkdownTarget(b *bytes.Buffer, target string) {
-	if target != "" {
-		fmt.Fprintf(b, "\nTarget: %s\n", target)
+func writeNotesMarkdown(b *bytes.Buffer, notes []noteLine) {
+	for _, l := range notes {
+		b.WriteString(strings.Repeat("  ", 1+l.depth) + "- " + code(l.name))
+		if l.ident != "" {
+			b.WriteString(" (" + code(l.ident) + ")")
+		}
+		if l.sentence != "" {
+			b.WriteString(": " + l.sentence)
+		}
+		b.WriteString("\n")
 	}
 }
 

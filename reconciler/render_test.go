@@ -72,14 +72,16 @@ func renderSamplePlan() *Plan {
 	upd.Key = "monotask-staging-agent-jobs"
 	upd.Impact = []string{
 		"failed messages go to monotask-staging-agent-jobs-dlq after 3 retries instead of being dropped",
-		"failed messages are sent to dead-letter queue monotask-staging-agent-jobs-dlq after 3 retries instead of 5",
 		"failed messages wait 30s before a retry (was 0s)",
 	}
 	upd.DependsOn = []string{"queue.agent_jobs_dlq"}
 
-	notif := renderChange("queue.notifications", Update, "q-1c9e02", []FieldChange{
-		{Path: `consumer["notify-worker"].max_retries`, Old: "3", New: "0", OldSet: true, NewSet: true, Field: "max_retries"},
-	})
+	notify := func(retries int64) QueueSpec {
+		q := renderQueue("monotask-staging-notifications", 345600)
+		q.Consumers["notify-worker"] = ConsumerSpec{Type: "worker", Worker: "notify-worker", BatchSize: 10, MaxWait: 5000, MaxRetries: retries}
+		return q
+	}
+	notif := renderChange("queue.notifications", Update, "q-1c9e02", Diff(notify(3), notify(0)))
 	notif.Key = "monotask-staging-notifications"
 	notif.Impact = []string{"max_retries 3 → 0: failed messages are dropped at once, with no retry"}
 
@@ -96,16 +98,122 @@ func renderSamplePlan() *Plan {
 	forget.Key = "monotask-staging-old-dlq"
 	forget.Reason = "removed from the configuration and already gone from the account"
 
+	for _, c := range []*Change{&replace, &noop, &upd, &notif, &adopt, &del} {
+		c.LiveKey = c.Key // the planner sets it for every object that exists
+	}
 	return &Plan{
 		FormatVersion: PlanFormatVersion, ConfigHash: "9b1f0c2d4e6a8b0c1d2e3f40", LiveHash: "51aa7e3c0b9d8f6e4c2a1b30",
+		Target:  Target{Kind: "local", DataDir: ".flareops/local", Workspace: "default"},
 		Changes: []Change{replace, noop, create, upd, notif, adopt, del, forget},
 	}
 }
 
+// origins sets the origin (and the value last applied) of the fields at the given paths;
+// the others keep origin config.
+func origins(fields []FieldChange, byPath map[string][2]string) []FieldChange {
+	for i, f := range fields {
+		o, ok := byPath[f.Path]
+		if !ok {
+			continue
+		}
+		fields[i].Origin, fields[i].Applied, fields[i].AppliedSet = o[0], o[1], o[1] != ""
+	}
+	return fields
+}
+
+// renderOutsidePlan is a plan against an account that was changed outside flareops,
+// beside configuration changes: every origin, an object deleted outside, a secret changed
+// outside, a rename, an http_pull consumer, a consumer replaced by another, the user's
+// spelling of a duration, warnings, and a target known only from the plan.
+func renderOutsidePlan() *Plan {
+	// Someone paused the queue and set max_retries to 0 by hand; meanwhile the
+	// configuration raised max_retries to 5 and added a retry delay.
+	liveJobs := renderAgentJobs(0, 0, "monotask-staging-agent-jobs-dlq")
+	liveJobs.Paused = true
+	jobs := renderChange("queue.agent_jobs", Update, "8f3a61c2d9e04b7f8f3a61c2d9e04b7f", origins(
+		Diff(liveJobs, renderAgentJobs(5, 30, "monotask-staging-agent-jobs-dlq")),
+		map[string][2]string{
+			"paused":                               {OriginOutside, "false"},
+			`consumer["agent-worker"].max_retries`: {OriginBoth, "3"},
+		}))
+	jobs.Key, jobs.LiveKey, jobs.Origin = "monotask-staging-agent-jobs", "monotask-staging-agent-jobs", OriginBoth
+	jobs.Impact = []string{
+		"delivery resumes: the backlog is delivered to consumers",
+		"failed messages are retried up to 5 times (was 0) before being sent to dead-letter queue monotask-staging-agent-jobs-dlq",
+		"failed messages wait 30s before a retry (was 0s)",
+	}
+
+	// The webhook secret was rotated in the dashboard.
+	oncall := renderChange("alert_destination.oncall", Update, "dest-5b1e", Diff(
+		renderWebhookSpec{Type: "slack", URL: "https://hooks.slack.com/services/T0/B0", Secret: renderOldSecret},
+		renderWebhookSpec{Type: "slack", URL: "https://hooks.slack.com/services/T0/B0", Secret: renderNewSecret},
+	))
+	oncall.Fields[0].Origin, oncall.Fields[0].Applied, oncall.Fields[0].AppliedSet = OriginOutside, masked, true
+	oncall.LiveKey, oncall.Origin = "oncall", OriginOutside
+
+	cleanup := renderChange("queue.sandbox_cleanup", Create, "", Diff(nil, renderQueue("monotask-staging-sandbox-cleanup", 86400)))
+	cleanup.Key, cleanup.Origin = "monotask-staging-sandbox-cleanup", OriginOutside
+	cleanup.Reason = "deleted outside flareops; it will be created again"
+
+	billing := renderChange("queue.billing", Update, "2c07d3e9a1b84f55", Diff(
+		renderQueue("monotask-staging-billing", 345600), renderQueue("monotask-staging-invoices", 345600)))
+	billing.Key, billing.LiveKey, billing.Origin = "monotask-staging-invoices", "monotask-staging-billing", OriginConfig
+	billing.Impact = []string{`queue renamed "monotask-staging-billing" → "monotask-staging-invoices": producers and consumers bound by the old name must be redeployed`}
+
+	// A pull consumer: its key is "http_pull", which is no attribute of the block. The user
+	// wrote visibility_timeout = "60s", which the planner keeps.
+	pull := func(batch, visibility int64) QueueSpec {
+		q := renderQueue("monotask-staging-webhooks", 345600)
+		q.Consumers["http_pull"] = ConsumerSpec{Type: "http_pull", BatchSize: batch, MaxRetries: 3, VisibilityTimeout: visibility}
+		return q
+	}
+	hooks := renderChange("queue.webhooks", Update, "5d1e0f4b7a6c4c21", Diff(pull(5, 30000), pull(10, 60000)))
+	for i, f := range hooks.Fields {
+		if f.Field == "visibility_timeout" {
+			hooks.Fields[i].New = "60s"
+		}
+	}
+	hooks.Key, hooks.LiveKey = "monotask-staging-webhooks", "monotask-staging-webhooks"
+	hooks.Impact = []string{
+		"consumer receives batches of up to 10 messages (was 5)",
+		"a pulled message is redelivered if not acknowledged within 60s (was 30s)",
+	}
+
+	// The consumer moves to another Worker: the old block goes, a new one comes.
+	worker := func(name string) QueueSpec {
+		q := renderQueue("monotask-staging-agent-events", 345600)
+		q.Consumers[name] = ConsumerSpec{Type: "worker", Worker: name, BatchSize: 10, MaxWait: 5000, MaxRetries: 3}
+		return q
+	}
+	events := renderChange("queue.agent_events", Update, "77b2c9d0e1f24a38", Diff(worker("events-worker-v1"), worker("events-worker")))
+	events.Key, events.LiveKey = "monotask-staging-agent-events", "monotask-staging-agent-events"
+	events.Impact = []string{
+		`consumer "events-worker" starts receiving messages`,
+		`consumer "events-worker-v1" is removed: messages accumulate until 4d retention expires, unless another consumer takes over`,
+	}
+
+	del := renderChange("queue.legacy_jobs", Delete, "0a99170c3e5f4d6b", Diff(renderQueue("monotask-staging-legacy-jobs", 345600), nil))
+	del.Key, del.LiveKey = "monotask-staging-legacy-jobs", "monotask-staging-legacy-jobs"
+	del.Impact = []string{`queue "monotask-staging-legacy-jobs" is deleted with every message still in it`}
+
+	return &Plan{
+		FormatVersion: PlanFormatVersion, ConfigHash: "4e1d9a0b7c3f2e5d6a8b9c0d", LiveHash: "c3b2a1f0e9d8c7b6a5f4e3d2",
+		Target: Target{Kind: "account", AccountID: "0123456789abcdef0123456789abcdef", BaseURL: "https://api.cloudflare.com/client/v4", Workspace: "staging"},
+		Warnings: []string{
+			"3 managed objects were changed outside flareops since the last apply; this plan undoes those changes",
+			"queue.legacy_jobs holds messages that were never delivered",
+		},
+		Changes: []Change{oncall, cleanup, jobs, billing, hooks, events, del},
+	}
+}
+
 func renderEmptyPlan() *Plan {
+	noop := renderChange("queue.agent_jobs", NoOp, "q-7d41a0", nil)
+	noop.Key, noop.LiveKey = "monotask-staging-agent-jobs", "monotask-staging-agent-jobs"
 	return &Plan{
 		FormatVersion: PlanFormatVersion, ConfigHash: "9b1f0c2d4e6a8b0c1d2e3f40", LiveHash: "9b1f0c2d4e6a8b0c1d2e3f40",
-		Changes: []Change{renderChange("queue.agent_jobs", NoOp, "q-7d41a0", nil)},
+		Target:  Target{Kind: "local", DataDir: ".flareops/local", Workspace: "default"},
+		Changes: []Change{noop},
 	}
 }
 
@@ -130,11 +238,18 @@ func allRenderings(o RenderOptions) map[string]renderFunc {
 func TestRenderGolden(t *testing.T) {
 	o := RenderOptions{Target: renderTarget}
 	all := allRenderings(o)
+	fromPlan := allRenderings(RenderOptions{}) // the header describes Plan.Target
 	tests := []struct {
 		golden string
 		render renderFunc
 		plan   *Plan
 	}{
+		{"outside.txt", fromPlan["text"], renderOutsidePlan()},
+		{"outside.json", fromPlan["json"], renderOutsidePlan()},
+		{"outside.md", fromPlan["markdown"], renderOutsidePlan()},
+		{"outside_drift.txt", fromPlan["drift text"], renderOutsidePlan()},
+		{"outside_drift.json", fromPlan["drift json"], renderOutsidePlan()},
+		{"outside_drift.md", fromPlan["drift markdown"], renderOutsidePlan()},
 		{"plan.txt", all["text"], renderSamplePlan()},
 		{"plan.json", all["json"], renderSamplePlan()},
 		{"plan.md", all["markdown"], renderSamplePlan()},
@@ -181,7 +296,12 @@ func TestRenderSensitiveNeverShown(t *testing.T) {
 	careless := renderChange("alert_destination.pager", Update, "dest-0001", []FieldChange{{
 		Path: "secret", Old: renderOldSecret, New: renderNewSecret, OldSet: true, NewSet: true, Sensitive: true,
 		Field: "secret", OldRaw: renderOldSecret, NewRaw: renderNewSecret,
+		Origin: OriginBoth, Applied: renderOldSecret + "-applied", AppliedSet: true, AppliedRaw: renderOldSecret,
+	}, {
+		Path: "token", Old: renderOldSecret, New: renderNewSecret, OldSet: true, NewSet: true, Sensitive: true,
+		Field: "token", OldRaw: renderOldSecret, NewRaw: renderNewSecret,
 	}})
+	careless.Origin = OriginBoth
 	p.Changes = append(p.Changes, careless)
 	for _, color := range []bool{false, true} {
 		for name, render := range allRenderings(RenderOptions{Color: color, Target: renderTarget}) {
@@ -194,8 +314,13 @@ func TestRenderSensitiveNeverShown(t *testing.T) {
 					t.Errorf("%s (color %v) shows a sensitive value %q:\n%s", name, color, secret, b.String())
 				}
 			}
-			if !strings.Contains(b.String(), masked) {
-				t.Errorf("%s (color %v) does not show %s where a secret changed", name, color, masked)
+			// People see the mask; programs see "sensitive": true and null values.
+			want := masked
+			if strings.Contains(name, "json") {
+				want = `"sensitive": true`
+			}
+			if !strings.Contains(b.String(), want) {
+				t.Errorf("%s (color %v) does not show %s where a secret changed", name, color, want)
 			}
 		}
 	}
@@ -215,18 +340,19 @@ func TestRenderJSONParsesBack(t *testing.T) {
 			Address string `json:"address"`
 			Action  string `json:"action"`
 			Fields  []struct {
-				Path   string  `json:"path"`
-				Old    *string `json:"old"`
-				New    *string `json:"new"`
-				OldSet bool    `json:"old_set"`
-				NewSet bool    `json:"new_set"`
+				Path      string `json:"path"`
+				Old       any    `json:"old"`
+				New       any    `json:"new"`
+				OldSet    bool   `json:"old_set"`
+				NewSet    bool   `json:"new_set"`
+				Sensitive bool   `json:"sensitive"`
 			} `json:"fields"`
 		} `json:"changes"`
 	}
 	if err := json.Unmarshal(b.Bytes(), &got); err != nil {
 		t.Fatalf("RenderJSON output is not JSON: %v\n%s", err, b.String())
 	}
-	wantSummary := map[string]int{"create": 1, "update": 2, "replace": 1, "delete": 1, "adopt": 1, "forget": 1, "no_op": 1}
+	wantSummary := map[string]int{"create": 1, "update": 2, "replace": 1, "delete": 1, "adopt": 1, "forget": 1, "no_op": 1, "changed_outside": 0}
 	if diff := cmp.Diff(wantSummary, got.Summary); diff != "" {
 		t.Errorf("summary (-want +got):\n%s", diff)
 	}
@@ -241,8 +367,8 @@ func TestRenderJSONParsesBack(t *testing.T) {
 			t.Errorf("change %d is %s %s, want %s %s (plan order)", i, c.Action, c.Address, p.Changes[i].Action, p.Changes[i].Address)
 		}
 		for _, f := range c.Fields {
-			if (f.Old != nil) != f.OldSet || (f.New != nil) != f.NewSet {
-				t.Errorf("%s %s: old/new must be null exactly when unset: %+v", c.Address, f.Path, f)
+			if (f.Old != nil) != (f.OldSet && !f.Sensitive) || (f.New != nil) != (f.NewSet && !f.Sensitive) {
+				t.Errorf("%s %s: old/new must be null exactly when unset or sensitive: %+v", c.Address, f.Path, f)
 			}
 		}
 	}
@@ -382,6 +508,265 @@ func TestRenderNilPlan(t *testing.T) {
 	for name, render := range allRenderings(RenderOptions{}) {
 		if err := render(io.Discard, nil); err == nil {
 			t.Errorf("%s of a nil plan: no error", name)
+		}
+	}
+}
+
+func TestRenderOriginGroups(t *testing.T) {
+	field := func(origin string) FieldChange {
+		return FieldChange{Path: "paused", Old: "true", New: "false", OldSet: true, NewSet: true, Origin: origin}
+	}
+	change := func(addr string, a Action, origin string, fields ...FieldChange) Change {
+		c := renderChange(addr, a, "id-"+addr, fields)
+		c.Origin = origin
+		return c
+	}
+	p := &Plan{Changes: []Change{
+		change("queue.config", Update, OriginConfig, field(OriginConfig)),
+		change("queue.unset", Update, "", field("")),
+		change("queue.outside", Update, OriginOutside, field(OriginOutside)),
+		change("queue.both", Update, OriginBoth, field(OriginBoth)),
+		change("queue.recreated", Create, OriginOutside, field("")),
+		change("queue.inferred", Update, "", field(OriginOutside)), // the change's origin comes from its fields
+		change("queue.same", NoOp, ""),
+		change("queue.forgotten", Forget, OriginOutside),
+		change("queue.adopted", Adopt, ""),
+		change("queue.removed", Delete, OriginConfig, field(OriginConfig)),
+	}}
+	addrs := func(cs []Change) []string {
+		var out []string
+		for _, c := range cs {
+			out = append(out, c.Address)
+		}
+		return out
+	}
+	tests := []struct {
+		name string
+		got  []Change
+		want []string
+	}{
+		{"outside", OutsideChanges(p), []string{"queue.outside", "queue.both", "queue.recreated", "queue.inferred"}},
+		{"pending config", PendingConfigChanges(p), []string{"queue.config", "queue.unset", "queue.removed"}},
+		{"drifted is the union, in plan order", Drifted(p), []string{
+			"queue.config", "queue.unset", "queue.outside", "queue.both", "queue.recreated", "queue.inferred", "queue.removed",
+		}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if diff := cmp.Diff(tt.want, addrs(tt.got)); diff != "" {
+				t.Errorf("(-want +got):\n%s", diff)
+			}
+		})
+	}
+}
+
+func TestDiffNestedBlocks(t *testing.T) {
+	type tagged struct {
+		Labels map[string]string `diff:"labels"`
+	}
+	consumer := func(c ConsumerSpec) QueueSpec {
+		q := renderQueue("q", 60)
+		q.Consumers[c.key()] = c
+		return q
+	}
+	tests := []struct {
+		name      string
+		old, new  any
+		path      string
+		wantAttr  string
+		wantBlock []BlockStep
+	}{
+		{
+			"worker consumer: the worker attribute identifies it",
+			consumer(ConsumerSpec{Type: "worker", Worker: "agent-worker", MaxRetries: 5}),
+			consumer(ConsumerSpec{Type: "worker", Worker: "agent-worker", MaxRetries: 3}),
+			`consumer["agent-worker"].max_retries`, "max_retries",
+			[]BlockStep{{Type: "consumer", Key: "agent-worker", IdentAttr: "worker", Ident: `"agent-worker"`}},
+		},
+		{
+			"pull consumer: keyed http_pull, identified by its type",
+			consumer(ConsumerSpec{Type: "http_pull", BatchSize: 5}),
+			consumer(ConsumerSpec{Type: "http_pull", BatchSize: 10}),
+			`consumer["http_pull"].batch_size`, "batch_size",
+			[]BlockStep{{Type: "consumer", Key: "http_pull", IdentAttr: "type", Ident: `"http_pull"`}},
+		},
+		{
+			"a Worker named worker: the specific attribute wins",
+			consumer(ConsumerSpec{Type: "worker", Worker: "worker", MaxRetries: 5}),
+			consumer(ConsumerSpec{Type: "worker", Worker: "worker", MaxRetries: 3}),
+			`consumer["worker"].max_retries`, "max_retries",
+			[]BlockStep{{Type: "consumer", Key: "worker", IdentAttr: "worker", Ident: `"worker"`}},
+		},
+		{
+			"top-level attribute", renderQueue("q", 60), renderQueue("q", 120),
+			"message_retention", "message_retention", nil,
+		},
+		{
+			"a map of values is an attribute, not blocks",
+			tagged{map[string]string{"env": "a"}}, tagged{map[string]string{"env": "b"}},
+			`labels["env"]`, `labels["env"]`, nil,
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got := Diff(tt.old, tt.new)
+			if len(got) != 1 {
+				t.Fatalf("Diff gave %d changes, want 1: %+v", len(got), got)
+			}
+			f := got[0]
+			if f.Path != tt.path || f.Attr() != tt.wantAttr {
+				t.Errorf("path %q attr %q, want %q %q", f.Path, f.Attr(), tt.path, tt.wantAttr)
+			}
+			if diff := cmp.Diff(tt.wantBlock, f.Blocks); diff != "" {
+				t.Errorf("blocks (-want +got):\n%s", diff)
+			}
+		})
+	}
+}
+
+func TestRenderNestedBlocksHideTheirKey(t *testing.T) {
+	for name, render := range allRenderings(RenderOptions{}) {
+		if strings.Contains(name, "json") {
+			continue // programs get the path, key included, and the blocks apart
+		}
+		var b bytes.Buffer
+		if err := render(&b, renderOutsidePlan()); err != nil {
+			t.Fatal(err)
+		}
+		for _, bad := range []string{`consumer["`, `consumer "http_pull"`, `"http_pull"]`} {
+			if strings.Contains(b.String(), bad) {
+				t.Errorf("%s shows a block's key as a label (%s):\n%s", name, bad, b.String())
+			}
+		}
+	}
+}
+
+func TestRenderTextHeaders(t *testing.T) {
+	var b bytes.Buffer
+	if err := RenderText(&b, renderOutsidePlan(), RenderOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{
+		`  # queue.agent_jobs ("monotask-staging-agent-jobs", id 8f3a61c2d9e04b7f8f3a61c2d9e04b7f) will be updated in place`,
+		`  # queue.billing ("monotask-staging-billing" -> "monotask-staging-invoices", id 2c07d3e9a1b84f55) will be updated in place`,
+		`  # queue.legacy_jobs ("monotask-staging-legacy-jobs", id 0a99170c3e5f4d6b) will be destroyed`,
+		`  # queue.sandbox_cleanup will be created`,
+		"    paused: false -> true (changed outside flareops); this plan sets it back to false\n",
+		"          ~ visibility_timeout = 30s -> 60s\n", // as the user wrote it, not 1m
+	} {
+		if !strings.Contains(b.String(), want) {
+			t.Errorf("text lacks %q:\n%s", want, b.String())
+		}
+	}
+	if i, j := strings.Index(b.String(), "Warning:"), strings.Index(b.String(), "Changes made outside"); i < 0 || j < i {
+		t.Errorf("warnings must come before the changes:\n%s", b.String())
+	}
+}
+
+func TestRenderImpactsOnce(t *testing.T) {
+	c := renderChange("queue.a", Update, "q1", []FieldChange{{Path: "paused", Old: "false", New: "true", OldSet: true, NewSet: true}})
+	c.Impact = []string{"delivery is paused", "delivery is paused", "messages accumulate"}
+	p := &Plan{Changes: []Change{c}}
+	for _, name := range []string{"text", "markdown"} {
+		var b bytes.Buffer
+		if err := allRenderings(RenderOptions{})[name](&b, p); err != nil {
+			t.Fatal(err)
+		}
+		if n := strings.Count(b.String(), "delivery is paused"); n != 1 {
+			t.Errorf("%s prints an impact %d times, want once:\n%s", name, n, b.String())
+		}
+	}
+}
+
+func TestRenderJSONTypedValues(t *testing.T) {
+	var b bytes.Buffer
+	if err := RenderJSON(&b, renderOutsidePlan()); err != nil {
+		t.Fatal(err)
+	}
+	var got struct {
+		Target   map[string]string `json:"target"`
+		Warnings []string          `json:"warnings"`
+		Changes  []struct {
+			Address string  `json:"address"`
+			Origin  *string `json:"origin"`
+			LiveKey string  `json:"live_key"`
+			Fields  []struct {
+				Path    string `json:"path"`
+				Origin  string `json:"origin"`
+				Old     any    `json:"old"`
+				New     any    `json:"new"`
+				Applied any    `json:"applied"`
+			} `json:"fields"`
+		} `json:"changes"`
+	}
+	if err := json.Unmarshal(b.Bytes(), &got); err != nil {
+		t.Fatal(err)
+	}
+	if got.Target["kind"] != "account" || got.Target["workspace"] != "staging" || len(got.Warnings) != 2 {
+		t.Errorf("target %v, %d warnings; want the account, workspace staging, 2 warnings", got.Target, len(got.Warnings))
+	}
+	type value struct {
+		origin            string
+		old, new, applied any
+	}
+	fields := map[string]value{}
+	for _, c := range got.Changes {
+		for _, f := range c.Fields {
+			fields[c.Address+" "+f.Path] = value{f.Origin, f.Old, f.New, f.Applied}
+		}
+	}
+	want := map[string]value{
+		"queue.agent_jobs paused":                                 {OriginOutside, true, false, false},
+		`queue.agent_jobs consumer["agent-worker"].max_retries`:   {OriginBoth, 0.0, 5.0, 3.0},
+		`queue.agent_jobs consumer["agent-worker"].retry_delay`:   {OriginConfig, "0s", "30s", nil},
+		`queue.webhooks consumer["http_pull"].visibility_timeout`: {OriginConfig, "30s", "60s", nil},
+		"queue.billing name":                                      {OriginConfig, "monotask-staging-billing", "monotask-staging-invoices", nil},
+		"alert_destination.oncall secret":                         {OriginOutside, nil, nil, nil},
+	}
+	for k, w := range want {
+		if diff := cmp.Diff(w, fields[k], cmp.AllowUnexported(value{})); diff != "" {
+			t.Errorf("%s (-want +got):\n%s", k, diff)
+		}
+	}
+}
+
+func TestRenderJSONValue(t *testing.T) {
+	tests := []struct {
+		in   string
+		want string // the value as JSON
+	}{
+		{"3", "3"}, {"-1", "-1"}, {"1.5", "1.5"}, {"true", "true"}, {"false", "false"},
+		{`"slack"`, `"slack"`}, {`"a \"b\""`, `"a \"b\""`},
+		{"30s", `"30s"`}, {"4d", `"4d"`}, {"automatic", `"automatic"`}, {"(none)", `"(none)"`},
+		{`["a", "b"]`, `["a","b"]`}, {"1e", `"1e"`}, {"-", `"-"`},
+	}
+	for _, tt := range tests {
+		b, err := json.Marshal(jsonValue(FieldChange{}, tt.in, true))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if string(b) != tt.want {
+			t.Errorf("jsonValue(%s) = %s, want %s", tt.in, b, tt.want)
+		}
+	}
+	if v := jsonValue(FieldChange{Sensitive: true}, "3", true); v != nil {
+		t.Errorf("a sensitive value is %v, want nil", v)
+	}
+	if v := jsonValue(FieldChange{}, "3", false); v != nil {
+		t.Errorf("an unset value is %v, want nil", v)
+	}
+}
+
+func TestRenderNoColorUnlessAsked(t *testing.T) {
+	for _, plan := range []*Plan{renderSamplePlan(), renderOutsidePlan()} {
+		for name, render := range allRenderings(RenderOptions{}) {
+			var b bytes.Buffer
+			if err := render(&b, plan); err != nil {
+				t.Fatal(err)
+			}
+			if strings.Contains(b.String(), "\x1b[") {
+				t.Errorf("%s without Color holds ANSI escapes:\n%q", name, b.String())
+			}
 		}
 	}
 }

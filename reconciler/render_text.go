@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"strconv"
 	"strings"
 )
 
@@ -14,7 +15,8 @@ type RenderOptions struct {
 	// ignores it.
 	Color bool
 	// Target names what the plan was made against, e.g. "local Cloudflare
-	// (.flareops/local)" or "account 0123…"; shown in the header when set.
+	// (.flareops/local)" or "account 0123…", for the header. When empty, the header
+	// describes Plan.Target instead (and says nothing if that is empty too).
 	Target string
 }
 
@@ -43,33 +45,63 @@ func lookOf(a Action) actionLook {
 	return actionLook{"?", "will be changed (" + string(a) + ")"}
 }
 
-// RenderText writes the plan as people read it in a terminal, Terraform-like: a header,
-// each change that is not a no-op in plan order (the order apply walks), and a summary
-// line "Plan: 1 to create, 2 to update, 0 to replace, 1 to delete." where adopt counts
-// as update and ", N to forget" appears only when N > 0.
+// RenderText writes the plan as people read it in a terminal, Terraform-like:
+//   - a header: the target (RenderOptions.Target, else Plan.Target), then every warning;
+//   - when the account was changed outside flareops, the section "Changes made outside
+//     flareops (this plan sets them back)": per object, each such field as
+//     `paused: false -> true (changed outside flareops); this plan sets it back to false`;
+//   - each change that is not a no-op, in plan order (the order apply walks): a comment
+//     line naming the object, its live name and id and what happens to it, then its
+//     block with `+`, `-` or `~` per attribute, `=` before a value and `->` between two,
+//     names aligned, nested blocks drawn as blocks; then the operational impact (!) and
+//     the reason (#);
+//   - a summary line "Plan: 1 to create, 2 to update, 0 to replace, 1 to delete." where
+//     adopt counts as update and ", N to forget" appears only when N > 0.
+//
+// Colors only with RenderOptions.Color; sensitive values are always "(sensitive)".
 func RenderText(w io.Writer, p *Plan, o RenderOptions) error {
 	if p == nil {
 		return errNoPlan
 	}
 	var b bytes.Buffer
-	if o.Target != "" {
-		fmt.Fprintf(&b, "Target: %s\n\n", o.Target)
+	if t := targetText(p, o); t != "" {
+		fmt.Fprintf(&b, "Target: %s\n\n", t)
+	}
+	for _, s := range p.Warnings {
+		fmt.Fprintf(&b, "Warning: %s\n\n", s)
 	}
 	if !p.HasChanges() {
 		b.WriteString("No changes. The account matches the configuration.\n")
 		return flush(w, &b)
 	}
-	st := style(o.Color)
-	writeLegend(&b, p, st)
+	if outside := OutsideChanges(p); len(outside) > 0 {
+		b.WriteString("Changes made outside flareops (this plan sets them back):\n\n")
+		writeOutsideText(&b, outside, "this plan")
+		b.WriteByte('\n')
+	}
+	writePlanBody(&b, p, style(o.Color), true)
+	return flush(w, &b)
+}
+
+func targetText(p *Plan, o RenderOptions) string {
+	if o.Target != "" {
+		return o.Target
+	}
+	return describeTarget(p.Target)
+}
+
+// writePlanBody writes the legend, the changes and the summary line; without impacts
+// when they are shown elsewhere (the Markdown comment lists them before the details).
+func writePlanBody(b *bytes.Buffer, p *Plan, st style, impacts bool) {
+	writeLegend(b, p, st)
 	b.WriteString("flareops will perform the following actions, in this order:\n\n")
 	for _, c := range p.Changes {
 		if c.Action != NoOp {
-			writeChangeText(&b, c, st)
+			writeChangeText(b, c, st, impacts)
 			b.WriteByte('\n')
 		}
 	}
-	fmt.Fprintf(&b, "Plan: %s.\n", planCounts(p))
-	return flush(w, &b)
+	fmt.Fprintf(b, "Plan: %s.\n", planCounts(p))
 }
 
 // planCounts is "1 to create, 2 to update, 0 to replace, 1 to delete[, 1 to forget]".
@@ -116,11 +148,15 @@ func writeLegend(b *bytes.Buffer, p *Plan, st style) {
 	b.WriteString(strings.Join(lines, "\n") + "\n\n")
 }
 
-// writeChangeText writes one change: a comment line saying what happens, then a block
-// with the field changes, their operational impact (!) and the reason (#).
-func writeChangeText(b *bytes.Buffer, c Change, st style) {
+// writeChangeText writes one change: a comment line saying what happens to which object,
+// then a block with the field changes, their operational impact (!) and the reason (#).
+func writeChangeText(b *bytes.Buffer, c Change, st style, impacts bool) {
 	look := lookOf(c.Action)
-	fmt.Fprintf(b, "  # %s %s", c.Address, look.verb)
+	b.WriteString("  # " + c.Address)
+	if np := textNameplate(c); np != "" && c.Action != Create {
+		b.WriteString(" " + np)
+	}
+	b.WriteString(" " + look.verb)
 	if (c.Action == Adopt || c.Action == Forget) && c.Reason != "" {
 		fmt.Fprintf(b, " (%s)", c.Reason)
 	}
@@ -128,12 +164,11 @@ func writeChangeText(b *bytes.Buffer, c Change, st style) {
 	if c.Action == Forget {
 		return // nothing in the account changes: only the state entry goes
 	}
-	var body []string
-	for _, f := range c.Fields {
-		body = append(body, "      "+fieldText(f, st))
-	}
-	for _, s := range c.Impact {
-		body = append(body, "      ! "+s)
+	body := blockLines(fieldTree(c.Fields), 6, st)
+	if impacts {
+		for _, s := range uniqueLines(c.Impact) {
+			body = append(body, "      ! "+s)
+		}
 	}
 	if c.Reason != "" && c.Action != Adopt {
 		body = append(body, "      # "+c.Reason)
@@ -146,128 +181,102 @@ func writeChangeText(b *bytes.Buffer, c Change, st style) {
 	b.WriteString("\n" + strings.Join(body, "\n") + "\n    }\n")
 }
 
-// fieldText is "~ path: old → new", "+ path = new" or "- path = old".
-func fieldText(f FieldChange, st style) string {
-	old, new := shownValues(f)
-	switch {
-	case f.NewSet && !f.OldSet:
-		return st.symbol("+") + " " + f.Path + " = " + new
-	case f.OldSet && !f.NewSet:
-		return st.symbol("-") + " " + f.Path + " = " + old
-	default:
-		return st.symbol("~") + " " + f.Path + ": " + old + " → " + new
+// blockLines draws the body of a block whose symbols sit in column indent: its
+// attributes (`~ name = old -> new`, `+ name = new`, `- name = old`, names padded to one
+// width), then its nested blocks, each as `~ type {` … `}`. A changed nested block first
+// shows, unmarked, the attribute that identifies it (`worker = "agent-worker"`).
+func blockLines(n *blockNode, indent int, st style) []string {
+	type row struct{ symbol, name, value string }
+	var rows []row
+	if s := n.step; s.IdentAttr != "" && n.symbol() == "~" && !n.hasAttr(s.IdentAttr) {
+		rows = append(rows, row{" ", s.IdentAttr, s.Ident})
 	}
-}
-
-// shownValues returns the renderings of f that may be printed.
-func shownValues(f FieldChange) (old, new string) {
-	if f.Sensitive {
-		return masked, masked
+	for _, f := range n.fields {
+		rows = append(rows, row{fieldSymbol(f), f.Attr(), valueText(f)})
 	}
-	return f.Old, f.New
-}
-
-// Drifted returns the changes of p that are drift, in plan order. Drift is live vs
-// desired, not live vs state: a forget (gone from the account and the configuration)
-// and an adopt whose fields all match are plan changes but not drift. The drift
-// command's exit code (2 on drift) must come from this, not from HasChanges.
-func Drifted(p *Plan) []Change {
-	var out []Change
-	for _, c := range p.Changes {
-		switch c.Action {
-		case NoOp, Forget:
-		case Adopt:
-			if len(c.Fields) > 0 {
-				out = append(out, c)
-			}
-		default:
-			out = append(out, c)
-		}
+	width := 0
+	for _, r := range rows {
+		width = max(width, len(r.name))
+	}
+	pad := strings.Repeat(" ", indent)
+	var out []string
+	for _, r := range rows {
+		out = append(out, fmt.Sprintf("%s%s %-*s = %s", pad, st.symbol(r.symbol), width, r.name, r.value))
+	}
+	for _, c := range n.blocks {
+		out = append(out, pad+st.symbol(c.symbol())+" "+c.step.Type+" {")
+		out = append(out, blockLines(c, indent+4, st)...)
+		out = append(out, pad+"  }")
 	}
 	return out
 }
 
-// RenderDriftText writes the plan as a drift report: for every object where the account
-// differs from the configuration, what differs, field by field, live → desired.
-func RenderDriftText(w io.Writer, p *Plan, o RenderOptions) error {
-	if p == nil {
-		return errNoPlan
+func (n *blockNode) hasAttr(name string) bool {
+	for _, f := range n.fields {
+		if f.Attr() == name {
+			return true
+		}
 	}
-	objs := Drifted(p)
-	var b bytes.Buffer
-	b.WriteString(driftHeadline(len(objs)) + ".\n")
-	if o.Target != "" {
-		fmt.Fprintf(&b, "Target: %s\n", o.Target)
+	return false
+}
+
+// valueText is what follows `=`: "old -> new", the one value of an added or removed
+// attribute, or the mask.
+func valueText(f FieldChange) string {
+	old, new := shownValues(f)
+	switch {
+	case f.Sensitive:
+		return masked
+	case fieldSymbol(f) == "+":
+		return new
+	case fieldSymbol(f) == "-":
+		return old
 	}
-	if len(objs) == 0 {
-		return flush(w, &b)
+	return old + " -> " + new
+}
+
+func textNameplate(c Change) string {
+	return nameplate(c, strconv.Quote, func(id string) string { return id })
+}
+
+// textValue shows a value in the line renderings, "(absent)" where it is not set.
+func textValue(v string, set bool) string {
+	if !set {
+		return "(absent)"
 	}
-	b.WriteString("\nValues are shown as live → desired.\n\n")
-	st := style(o.Color)
-	for _, c := range objs {
-		fmt.Fprintf(&b, "  %s%s: %s\n", c.Address, idNote(c.ID), driftDescription(c))
-		if !driftShowsFields(c.Action) {
+	return v
+}
+
+// writeOutsideText lists changes made outside flareops, one entry per object, and what
+// actor ("this plan", "apply") does about them.
+func writeOutsideText(b *bytes.Buffer, changes []Change, actor string) {
+	for _, c := range changes {
+		head := "  " + c.Address
+		if np := textNameplate(c); np != "" {
+			head += " " + np
+		}
+		notes := outsideNotes(c, actor, textValue)
+		if len(notes) == 0 || !driftShowsFields(c.Action) {
+			fmt.Fprintf(b, "%s: %s\n", head, outsideObjectSentence(c))
 			continue
 		}
-		for _, f := range c.Fields {
-			live, desired := driftValues(f)
-			fmt.Fprintf(&b, "      %s: %s → %s\n", f.Path, st.paint(ansiRed, live), st.paint(ansiGreen, desired))
+		b.WriteString(head + ":\n")
+		writeNotesText(b, notes)
+	}
+}
+
+func writeNotesText(b *bytes.Buffer, notes []noteLine) {
+	for _, l := range notes {
+		b.WriteString(strings.Repeat(" ", 4+2*l.depth) + l.name)
+		if l.ident != "" {
+			b.WriteString(" (" + l.ident + ")")
 		}
+		if l.sentence == "" {
+			b.WriteString(":\n")
+			continue
+		}
+		b.WriteString(": " + l.sentence + "\n")
 	}
-	return flush(w, &b)
-}
-
-func driftHeadline(n int) string {
-	switch n {
-	case 0:
-		return "No drift: the account matches the configuration"
-	case 1:
-		return "Drift detected: 1 object differs from the configuration"
-	}
-	return fmt.Sprintf("Drift detected: %d objects differ from the configuration", n)
-}
-
-// driftDescription says, in drift terms, how an object differs.
-func driftDescription(c Change) string {
-	var s string
-	switch c.Action {
-	case Create:
-		s = "missing from the account"
-	case Delete:
-		s = "still in the account but removed from the configuration"
-	case Replace:
-		s = "fields differ, and apply must replace it"
-	default:
-		s = "fields differ"
-	}
-	if c.Reason != "" {
-		s += " (" + c.Reason + ")"
-	}
-	return s
-}
-
-// driftShowsFields: a missing or removed object is one fact; listing every field of it
-// would bury the fields that actually differ elsewhere. JSON still lists them all.
-func driftShowsFields(a Action) bool { return a != Create && a != Delete }
-
-// driftValues returns the live and desired renderings of f; "(absent)" for a side
-// where the field is not set.
-func driftValues(f FieldChange) (live, desired string) {
-	live, desired = shownValues(f)
-	if !f.OldSet {
-		live = "(absent)"
-	}
-	if !f.NewSet {
-		desired = "(absent)"
-	}
-	return live, desired
-}
-
-func idNote(id string) string {
-	if id == "" {
-		return ""
-	}
-	return " (id " + id + ")"
 }
 
 const (
