@@ -48,7 +48,7 @@ func consumerKeyOf(path string) string {
 func queueFieldImpact(f FieldChange) string {
 	switch f.Field {
 	case "name":
-		return fmt.Sprintf("queue renamed %s → %s: producers and consumers bound by the old name must be redeployed", f.Old, f.New)
+		return fmt.Sprintf("queue renamed %s -> %s: producers and consumers bound by the old name must be redeployed", f.Old, f.New)
 	case "paused":
 		if f.NewRaw == true {
 			return "delivery is paused: messages accumulate and nothing is consumed until paused = false"
@@ -72,7 +72,7 @@ func consumerFieldImpact(f FieldChange, h, w ConsumerSpec) string {
 	switch f.Field {
 	case "max_retries":
 		if w.MaxRetries == 0 {
-			return fmt.Sprintf("max_retries %s → 0: failed messages are %s at once, with no retry", f.Old, fate)
+			return fmt.Sprintf("max_retries %s -> 0: failed messages are %s at once, with no retry", f.Old, fate)
 		}
 		if less(f) {
 			return fmt.Sprintf("failed messages are %s after %d retries instead of %d", fate, w.MaxRetries, h.MaxRetries)

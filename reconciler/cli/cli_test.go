@@ -147,13 +147,13 @@ func TestDriftIsReportedAndRepaired(t *testing.T) {
 	if !changed {
 		t.Fatal("agent jobs queue not found")
 	}
-	out := mustRun(t, 2, acct.env, "drift", "-dir", dir)
-	for _, want := range []string{"queue.agent_jobs", `consumer["agent-worker"].max_retries`, "0 → 3"} {
+	out := mustRun(t, ExitChanges, acct.env, "drift", "-dir", dir)
+	for _, want := range []string{"queue.agent_jobs", `consumer (worker = "agent-worker")`, "max_retries: 3 -> 0 (changed outside flareops); apply sets it back to 3"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("drift report lacks %q:\n%s", want, out)
 		}
 	}
-	js := mustRun(t, 2, acct.env, "drift", "-format", "json", "-dir", dir)
+	js := mustRun(t, ExitChanges, acct.env, "drift", "-format", "json", "-dir", dir)
 	if !strings.Contains(js, `"address": "queue.agent_jobs"`) {
 		t.Errorf("JSON drift report lacks the address:\n%s", js)
 	}
@@ -195,7 +195,7 @@ queue "github_webhooks_dlq" {
 		t.Fatal(err)
 	}
 	out := mustRun(t, 2, acct.env, "plan", "-detailed-exitcode", "-dir", dir)
-	if !strings.Contains(out, "queue.github_webhooks will be destroyed") || !strings.Contains(out, "1 to delete") {
+	if !strings.Contains(out, `queue.github_webhooks ("monotask-staging-github-webhooks", id `) || !strings.Contains(out, "will be destroyed") || !strings.Contains(out, "1 to delete") {
 		t.Fatalf("plan does not delete the removed queue:\n%s", out)
 	}
 	mustRun(t, 0, acct.env, "apply", "-auto-approve", "-dir", dir)
@@ -411,7 +411,7 @@ func TestImportBringsAnExistingQueueUnderManagement(t *testing.T) {
 		t.Fatalf("import by name recorded another id:\n%s", e)
 	}
 	out := mustRun(t, 2, acct.env, "plan", "-detailed-exitcode", "-dir", dir)
-	if !strings.Contains(out, "message_retention: 4d → 2d") {
+	if !strings.Contains(out, "~ message_retention = 4d -> 2d") {
 		t.Fatalf("plan after import does not show the settings change:\n%s", out)
 	}
 	mustRun(t, 0, acct.env, "apply", "-auto-approve", "-dir", dir)

@@ -121,11 +121,6 @@ func (s *session) plan(ctx context.Context, desired []reconciler.Desired) (*reco
 		return nil, false
 	}
 	p, err := s.engine.Plan(ctx, desired)
-	if err == nil {
-		for _, w := range p.Warnings {
-			fmt.Fprintf(s.io.Stderr, "Warning: %s\n", w)
-		}
-	}
 	return s.planned(p, err)
 }
 
