@@ -6,6 +6,7 @@ import (
 	"net"
 
 	"github.com/hashicorp/terraform-plugin-framework/diag"
+	"github.com/hashicorp/terraform-plugin-framework/path"
 
 	"github.com/monotask/flareops/reconciler/cloudflare"
 )
@@ -15,14 +16,24 @@ import (
 
 // addError appends an error diagnostic: what happened, then what to do, then the cause.
 func addError(diags *diag.Diagnostics, summary, happened, todo string, err error) {
-	detail := happened
+	diags.AddError(summary, detail(happened, todo, err))
+}
+
+// addAttributeError is addError for a diagnostic about one attribute: Terraform shows it
+// with that attribute's line of the configuration.
+func addAttributeError(diags *diag.Diagnostics, at path.Path, summary, happened, todo string, err error) {
+	diags.AddAttributeError(at, summary, detail(happened, todo, err))
+}
+
+func detail(happened, todo string, err error) string {
+	d := happened
 	if todo != "" {
-		detail += "\n\n" + todo
+		d += "\n\n" + todo
 	}
 	if err != nil {
-		detail += "\n\nError: " + err.Error()
+		d += "\n\nCause: " + err.Error() // not "Error:", which reads as a second diagnostic
 	}
-	diags.AddError(summary, detail)
+	return d
 }
 
 // apiTodo says what to do about a failed API call, by what kind of failure it was.
