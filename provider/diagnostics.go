@@ -55,6 +55,13 @@ func apiTodo(err error) string {
 	return "Run the command again; every step is idempotent, so a rerun continues where this one stopped."
 }
 
+// invalidConfig is the diagnostic of a block the kind's Build refuses: the engine's words,
+// the same as the CLI's for the same block.
+func invalidConfig(diags *diag.Diagnostics, kind string, err error) {
+	addError(diags, fmt.Sprintf("Invalid flareops_%s configuration", kind), err.Error()+".",
+		"Correct the block as the message says; terraform validate checks it again without calling the API.", nil)
+}
+
 // unconfigured is the diagnostic of a resource used before its provider was configured.
 func unconfigured(diags *diag.Diagnostics, what string) {
 	addError(diags, "Provider not configured",

@@ -28,6 +28,9 @@ type kindResource struct {
 	description string
 	// filled names the attributes the engine fills from others ("consumer.batch_size").
 	filled map[string]bool
+	// texts replaces the engine's description of some attributes (paths as in filled)
+	// where it speaks of the CLI's language rather than Terraform's.
+	texts map[string]string
 
 	// Set by Configure.
 	kind    reconciler.Kind
@@ -49,11 +52,11 @@ func (r *kindResource) Metadata(_ context.Context, req resource.MetadataRequest,
 }
 
 func (r *kindResource) Schema(_ context.Context, _ resource.SchemaRequest, resp *resource.SchemaResponse) {
-	resp.Schema = resourceSchema(r.schemaKind, r.description, r.filled)
+	resp.Schema = resourceSchema(r.schemaKind, r.description, r.filled, r.texts)
 }
 
 func (r *kindResource) objectType(ctx context.Context) tftypes.Object {
-	return resourceSchema(r.schemaKind, r.description, r.filled).Type().TerraformType(ctx).(tftypes.Object)
+	return resourceSchema(r.schemaKind, r.description, r.filled, r.texts).Type().TerraformType(ctx).(tftypes.Object)
 }
 
 func (r *kindResource) Configure(_ context.Context, req resource.ConfigureRequest, resp *resource.ConfigureResponse) {
@@ -86,7 +89,7 @@ func (r *kindResource) ValidateConfig(_ context.Context, req resource.ValidateCo
 	}
 	withDefaults(bs, vals)
 	if _, err := r.schemaKind.Build(vals); err != nil {
-		resp.Diagnostics.AddError(fmt.Sprintf("Invalid flareops_%s configuration", r.name()), err.Error()+".")
+		invalidConfig(&resp.Diagnostics, r.name(), err)
 	}
 }
 
@@ -102,7 +105,7 @@ func (r *kindResource) ModifyPlan(ctx context.Context, req resource.ModifyPlanRe
 	if len(r.filled) > 0 {
 		planned, err := planFilled(r.schemaKind, r.filled, r.objectType(ctx), req.Config.Raw, req.Plan.Raw, req.State.Raw)
 		if err != nil {
-			resp.Diagnostics.AddError(fmt.Sprintf("Invalid flareops_%s configuration", r.name()), err.Error()+".")
+			invalidConfig(&resp.Diagnostics, r.name(), err)
 			return
 		}
 		resp.Plan.Raw = planned
@@ -149,7 +152,7 @@ func (r *kindResource) desired(plan tftypes.Value, diags *diag.Diagnostics) (rec
 			return obj, true
 		}
 	}
-	diags.AddError(fmt.Sprintf("Invalid flareops_%s configuration", r.name()), err.Error()+".")
+	invalidConfig(diags, r.name(), err)
 	return reconciler.Object{}, false
 }
 
@@ -188,9 +191,9 @@ func (r *kindResource) Create(ctx context.Context, req resource.CreateRequest, r
 }
 
 // createFailed explains a failed create. An object that already exists is never taken
-// over (CreateNew refuses; the plan reports the objects it saw, this one was made after
-// it): the user imports it. An object created halfway is recorded,
-// so that Terraform marks it tainted and replaces it rather than forgetting it.
+// over (CreateNew refuses; the plan reported the objects it saw, so this one is newer):
+// the user imports it. An object created halfway is recorded, so that Terraform marks it
+// tainted and replaces it rather than forgetting it.
 func (r *kindResource) createFailed(ctx context.Context, resp *resource.CreateResponse, plan tftypes.Value, desired reconciler.Object, id string, err error) {
 	if id != "" {
 		_ = r.setState(ctx, &resp.State, id, desired.Spec, plan)
@@ -233,7 +236,7 @@ func (r *kindResource) Read(ctx context.Context, req resource.ReadRequest, resp 
 		// to say so (ownership.go) rather than plan a create that cannot succeed; destroy
 		// still just forgets it, since Delete of a gone id succeeds.
 		name, _ := keyOf(req.State.Raw, r.kind.KeyAttr())
-		if holder, taken := o.byKey[name]; !taken || holder.ID == id {
+		if _, taken := o.byKey[name]; !taken {
 			resp.State.RemoveResource(ctx)
 		}
 		return

@@ -261,6 +261,34 @@ func TestQueueOwnershipReplacedOutside(t *testing.T) {
 	}
 }
 
+// TestQueueOwnershipReplacedOutsideRenamed: after (b), giving the resource a free name
+// plans a replacement: the queue that is gone is forgotten, one with the new name is
+// made, and the other queue keeps its name.
+func TestQueueOwnershipReplacedOutsideRenamed(t *testing.T) {
+	tg := newEmulatorTarget(t, emulator.Options{})
+	var c oneError
+	var oldID, newID string
+	steps := replacedOutside(t, tg, &c, &oldID, &newID)
+	steps = append(steps, resource.TestStep{
+		Config: queueConfig(tg, "jobs-2"),
+		ConfigPlanChecks: resource.ConfigPlanChecks{
+			PreApply:             []plancheck.PlanCheck{plancheck.ExpectResourceAction("flareops_queue.q", plancheck.ResourceActionReplace)},
+			PostApplyPostRefresh: []plancheck.PlanCheck{plancheck.ExpectEmptyPlan()},
+		},
+		Check: func(s *terraform.State) error {
+			if err := tg.expectLive(t, "jobs", &newID)(s); err != nil {
+				return err
+			}
+			id := s.RootModule().Resources["flareops_queue.q"].Primary.ID
+			return tg.expectLive(t, "jobs-2", &id)(s)
+		},
+	})
+	tg.run(t, resource.TestCase{ErrorCheck: c.check, Steps: steps})
+	if c.hits != 1 {
+		t.Errorf("%d steps failed as expected, want 1", c.hits)
+	}
+}
+
 // TestQueueOwnershipReplacedOutsideImport: after (b), the remedy the error gives works:
 // forget the old queue (here with a removed block, as `terraform state rm` does) and
 // import the new one (here by name, with an import block).

@@ -94,11 +94,11 @@ func (p *flareopsProvider) Schema(_ context.Context, _ provider.SchemaRequest, r
 		Attributes: map[string]schema.Attribute{
 			"api_token": schema.StringAttribute{
 				Optional: true, Sensitive: true,
-				MarkdownDescription: "Cloudflare API token with edit permission for the resources you manage. Default: the `CLOUDFLARE_API_TOKEN` environment variable.",
+				MarkdownDescription: "Cloudflare API token with edit permission for the resources you manage. Required, here or in the `CLOUDFLARE_API_TOKEN` environment variable.",
 			},
 			"account_id": schema.StringAttribute{
 				Optional:            true,
-				MarkdownDescription: "The 32-character id of the Cloudflare account to manage. Default: the `CLOUDFLARE_ACCOUNT_ID` environment variable.",
+				MarkdownDescription: "The 32-character id of the Cloudflare account to manage. Required, here or in the `CLOUDFLARE_ACCOUNT_ID` environment variable.",
 			},
 			"base_url": schema.StringAttribute{
 				Optional:            true,
@@ -107,15 +107,15 @@ func (p *flareopsProvider) Schema(_ context.Context, _ provider.SchemaRequest, r
 			},
 			"r2_endpoint": schema.StringAttribute{
 				Optional:            true,
-				MarkdownDescription: "S3 endpoint of R2, e.g. `https://<account_id>.r2.cloudflarestorage.com`. Default: the `FLAREOPS_R2_ENDPOINT` environment variable. Stored for the kinds that read and write R2 objects (backups); no resource uses it yet.",
+				MarkdownDescription: "S3 endpoint of R2, e.g. `https://<account_id>.r2.cloudflarestorage.com`. Default: the `FLAREOPS_R2_ENDPOINT` environment variable. Set all three R2 settings or none. Stored for the kinds that read and write R2 objects (backups); no resource uses it yet.",
 			},
 			"r2_access_key_id": schema.StringAttribute{
 				Optional: true, Sensitive: true,
-				MarkdownDescription: "R2 access key id. Default: the `R2_ACCESS_KEY_ID` environment variable. Stored for the kinds that read and write R2 objects (backups); no resource uses it yet.",
+				MarkdownDescription: "R2 access key id. Default: the `R2_ACCESS_KEY_ID` environment variable. Set all three R2 settings or none. Stored for the kinds that read and write R2 objects (backups); no resource uses it yet.",
 			},
 			"r2_secret_access_key": schema.StringAttribute{
 				Optional: true, Sensitive: true,
-				MarkdownDescription: "R2 secret access key. Default: the `R2_SECRET_ACCESS_KEY` environment variable. Stored for the kinds that read and write R2 objects (backups); no resource uses it yet.",
+				MarkdownDescription: "R2 secret access key. Default: the `R2_SECRET_ACCESS_KEY` environment variable. Set all three R2 settings or none. Stored for the kinds that read and write R2 objects (backups); no resource uses it yet.",
 			},
 			"rate_limit": schema.StringAttribute{
 				Optional:            true,
