@@ -6,6 +6,7 @@ import (
 	"net"
 
 	"github.com/hashicorp/terraform-plugin-framework/diag"
+	"github.com/hashicorp/terraform-plugin-framework/path"
 
 	"github.com/monotask/flareops/reconciler/cloudflare"
 )
@@ -15,14 +16,24 @@ import (
 
 // addError appends an error diagnostic: what happened, then what to do, then the cause.
 func addError(diags *diag.Diagnostics, summary, happened, todo string, err error) {
-	detail := happened
+	diags.AddError(summary, detail(happened, todo, err))
+}
+
+// addAttributeError is addError for a diagnostic about one attribute: Terraform shows it
+// with that attribute's line of the configuration.
+func addAttributeError(diags *diag.Diagnostics, at path.Path, summary, happened, todo string, err error) {
+	diags.AddAttributeError(at, summary, detail(happened, todo, err))
+}
+
+func detail(happened, todo string, err error) string {
+	d := happened
 	if todo != "" {
-		detail += "\n\n" + todo
+		d += "\n\n" + todo
 	}
 	if err != nil {
-		detail += "\n\nError: " + err.Error()
+		d += "\n\nCause: " + err.Error() // not "Error:", which reads as a second diagnostic
 	}
-	diags.AddError(summary, detail)
+	return d
 }
 
 // apiTodo says what to do about a failed API call, by what kind of failure it was.
@@ -42,6 +53,13 @@ func apiTodo(err error) string {
 		return "Cloudflare could not be reached. Check the network and base_url (or CLOUDFLARE_BASE_URL), then run the command again."
 	}
 	return "Run the command again; every step is idempotent, so a rerun continues where this one stopped."
+}
+
+// invalidConfig is the diagnostic of a block the kind's Build refuses: the engine's words,
+// the same as the CLI's for the same block.
+func invalidConfig(diags *diag.Diagnostics, kind string, err error) {
+	addError(diags, fmt.Sprintf("Invalid flareops_%s configuration", kind), err.Error()+".",
+		"Correct the block as the message says; terraform validate checks it again without calling the API.", nil)
 }
 
 // unconfigured is the diagnostic of a resource used before its provider was configured.

@@ -97,6 +97,31 @@ func TestDocExamples(t *testing.T) {
 	})
 }
 
+// TestDocImportBlockExample applies the resource example with its import block example
+// (import-by-string-id.tf), over a queue made outside Terraform: the queue is imported,
+// not created, and then set as the example declares.
+func TestDocImportBlockExample(t *testing.T) {
+	tg := newEmulatorTarget(t, emulator.Options{})
+	tg.setEnv(t)
+	const addr = "flareops_queue.agent_jobs"
+	id := tg.createQueue(t, "monotask-production-agent-jobs")
+	cfg := readExample(t, "provider/provider.tf") + readExample(t, "resources/flareops_queue/resource.tf") +
+		readExample(t, "resources/flareops_queue/import-by-string-id.tf")
+	tg.run(t, resource.TestCase{
+		Steps: []resource.TestStep{{
+			Config: cfg,
+			ConfigPlanChecks: resource.ConfigPlanChecks{
+				PreApply:             []plancheck.PlanCheck{plancheck.ExpectResourceAction(addr, plancheck.ResourceActionUpdate)},
+				PostApplyPostRefresh: []plancheck.PlanCheck{plancheck.ExpectEmptyPlan()},
+			},
+			ConfigStateChecks: []statecheck.StateCheck{
+				statecheck.ExpectKnownValue(addr, tfjsonpath.New("id"), knownvalue.StringExact(id)),
+				statecheck.ExpectKnownValue(addr, consumerPath("max_retries"), knownvalue.Int64Exact(3)),
+			},
+		}},
+	})
+}
+
 // TestQueueDataSourceNotFound checks the error for a queue that does not exist.
 func TestQueueDataSourceNotFound(t *testing.T) {
 	tg := newEmulatorTarget(t, emulator.Options{})

@@ -9,6 +9,7 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/path"
 	"github.com/hashicorp/terraform-plugin-framework/resource"
 	"github.com/hashicorp/terraform-plugin-framework/tfsdk"
+	"github.com/hashicorp/terraform-plugin-framework/types"
 	"github.com/hashicorp/terraform-plugin-go/tftypes"
 
 	"github.com/monotask/flareops/reconciler"
@@ -27,6 +28,9 @@ type kindResource struct {
 	description string
 	// filled names the attributes the engine fills from others ("consumer.batch_size").
 	filled map[string]bool
+	// texts replaces the engine's description of some attributes (paths as in filled)
+	// where it speaks of the CLI's language rather than Terraform's.
+	texts map[string]string
 
 	// Set by Configure.
 	kind    reconciler.Kind
@@ -48,11 +52,11 @@ func (r *kindResource) Metadata(_ context.Context, req resource.MetadataRequest,
 }
 
 func (r *kindResource) Schema(_ context.Context, _ resource.SchemaRequest, resp *resource.SchemaResponse) {
-	resp.Schema = resourceSchema(r.schemaKind, r.description, r.filled)
+	resp.Schema = resourceSchema(r.schemaKind, r.description, r.filled, r.texts)
 }
 
 func (r *kindResource) objectType(ctx context.Context) tftypes.Object {
-	return resourceSchema(r.schemaKind, r.description, r.filled).Type().TerraformType(ctx).(tftypes.Object)
+	return resourceSchema(r.schemaKind, r.description, r.filled, r.texts).Type().TerraformType(ctx).(tftypes.Object)
 }
 
 func (r *kindResource) Configure(_ context.Context, req resource.ConfigureRequest, resp *resource.ConfigureResponse) {
@@ -85,23 +89,58 @@ func (r *kindResource) ValidateConfig(_ context.Context, req resource.ValidateCo
 	}
 	withDefaults(bs, vals)
 	if _, err := r.schemaKind.Build(vals); err != nil {
-		resp.Diagnostics.AddError(fmt.Sprintf("Invalid flareops_%s configuration", r.name()), err.Error()+".")
+		invalidConfig(&resp.Diagnostics, r.name(), err)
 	}
 }
 
 // ModifyPlan plans the engine-filled attributes as Build will set them (batch_size is 10
 // for a worker consumer, 5 for http_pull), so the plan shows real values, and a value that
-// is no longer configured returns to the engine's default as it does in the CLI.
+// is no longer configured returns to the engine's default as it does in the CLI. Then it
+// checks ownership (ownership.go), so that a change that would touch an object this
+// resource does not manage fails the plan, not the apply.
 func (r *kindResource) ModifyPlan(ctx context.Context, req resource.ModifyPlanRequest, resp *resource.ModifyPlanResponse) {
-	if req.Plan.Raw.IsNull() || len(r.filled) == 0 {
-		return
+	if req.Plan.Raw.IsNull() {
+		return // destroy: Delete only ever deletes the object whose id the state holds
 	}
-	planned, err := planFilled(r.schemaKind, r.filled, r.objectType(ctx), req.Config.Raw, req.Plan.Raw, req.State.Raw)
+	if len(r.filled) > 0 {
+		planned, err := planFilled(r.schemaKind, r.filled, r.objectType(ctx), req.Config.Raw, req.Plan.Raw, req.State.Raw)
+		if err != nil {
+			invalidConfig(&resp.Diagnostics, r.name(), err)
+			return
+		}
+		resp.Plan.Raw = planned
+	}
+	r.planOwnership(ctx, req.State.Raw, resp)
+}
+
+// planOwnership reports a planned change that would touch an object this resource does
+// not manage, and plans a managed object that is gone (its name free) to be created again.
+func (r *kindResource) planOwnership(ctx context.Context, state tftypes.Value, resp *resource.ModifyPlanResponse) {
+	if r.kind == nil {
+		return // not configured yet (validation)
+	}
+	key := r.kind.KeyAttr()
+	name, known := keyOf(resp.Plan.Raw, key)
+	if !known {
+		return // known at apply, when Terraform plans the change again
+	}
+	o, err := r.cache.observe(ctx, r.kind)
 	if err != nil {
-		resp.Diagnostics.AddError(fmt.Sprintf("Invalid flareops_%s configuration", r.name()), err.Error()+".")
+		addAttributeError(&resp.Diagnostics, path.Root(key), fmt.Sprintf("Cannot plan %s %q", r.name(), name),
+			fmt.Sprintf("Listing the %ss of account %s failed, so the plan cannot tell whether the name is free.", r.name(), r.account), apiTodo(err), err)
 		return
 	}
-	resp.Plan.Raw = planned
+	statedName, _ := keyOf(state, key)
+	w := ownershipOf(r.name(), o, stateID(state), statedName, name)
+	switch {
+	case w.conflict():
+		addAttributeError(&resp.Diagnostics, path.Root(key), w.summary(), w.happened(), w.todo(), nil)
+	case w.gone():
+		// Only without refresh, or after a rename away from a taken name: Read removes a
+		// gone object whose name is free, and Terraform then plans a create.
+		resp.Diagnostics.Append(resp.Plan.SetAttribute(ctx, path.Root(idAttr), types.StringUnknown())...)
+		resp.RequiresReplace = append(resp.RequiresReplace, path.Root(idAttr))
+	}
 }
 
 // desired builds the engine's desired object from a plan.
@@ -113,7 +152,7 @@ func (r *kindResource) desired(plan tftypes.Value, diags *diag.Diagnostics) (rec
 			return obj, true
 		}
 	}
-	diags.AddError(fmt.Sprintf("Invalid flareops_%s configuration", r.name()), err.Error()+".")
+	invalidConfig(diags, r.name(), err)
 	return reconciler.Object{}, false
 }
 
@@ -152,8 +191,9 @@ func (r *kindResource) Create(ctx context.Context, req resource.CreateRequest, r
 }
 
 // createFailed explains a failed create. An object that already exists is never taken
-// over (CreateNew refuses): the user imports it. An object created halfway is recorded,
-// so that Terraform marks it tainted and replaces it rather than forgetting it.
+// over (CreateNew refuses; the plan reported the objects it saw, so this one is newer):
+// the user imports it. An object created halfway is recorded, so that Terraform marks it
+// tainted and replaces it rather than forgetting it.
 func (r *kindResource) createFailed(ctx context.Context, resp *resource.CreateResponse, plan tftypes.Value, desired reconciler.Object, id string, err error) {
 	if id != "" {
 		_ = r.setState(ctx, &resp.State, id, desired.Spec, plan)
@@ -164,9 +204,9 @@ func (r *kindResource) createFailed(ctx context.Context, resp *resource.CreateRe
 	}
 	var exists *reconciler.ExistsError
 	if errors.As(err, &exists) {
-		addError(&resp.Diagnostics, fmt.Sprintf("A %s named %q already exists", r.name(), desired.Key),
-			fmt.Sprintf("The account already has a %s named %q (id %s) that this configuration does not manage; flareops never takes over an existing object silently.", r.name(), desired.Key, exists.ID),
-			fmt.Sprintf("To manage it with Terraform, import it: terraform import <address of this flareops_%s> %s. Or give this %s another name.", r.name(), exists.ID, r.name()), err)
+		// Made since the plan: the same diagnostic as the plan's.
+		w := ownership{kind: r.name(), name: desired.Key, holder: reconciler.Object{Key: exists.Key, ID: exists.ID}, taken: true}
+		addAttributeError(&resp.Diagnostics, path.Root(r.kind.KeyAttr()), w.summary(), w.happened(), w.todo(), nil)
 		return
 	}
 	addError(&resp.Diagnostics, "Cannot create "+r.name()+" "+desired.Key,
@@ -183,15 +223,22 @@ func (r *kindResource) Read(ctx context.Context, req resource.ReadRequest, resp 
 		resp.State.RemoveResource(ctx)
 		return
 	}
-	live, found, err := r.cache.byID(ctx, r.kind, id)
+	o, err := r.cache.observe(ctx, r.kind)
 	if err != nil {
 		addError(&resp.Diagnostics, "Cannot read "+r.name()+" "+id,
 			fmt.Sprintf("Listing the %ss of account %s failed.", r.name(), r.account), apiTodo(err), err)
 		return
 	}
+	live, found := o.byID[id]
 	if !found {
-		// Gone from the account: Terraform plans to create it again.
-		resp.State.RemoveResource(ctx)
+		// Gone from the account. If its name is free, Terraform plans to create it again.
+		// If another object holds the name now, the state is kept as it is, for the plan
+		// to say so (ownership.go) rather than plan a create that cannot succeed; destroy
+		// still just forgets it, since Delete of a gone id succeeds.
+		name, _ := keyOf(req.State.Raw, r.kind.KeyAttr())
+		if _, taken := o.byKey[name]; !taken {
+			resp.State.RemoveResource(ctx)
+		}
 		return
 	}
 	if err := r.setState(ctx, &resp.State, id, live.Spec, req.State.Raw); err != nil {
@@ -258,35 +305,36 @@ func (r *kindResource) Delete(ctx context.Context, req resource.DeleteRequest, r
 	}
 }
 
-// ImportState takes the object's id (as `terraform import` and import blocks give it);
-// Read fills in the rest. The object's name is accepted too, for convenience.
+// ImportState takes the object's id (as `terraform import` and import blocks give it), or
+// its name; Read fills in the rest.
 func (r *kindResource) ImportState(ctx context.Context, req resource.ImportStateRequest, resp *resource.ImportStateResponse) {
-	if r.kind != nil {
-		if _, byID, err := r.cache.byID(ctx, r.kind, req.ID); err == nil && !byID {
-			if live, byKey, err := r.cache.byKey(ctx, r.kind, req.ID); err == nil && byKey {
-				resp.Diagnostics.Append(resp.State.SetAttribute(ctx, path.Root(idAttr), live.ID)...)
-				return
-			}
-		}
+	if r.kind == nil {
+		resource.ImportStatePassthroughID(ctx, path.Root(idAttr), req, resp)
+		return
 	}
-	resource.ImportStatePassthroughID(ctx, path.Root(idAttr), req, resp)
+	o, err := r.cache.observe(ctx, r.kind)
+	if err != nil {
+		addError(&resp.Diagnostics, fmt.Sprintf("Cannot import %s %q", r.name(), req.ID),
+			fmt.Sprintf("Listing the %ss of account %s failed; nothing was imported.", r.name(), r.account), apiTodo(err), err)
+		return
+	}
+	live, found := o.byID[req.ID]
+	if !found {
+		live, found = o.byKey[req.ID]
+	}
+	if !found {
+		addError(&resp.Diagnostics, fmt.Sprintf("Cannot import %s %q", r.name(), req.ID),
+			fmt.Sprintf("Account %s has no %s with the id or the name %q.", r.account, r.name(), req.ID),
+			fmt.Sprintf("Give the %s's id or its exact name (names are case-sensitive).", r.name()), nil)
+		return
+	}
+	resp.Diagnostics.Append(resp.State.SetAttribute(ctx, path.Root(idAttr), live.ID)...)
 }
 
 // stateID is the id attribute of a state, "" if absent.
 func stateID(state tftypes.Value) string {
-	m, err := objectMap(state)
-	if err != nil || m == nil {
-		return ""
-	}
-	v, ok := m[idAttr]
-	if !ok || !v.IsKnown() || v.IsNull() {
-		return ""
-	}
-	var s string
-	if v.As(&s) != nil {
-		return ""
-	}
-	return s
+	id, _ := keyOf(state, idAttr)
+	return id
 }
 
 // withDefaults fills absent attributes with their schema defaults, as the HCL loader does

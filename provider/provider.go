@@ -94,11 +94,11 @@ func (p *flareopsProvider) Schema(_ context.Context, _ provider.SchemaRequest, r
 		Attributes: map[string]schema.Attribute{
 			"api_token": schema.StringAttribute{
 				Optional: true, Sensitive: true,
-				MarkdownDescription: "Cloudflare API token with edit permission for the resources you manage. Default: the `CLOUDFLARE_API_TOKEN` environment variable.",
+				MarkdownDescription: "Cloudflare API token with edit permission for the resources you manage. Required, here or in the `CLOUDFLARE_API_TOKEN` environment variable.",
 			},
 			"account_id": schema.StringAttribute{
 				Optional:            true,
-				MarkdownDescription: "The 32-character id of the Cloudflare account to manage. Default: the `CLOUDFLARE_ACCOUNT_ID` environment variable.",
+				MarkdownDescription: "The 32-character id of the Cloudflare account to manage. Required, here or in the `CLOUDFLARE_ACCOUNT_ID` environment variable.",
 			},
 			"base_url": schema.StringAttribute{
 				Optional:            true,
@@ -107,15 +107,15 @@ func (p *flareopsProvider) Schema(_ context.Context, _ provider.SchemaRequest, r
 			},
 			"r2_endpoint": schema.StringAttribute{
 				Optional:            true,
-				MarkdownDescription: "S3 endpoint of R2, e.g. `https://<account_id>.r2.cloudflarestorage.com`. Default: the `FLAREOPS_R2_ENDPOINT` environment variable. Stored for the kinds that read and write R2 objects (backups); no resource uses it yet.",
+				MarkdownDescription: "S3 endpoint of R2, e.g. `https://<account_id>.r2.cloudflarestorage.com`. Default: the `FLAREOPS_R2_ENDPOINT` environment variable. Set all three R2 settings or none. Stored for the kinds that read and write R2 objects (backups); no resource uses it yet.",
 			},
 			"r2_access_key_id": schema.StringAttribute{
 				Optional: true, Sensitive: true,
-				MarkdownDescription: "R2 access key id. Default: the `R2_ACCESS_KEY_ID` environment variable. Stored for the kinds that read and write R2 objects (backups); no resource uses it yet.",
+				MarkdownDescription: "R2 access key id. Default: the `R2_ACCESS_KEY_ID` environment variable. Set all three R2 settings or none. Stored for the kinds that read and write R2 objects (backups); no resource uses it yet.",
 			},
 			"r2_secret_access_key": schema.StringAttribute{
 				Optional: true, Sensitive: true,
-				MarkdownDescription: "R2 secret access key. Default: the `R2_SECRET_ACCESS_KEY` environment variable. Stored for the kinds that read and write R2 objects (backups); no resource uses it yet.",
+				MarkdownDescription: "R2 secret access key. Default: the `R2_SECRET_ACCESS_KEY` environment variable. Set all three R2 settings or none. Stored for the kinds that read and write R2 objects (backups); no resource uses it yet.",
 			},
 			"rate_limit": schema.StringAttribute{
 				Optional:            true,
@@ -132,39 +132,27 @@ func (p *flareopsProvider) Configure(ctx context.Context, req provider.Configure
 	if resp.Diagnostics.HasError() {
 		return
 	}
-	get := func(attr, env string, v types.String) string {
+	get := func(attr, env string, v types.String) setting {
 		if v.IsUnknown() {
 			resp.Diagnostics.AddAttributeError(path.Root(attr), "Unknown "+attr,
 				fmt.Sprintf("The provider needs %s to plan, but its value is not known until apply. Give it a value known at plan time (a variable or a literal), or leave it out and set the %s environment variable.", attr, env))
-			return ""
+			return setting{attr: attr, env: env}
 		}
-		if s := v.ValueString(); s != "" {
-			return s
-		}
-		return os.Getenv(env)
+		return resolve(attr, env, v, os.Getenv)
 	}
 	token := get("api_token", "CLOUDFLARE_API_TOKEN", m.APIToken)
 	account := get("account_id", "CLOUDFLARE_ACCOUNT_ID", m.AccountID)
 	base := get("base_url", "CLOUDFLARE_BASE_URL", m.BaseURL)
-	r2 := r2Settings{
-		endpoint:        get("r2_endpoint", "FLAREOPS_R2_ENDPOINT", m.R2Endpoint),
-		accessKeyID:     get("r2_access_key_id", "R2_ACCESS_KEY_ID", m.R2AccessKeyID),
-		secretAccessKey: get("r2_secret_access_key", "R2_SECRET_ACCESS_KEY", m.R2SecretAccessKey),
-	}
+	r2Endpoint := get("r2_endpoint", "FLAREOPS_R2_ENDPOINT", m.R2Endpoint)
+	r2Key := get("r2_access_key_id", "R2_ACCESS_KEY_ID", m.R2AccessKeyID)
+	r2Secret := get("r2_secret_access_key", "R2_SECRET_ACCESS_KEY", m.R2SecretAccessKey)
 	rate := get("rate_limit", "FLAREOPS_RATE_LIMIT", m.RateLimit)
 	if resp.Diagnostics.HasError() {
 		return
 	}
-	if token == "" {
-		resp.Diagnostics.AddAttributeError(path.Root("api_token"), "Missing Cloudflare API token",
-			"Set api_token in the provider block, or the CLOUDFLARE_API_TOKEN environment variable, to an API token with edit permission for the resources you manage. "+
-				"To try flareops without an account, run `flareops local serve` and set base_url to the URL it prints (any token is accepted).")
-	}
-	if account == "" {
-		resp.Diagnostics.AddAttributeError(path.Root("account_id"), "Missing Cloudflare account ID",
-			"Set account_id in the provider block, or the CLOUDFLARE_ACCOUNT_ID environment variable, to the 32-character id of the account to manage (shown on the account's home page in the Cloudflare dashboard).")
-	}
-	limit, window, err := cloudflare.ParseRateLimit(rate)
+	resp.Diagnostics.Append(checkTarget(token, account, base)...)
+	resp.Diagnostics.Append(checkR2(r2Endpoint, r2Key, r2Secret)...)
+	limit, window, err := cloudflare.ParseRateLimit(rate.value)
 	if err != nil {
 		resp.Diagnostics.AddAttributeError(path.Root("rate_limit"), "Invalid rate_limit",
 			fmt.Sprintf("%v. Write requests/window, e.g. \"1200/5m\", in rate_limit or FLAREOPS_RATE_LIMIT.", err))
@@ -172,7 +160,7 @@ func (p *flareopsProvider) Configure(ctx context.Context, req provider.Configure
 	if resp.Diagnostics.HasError() {
 		return
 	}
-	client, err := cloudflare.New(cloudflare.Config{BaseURL: base, Token: token, AccountID: account, RateLimit: limit, RateWindow: window})
+	client, err := cloudflare.New(cloudflare.Config{BaseURL: base.value, Token: token.value, AccountID: account.value, RateLimit: limit, RateWindow: window})
 	if err != nil {
 		addError(&resp.Diagnostics, "Cannot configure the flareops provider",
 			"The Cloudflare client could not be built from the provider settings.",
@@ -182,9 +170,9 @@ func (p *flareopsProvider) Configure(ctx context.Context, req provider.Configure
 	data := &providerData{
 		kinds:     reconciler.Kinds(client),
 		cache:     newObserveCache(observeTTL),
-		accountID: account,
+		accountID: account.value,
 		scripts:   client,
-		r2:        r2,
+		r2:        r2Settings{endpoint: r2Endpoint.value, accessKeyID: r2Key.value, secretAccessKey: r2Secret.value},
 	}
 	resp.ResourceData = data
 	resp.DataSourceData = data

@@ -13,47 +13,59 @@ import (
 	"github.com/monotask/flareops/emulator"
 )
 
-// TestProviderConfigErrors checks that a provider without credentials says which attribute
-// and environment variable to set (unlike the CLI, it has no built-in local Cloudflare).
+// TestProviderConfigErrors checks that a provider with missing or partial settings says, in
+// one diagnostic, what is set, where from, and what to set (unlike the CLI, it has no
+// built-in local Cloudflare to fall back to).
 func TestProviderConfigErrors(t *testing.T) {
 	tg := newEmulatorTarget(t, emulator.Options{})
-	for _, env := range []string{"CLOUDFLARE_API_TOKEN", "CLOUDFLARE_ACCOUNT_ID", "CLOUDFLARE_BASE_URL", "FLAREOPS_RATE_LIMIT"} {
+	envs := []string{"CLOUDFLARE_API_TOKEN", "CLOUDFLARE_ACCOUNT_ID", "CLOUDFLARE_BASE_URL", "FLAREOPS_RATE_LIMIT",
+		"FLAREOPS_R2_ENDPOINT", "R2_ACCESS_KEY_ID", "R2_SECRET_ACCESS_KEY"}
+	for _, env := range envs {
 		t.Setenv(env, "")
 	}
 	res := "\nresource \"flareops_queue\" \"q\" { name = \"q\" }\n"
+	block := func(lines ...string) string {
+		return "provider \"flareops\" {\n" + strings.Join(lines, "\n") + "\n}\n"
+	}
+	baseURL, token, account := `base_url = "`+tg.baseURL+`"`, `api_token = "t"`, `account_id = "`+testAccount+`"`
 	tests := []struct {
 		name, provider string
-		want           *regexp.Regexp
+		env            map[string]string
+		want           string
 	}{
-		{"no token", `provider "flareops" {
-  base_url   = "` + tg.baseURL + `"
-  account_id = "` + testAccount + `"
-}`, regexp.MustCompile(`(?s)Missing Cloudflare API token.*CLOUDFLARE_API_TOKEN`)},
-		{"no account", `provider "flareops" {
-  base_url  = "` + tg.baseURL + `"
-  api_token = "t"
-}`, regexp.MustCompile(`(?s)Missing Cloudflare account ID.*CLOUDFLARE_ACCOUNT_ID`)},
-		{"short account", `provider "flareops" {
-  base_url   = "` + tg.baseURL + `"
-  api_token  = "t"
-  account_id = "abc"
-}`, regexp.MustCompile(`(?s)not a 32-character`)},
-		{"bad rate limit", `provider "flareops" {
-  api_token  = "t"
-  account_id = "` + testAccount + `"
-  rate_limit = "fast"
-}`, regexp.MustCompile(`(?s)Invalid rate_limit.*requests/window`)},
-		{"bad base url", `provider "flareops" {
-  api_token  = "t"
-  account_id = "` + testAccount + `"
-  base_url   = "127.0.0.1:8787"
-}`, regexp.MustCompile(`Invalid base_url`)},
+		{"nothing", block(), nil,
+			`Error: No Cloudflare account configured.*needs an API token and the account's id; none is set.*flareops local serve`},
+		{"no token", block(baseURL, account), nil,
+			`Error: Incomplete Cloudflare settings.*with provider\["registry.opentofu.org/monotask/flareops"\].*` +
+				`The provider settings give account_id \(from the provider block\) and base_url \(from the provider block\), but no api_token\. ` +
+				`.*Set api_token \(in the provider block, or CLOUDFLARE_API_TOKEN\)`},
+		{"no token, account from the environment", block(baseURL), map[string]string{"CLOUDFLARE_ACCOUNT_ID": testAccount},
+			`Error: Incomplete Cloudflare settings.*account_id \(from CLOUDFLARE_ACCOUNT_ID\) and base_url \(from the provider block\), but no api_token\.`},
+		{"base url only", block(), map[string]string{"CLOUDFLARE_BASE_URL": tg.baseURL},
+			`Error: Incomplete Cloudflare settings.*give base_url \(from CLOUDFLARE_BASE_URL\), but no api_token or account_id\. ` +
+				`.*Set api_token \(in the provider block, or CLOUDFLARE_API_TOKEN\) and account_id \(in the provider block, or CLOUDFLARE_ACCOUNT_ID\)`},
+		{"no account", block(baseURL, token), nil,
+			`Error: Incomplete Cloudflare settings.*api_token \(from the provider block\) and base_url \(from the provider block\), but no account_id\.`},
+		{"partial R2", block(baseURL, token, account), map[string]string{"FLAREOPS_R2_ENDPOINT": "https://r2.example"},
+			`Error: Incomplete R2 settings.*give r2_endpoint \(from FLAREOPS_R2_ENDPOINT\), but no r2_access_key_id or r2_secret_access_key\.`},
+		{"short account", block(baseURL, token, `account_id = "abc"`), nil, `not a 32-character`},
+		{"bad rate limit", block(token, account, `rate_limit = "fast"`), nil, `Error: Invalid rate_limit.*requests/window`},
+		{"bad base url", block(token, account, `base_url = "127.0.0.1:8787"`), nil, `Error: Invalid base_url`},
 	}
+	var c oneError
 	var steps []resource.TestStep
 	for _, tt := range tests {
-		steps = append(steps, resource.TestStep{Config: tt.provider + res, PlanOnly: true, ExpectError: tt.want})
+		setEnv := func() {
+			for _, env := range envs {
+				os.Setenv(env, tt.env[env])
+			}
+		}
+		steps = append(steps, c.failStep(resource.TestStep{PreConfig: setEnv, Config: tt.provider + res, PlanOnly: true}, pattern(tt.want)))
 	}
-	tg.run(t, resource.TestCase{Steps: steps})
+	tg.run(t, resource.TestCase{ErrorCheck: c.check, Steps: steps})
+	if c.hits != len(tests) {
+		t.Errorf("%d steps failed as expected, want %d", c.hits, len(tests))
+	}
 }
 
 // TestProviderEnvironment checks that every setting falls back to its environment variable.

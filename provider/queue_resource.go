@@ -20,6 +20,12 @@ var queueFilled = map[string]bool{
 	"consumer.visibility_timeout": true,
 }
 
+// queueTexts say in Terraform's terms what the engine's descriptions say in the CLI's.
+var queueTexts = map[string]string{
+	"consumer.dead_letter_queue": "Name of the queue that receives messages after `max_retries` failed deliveries: usually `flareops_queue.<name>.name`, " +
+		"or the name of a queue managed elsewhere (see the `flareops_queue` data source). Unset: such messages are dropped.",
+}
+
 const queueDescription = "A Cloudflare Queue with its settings and its consumer: a Worker (push) or an HTTP pull consumer, " +
 	"with batching, retries and an optional dead-letter queue.\n\n" +
 	"The same kind as the `queue` block of the `flareops` CLI, with the same attribute names, defaults and validation. " +
@@ -33,5 +39,6 @@ func NewQueueResource() resource.Resource {
 		schemaKind:  reconciler.QueueKind{},
 		description: queueDescription,
 		filled:      queueFilled,
+		texts:       queueTexts,
 	}
 }

@@ -146,6 +146,23 @@ func TestQueueResource(t *testing.T) {
 				ImportStateId:     tg.name("tf-jobs"),
 				ImportStateVerify: true,
 			},
+			{ // the same with import blocks (Terraform 1.5+), by id, then by name
+				ResourceName:    jobsAddr,
+				ImportState:     true,
+				ImportStateKind: resource.ImportBlockWithID,
+			},
+			{
+				ResourceName:    jobsAddr,
+				ImportState:     true,
+				ImportStateKind: resource.ImportBlockWithID,
+				ImportStateId:   tg.name("tf-jobs"),
+			},
+			{ // neither an id nor a name
+				ResourceName:  jobsAddr,
+				ImportState:   true,
+				ImportStateId: "no-such-queue",
+				ExpectError:   regexp.MustCompile(`(?s)Cannot import queue "no-such-queue".*has no queue with the id or the name\s+"no-such-queue"`),
+			},
 			{ // out-of-band drift: detected by the plan, corrected by apply
 				PreConfig: func() { tg.drift(t, tg.name("tf-jobs"), tg.name("tf-jobs-dlq")) },
 				Config:    jobsConfig(tg, w2, 5),
@@ -368,29 +385,6 @@ consumer {
 	tg.run(t, resource.TestCase{Steps: steps})
 	if n := tg.srv.Counts().Total; n != 0 {
 		t.Errorf("invalid configurations made %d API requests, want none", n)
-	}
-}
-
-// TestQueueResourceRefusesExisting checks that creating a queue whose name is taken fails
-// and says to import it, instead of taking the queue over.
-func TestQueueResourceRefusesExisting(t *testing.T) {
-	tg := newEmulatorTarget(t, emulator.Options{})
-	var id string
-	tg.run(t, resource.TestCase{
-		Steps: []resource.TestStep{{
-			PreConfig: func() {
-				q, err := tg.client(t).CreateQueue(context.Background(), "taken")
-				if err != nil {
-					t.Fatal(err)
-				}
-				id = q.ID
-			},
-			Config:      tg.providerBlock() + `resource "flareops_queue" "q" { name = "taken" }`,
-			ExpectError: regexp.MustCompile(`(?s)already exists.*terraform import`),
-		}},
-	})
-	if q, ok := tg.liveQueue(t, "taken"); !ok || q.ID != id {
-		t.Errorf("the existing queue was touched: %+v", q)
 	}
 }
 

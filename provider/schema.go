@@ -2,6 +2,8 @@ package provider
 
 import (
 	"fmt"
+	"strconv"
+	"strings"
 	"time"
 
 	dschema "github.com/hashicorp/terraform-plugin-framework/datasource/schema"
@@ -34,37 +36,38 @@ const idAttr = "id"
 // resourceSchema builds a resource's schema from its kind. filled names the attributes
 // (as "block.attr" paths for nested ones) that have no static default because the engine
 // fills them from other attributes in Build; they are Optional + Computed, and the
-// resource's ModifyPlan plans them as Build will set them.
-func resourceSchema(k reconciler.Kind, description string, filled map[string]bool) schema.Schema {
-	attrs := resourceAttrs(k.Schema(), "", filled)
+// resource's ModifyPlan plans them as Build will set them. texts replaces the engine's
+// description of the attributes (same paths) where it speaks of the CLI's language.
+func resourceSchema(k reconciler.Kind, description string, filled map[string]bool, texts map[string]string) schema.Schema {
+	attrs := resourceAttrs(k.Schema(), "", filled, texts)
 	attrs[idAttr] = schema.StringAttribute{
 		Computed:            true,
-		MarkdownDescription: fmt.Sprintf("The %s's id in the account, assigned by Cloudflare. Import an existing %s by this id.", k.Name(), k.Name()),
+		MarkdownDescription: fmt.Sprintf("The %s's id in the account, assigned by Cloudflare. Import an existing %s by this id, or by its name.", k.Name(), k.Name()),
 		PlanModifiers:       []planmodifier.String{stringplanmodifier.UseStateForUnknown()},
 	}
 	return schema.Schema{
 		MarkdownDescription: description,
 		Attributes:          attrs,
-		Blocks:              resourceBlocks(k.Schema(), "", filled),
+		Blocks:              resourceBlocks(k.Schema(), "", filled, texts),
 	}
 }
 
-func resourceAttrs(bs reconciler.BlockSchema, prefix string, filled map[string]bool) map[string]schema.Attribute {
+func resourceAttrs(bs reconciler.BlockSchema, prefix string, filled map[string]bool, texts map[string]string) map[string]schema.Attribute {
 	out := map[string]schema.Attribute{}
 	for _, a := range bs.Attrs {
-		out[a.Name] = resourceAttr(a, filled[prefix+a.Name])
+		out[a.Name] = resourceAttr(a, filled[prefix+a.Name], texts[prefix+a.Name])
 	}
 	return out
 }
 
-func resourceBlocks(bs reconciler.BlockSchema, prefix string, filled map[string]bool) map[string]schema.Block {
+func resourceBlocks(bs reconciler.BlockSchema, prefix string, filled map[string]bool, texts map[string]string) map[string]schema.Block {
 	out := map[string]schema.Block{}
 	for _, nb := range bs.Blocks {
 		b := schema.ListNestedBlock{
 			MarkdownDescription: nb.Description,
 			NestedObject: schema.NestedBlockObject{
-				Attributes: resourceAttrs(nb.Schema, prefix+nb.Name+".", filled),
-				Blocks:     resourceBlocks(nb.Schema, prefix+nb.Name+".", filled),
+				Attributes: resourceAttrs(nb.Schema, prefix+nb.Name+".", filled, texts),
+				Blocks:     resourceBlocks(nb.Schema, prefix+nb.Name+".", filled, texts),
 			},
 		}
 		if nb.MaxItems > 0 {
@@ -75,12 +78,13 @@ func resourceBlocks(bs reconciler.BlockSchema, prefix string, filled map[string]
 	return out
 }
 
-// resourceAttr converts one engine attribute. filled marks an engine-filled attribute.
-func resourceAttr(a reconciler.Attr, filled bool) schema.Attribute {
+// resourceAttr converts one engine attribute. filled marks an engine-filled attribute;
+// text, if set, replaces the engine's description.
+func resourceAttr(a reconciler.Attr, filled bool, text string) schema.Attribute {
 	required := a.Required
 	optional := !required
 	computed := a.Default != nil || filled
-	desc := markdownDescription(a)
+	desc := resourceDescription(a, text)
 	switch a.Type {
 	case reconciler.Int:
 		at := schema.Int64Attribute{
@@ -135,13 +139,39 @@ func resourceAttr(a reconciler.Attr, filled bool) schema.Attribute {
 	return at
 }
 
-// markdownDescription is the engine's description, plus how Terraform spells what HCL
-// writes differently: a reference is to the other resource's name.
-func markdownDescription(a reconciler.Attr) string {
-	if a.Type == reconciler.Ref {
-		return a.Description + fmt.Sprintf(" In Terraform, write the %s's name, usually as `flareops_%s.<name>.name`.", a.RefKind, a.RefKind)
+// resourceDescription is the engine's description of a (or text, where the resource says
+// it its own way), and its default as Terraform documentation says it: "Defaults to
+// `"4d"`." The engine's own mention of the default ("; default 4d") gives way to it.
+func resourceDescription(a reconciler.Attr, text string) string {
+	d := text
+	if d == "" {
+		d = a.Description
+		if a.Type == reconciler.Ref {
+			d += fmt.Sprintf(" In Terraform, write the %s's name, usually as `flareops_%s.<name>.name`.", a.RefKind, a.RefKind)
+		}
 	}
-	return a.Description
+	def, ok := defaultText(a)
+	if !ok {
+		return d
+	}
+	plain := strings.Trim(def, `"`)
+	d = strings.Replace(d, "; default "+plain+")", ")", 1)
+	d = strings.Replace(d, " (default "+plain+")", "", 1)
+	return d + " Defaults to `" + def + "`."
+}
+
+// defaultText is a's static default as Terraform writes it: `"4d"`, `"worker"`, `3`, `false`.
+func defaultText(a reconciler.Attr) (string, bool) {
+	switch {
+	case a.Default == nil:
+		return "", false
+	case a.Type == reconciler.Duration:
+		n, _ := defaultInt(a.Default)
+		return strconv.Quote(reconciler.FormatDuration(time.Duration(n) * a.Unit)), true
+	case a.Type == reconciler.String || a.Type == reconciler.Ref:
+		return strconv.Quote(fmt.Sprint(a.Default)), true
+	}
+	return fmt.Sprint(a.Default), true
 }
 
 // defaultInt reads an Int or Duration default as the engine's loader does.
@@ -158,9 +188,13 @@ func defaultInt(v any) (int64, bool) {
 }
 
 // dataSourceSchema builds the schema of a data source that looks an object up by its key
-// attribute: the key is required, everything else is read from the account.
-func dataSourceSchema(k reconciler.Kind, description string) dschema.Schema {
-	attrs := dataSourceAttrs(k.Schema(), k.KeyAttr())
+// attribute: the key is required, everything else is read from the account. texts
+// describes every attribute ("consumer.worker" for nested ones) as what is read: the
+// engine's descriptions speak of what a declaration does ("renames the queue in place"),
+// which is wrong for a lookup. An attribute without a text falls back to the engine's
+// description; TestDataSourceDescriptions allows none.
+func dataSourceSchema(k reconciler.Kind, description string, texts map[string]string) dschema.Schema {
+	attrs := dataSourceAttrs(k.Schema(), k.KeyAttr(), "", texts)
 	attrs[idAttr] = dschema.StringAttribute{
 		Computed:            true,
 		MarkdownDescription: fmt.Sprintf("The %s's id in the account.", k.Name()),
@@ -168,12 +202,18 @@ func dataSourceSchema(k reconciler.Kind, description string) dschema.Schema {
 	return dschema.Schema{MarkdownDescription: description, Attributes: attrs}
 }
 
-func dataSourceAttrs(bs reconciler.BlockSchema, key string) map[string]dschema.Attribute {
+func dataSourceAttrs(bs reconciler.BlockSchema, key, prefix string, texts map[string]string) map[string]dschema.Attribute {
 	out := map[string]dschema.Attribute{}
+	text := func(name, engine string) string {
+		if t, ok := texts[prefix+name]; ok {
+			return t
+		}
+		return engine
+	}
 	for _, a := range bs.Attrs {
 		required := a.Name == key && key != ""
 		computed := !required
-		desc := markdownDescription(a)
+		desc := text(a.Name, a.Description)
 		switch a.Type {
 		case reconciler.Int:
 			out[a.Name] = dschema.Int64Attribute{Required: required, Computed: computed, Sensitive: a.Sensitive, MarkdownDescription: desc}
@@ -186,8 +226,8 @@ func dataSourceAttrs(bs reconciler.BlockSchema, key string) map[string]dschema.A
 	for _, nb := range bs.Blocks {
 		out[nb.Name] = dschema.ListNestedAttribute{
 			Computed:            true,
-			MarkdownDescription: nb.Description,
-			NestedObject:        dschema.NestedAttributeObject{Attributes: dataSourceAttrs(nb.Schema, "")},
+			MarkdownDescription: text(nb.Name, nb.Description),
+			NestedObject:        dschema.NestedAttributeObject{Attributes: dataSourceAttrs(nb.Schema, "", prefix+nb.Name+".", texts)},
 		}
 	}
 	return out

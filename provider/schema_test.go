@@ -90,13 +90,18 @@ func TestSchemaAgreement(t *testing.T) {
 					attrs[name] = a
 				}
 			}
-			filled := r.(*kindResource).filled
-			compareBlock(t, k, "", k.Schema(), attrs, sr.Schema.Blocks, filled)
+			kr := r.(*kindResource)
+			compareBlock(t, k, "", k.Schema(), attrs, sr.Schema.Blocks, kr.filled, kr.texts)
+			for p := range kr.texts {
+				if _, ok := attrAt(k.Schema(), p); !ok {
+					t.Errorf("texts describes %q, which the kind does not have", p)
+				}
+			}
 		})
 	}
 }
 
-func compareBlock(t *testing.T, k reconciler.Kind, prefix string, bs reconciler.BlockSchema, attrs map[string]schema.Attribute, blocks map[string]schema.Block, filled map[string]bool) {
+func compareBlock(t *testing.T, k reconciler.Kind, prefix string, bs reconciler.BlockSchema, attrs map[string]schema.Attribute, blocks map[string]schema.Block, filled map[string]bool, texts map[string]string) {
 	t.Helper()
 	var want, got []string
 	for _, a := range bs.Attrs {
@@ -118,7 +123,7 @@ func compareBlock(t *testing.T, k reconciler.Kind, prefix string, bs reconciler.
 	}
 	for _, a := range bs.Attrs {
 		if fa, ok := attrs[a.Name]; ok {
-			compareAttr(t, k, prefix, a, fa, filled[prefix+a.Name])
+			compareAttr(t, k, prefix, a, fa, filled[prefix+a.Name], texts[prefix+a.Name])
 		}
 	}
 	for _, nb := range bs.Blocks {
@@ -131,11 +136,11 @@ func compareBlock(t *testing.T, k reconciler.Kind, prefix string, bs reconciler.
 			t.Errorf("%s%s: description %q, want the engine's %q", prefix, nb.Name, fb.MarkdownDescription, nb.Description)
 		}
 		compareMaxItems(t, k, prefix, nb, fb)
-		compareBlock(t, k, prefix+nb.Name+".", nb.Schema, fb.NestedObject.Attributes, fb.NestedObject.Blocks, filled)
+		compareBlock(t, k, prefix+nb.Name+".", nb.Schema, fb.NestedObject.Attributes, fb.NestedObject.Blocks, filled, texts)
 	}
 }
 
-func compareAttr(t *testing.T, k reconciler.Kind, prefix string, a reconciler.Attr, fa schema.Attribute, filled bool) {
+func compareAttr(t *testing.T, k reconciler.Kind, prefix string, a reconciler.Attr, fa schema.Attribute, filled bool, text string) {
 	t.Helper()
 	name := prefix + a.Name
 	wantType := map[reconciler.AttrType]attr.Type{
@@ -154,9 +159,7 @@ func compareAttr(t *testing.T, k reconciler.Kind, prefix string, a reconciler.At
 	if fa.IsSensitive() != a.Sensitive {
 		t.Errorf("%s: sensitive=%v, engine %v", name, fa.IsSensitive(), a.Sensitive)
 	}
-	if d := fa.GetMarkdownDescription(); a.Description == "" || !strings.HasPrefix(d, a.Description) {
-		t.Errorf("%s: description %q does not carry the engine's %q", name, d, a.Description)
-	}
+	checkDescription(t, name, a, fa.GetMarkdownDescription(), text)
 	if got, want := frameworkDefault(t, fa), engineDefault(a); got != want {
 		t.Errorf("%s: default %s, engine %s", name, got, want)
 	}
@@ -170,6 +173,52 @@ func compareAttr(t *testing.T, k reconciler.Kind, prefix string, a reconciler.At
 			t.Errorf("%s = %s: provider accepts=%v (%s), CLI accepts=%v (%s)", name, p, prov, provMsg, cli, cliMsg)
 		}
 	}
+}
+
+// checkDescription: an attribute says what the engine says (or its Terraform text), and
+// its default once, as "Defaults to `X`." with the value Terraform plans.
+func checkDescription(t *testing.T, name string, a reconciler.Attr, got, text string) {
+	t.Helper()
+	want := text
+	if want == "" {
+		want = a.Description
+	}
+	if want == "" {
+		t.Errorf("%s has no description", name)
+	}
+	def := engineDefault(a)
+	if def == "" {
+		if !strings.HasPrefix(got, want) {
+			t.Errorf("%s: description %q does not carry %q", name, got, want)
+		}
+		if strings.Contains(got, "Defaults to") {
+			t.Errorf("%s has no static default but its description says %q", name, got)
+		}
+		return
+	}
+	if !strings.HasSuffix(got, " Defaults to `"+def+"`.") {
+		t.Errorf("%s: description %q does not end with its default: Defaults to `%s`.", name, got, def)
+	}
+	if n := strings.Count(strings.ToLower(got), "default"); n != 1 {
+		t.Errorf("%s: description %q mentions the default %d times", name, got, n)
+	}
+}
+
+// attrAt finds an attribute or nested block by path ("consumer.worker").
+func attrAt(bs reconciler.BlockSchema, p string) (string, bool) {
+	head, rest, nested := strings.Cut(p, ".")
+	for _, nb := range bs.Blocks {
+		if nb.Name == head {
+			if !nested {
+				return nb.Description, true
+			}
+			return attrAt(nb.Schema, rest)
+		}
+	}
+	if a, ok := bs.Attr(head); ok && !nested {
+		return a.Description, true
+	}
+	return "", false
 }
 
 // engineDefault renders an engine default as Terraform holds it; "" for none.
@@ -446,6 +495,48 @@ func TestDataSourceSchemaAgreement(t *testing.T) {
 	}
 }
 
+// TestDataSourceDescriptions: every attribute of a kind's data source is described as
+// what is read, in words of its own (the engine's say what a declaration does), and
+// without the resource's defaults.
+func TestDataSourceDescriptions(t *testing.T) {
+	for _, f := range New("test")().DataSources(context.Background()) {
+		kd, ok := f().(*kindDataSource)
+		if !ok {
+			continue // written by hand, not from a kind
+		}
+		bs := kd.schemaKind.Schema()
+		var walk func(prefix string, bs reconciler.BlockSchema)
+		walk = func(prefix string, bs reconciler.BlockSchema) {
+			var names []string
+			for _, a := range bs.Attrs {
+				names = append(names, a.Name)
+			}
+			for _, nb := range bs.Blocks {
+				names = append(names, nb.Name)
+				walk(prefix+nb.Name+".", nb.Schema)
+			}
+			for _, n := range names {
+				text, ok := kd.texts[prefix+n]
+				engine, _ := attrAt(kd.schemaKind.Schema(), prefix+n)
+				switch {
+				case !ok || text == "":
+					t.Errorf("flareops_%s data source: %s%s has no description of its own", kd.name(), prefix, n)
+				case text == engine:
+					t.Errorf("flareops_%s data source: %s%s copies the engine's description", kd.name(), prefix, n)
+				case strings.Contains(text, "Defaults to"):
+					t.Errorf("flareops_%s data source: %s%s speaks of a default: %q", kd.name(), prefix, n, text)
+				}
+			}
+		}
+		walk("", bs)
+		for p := range kd.texts {
+			if _, ok := attrAt(bs, p); !ok {
+				t.Errorf("flareops_%s data source describes %q, which the kind does not have", kd.name(), p)
+			}
+		}
+	}
+}
+
 func checkDataSourceAttrs(t *testing.T, prefix string, bs reconciler.BlockSchema, key string, attrs map[string]dschema.Attribute) {
 	t.Helper()
 	for _, a := range bs.Attrs {
@@ -536,11 +627,11 @@ func TestForceNewRequiresReplace(t *testing.T) {
 		{Name: "i", Type: reconciler.Int, ForceNew: true},
 		{Name: "b", Type: reconciler.Bool, ForceNew: true},
 	} {
-		if !requiresReplace(t, resourceAttr(a, false)) {
+		if !requiresReplace(t, resourceAttr(a, false, "")) {
 			t.Errorf("ForceNew %s attribute %s does not require replacement", a.Type, a.Name)
 		}
 		a.ForceNew = false
-		if requiresReplace(t, resourceAttr(a, false)) {
+		if requiresReplace(t, resourceAttr(a, false, "")) {
 			t.Errorf("%s attribute %s requires replacement without ForceNew", a.Type, a.Name)
 		}
 	}
