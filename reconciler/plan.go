@@ -111,7 +111,7 @@ type Plan struct {
 	Warnings []string `json:"warnings,omitempty"`
 }
 
-// PlanFormatVersion versions the JSON plan schema (docs/plan-json.md).
+// PlanFormatVersion versions the JSON plan schema (docs/cli/plan-json.md).
 const PlanFormatVersion = "2.0"
 
 // Summary counts the changes by action.
