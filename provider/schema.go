@@ -129,6 +129,9 @@ func resourceAttr(a reconciler.Attr, filled bool, text string) schema.Attribute 
 		if len(a.Enum) > 0 {
 			at.Validators = []validator.String{enumValidator{a}}
 		}
+		if a.Pattern != nil || a.MaxLen > 0 {
+			at.Validators = append(at.Validators, textValidator{a})
+		}
 		if s, ok := a.Default.(string); ok {
 			at.Default = stringdefault.StaticString(s)
 		}

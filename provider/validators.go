@@ -35,6 +35,27 @@ func (v enumValidator) ValidateString(_ context.Context, req validator.StringReq
 	}
 }
 
+// textValidator accepts only strings within the attribute's MaxLen and Pattern (a queue's
+// name rule). A name computed from values not known until apply is checked then, by the API.
+type textValidator struct{ attr reconciler.Attr }
+
+func (v textValidator) Description(context.Context) string { return v.attr.TextRule() }
+
+func (v textValidator) MarkdownDescription(ctx context.Context) string { return v.Description(ctx) }
+
+func (v textValidator) ValidateString(_ context.Context, req validator.StringRequest, resp *validator.StringResponse) {
+	if req.ConfigValue.IsNull() || req.ConfigValue.IsUnknown() {
+		return
+	}
+	if err := v.attr.CheckText(req.ConfigValue.ValueString()); err != nil {
+		detail := err.Error() + "."
+		if v.attr.Sensitive {
+			detail = fmt.Sprintf("%s must be %s; the value (sensitive, not shown) is not.", v.attr.Name, v.attr.TextRule())
+		}
+		resp.Diagnostics.AddAttributeError(req.Path, "Invalid value", detail)
+	}
+}
+
 // durationValidator accepts a duration in the attribute's unit and range.
 type durationValidator struct{ attr reconciler.Attr }
 

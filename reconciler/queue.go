@@ -3,6 +3,7 @@ package reconciler
 import (
 	"context"
 	"fmt"
+	"regexp"
 	"sort"
 	"time"
 
@@ -59,9 +60,17 @@ type queuePrivate struct {
 	consumerIDs map[string]string // consumer key → consumer id
 }
 
+// queueNamePattern is Cloudflare's queue name rule ("Queue names must be 1 to 63 characters
+// long. Queue names cannot contain special characters outside dashes (-), and must start
+// and end with a letter or number": queues/get-started.mdx); the length is Attr.MaxLen.
+var queueNamePattern = regexp.MustCompile(`^[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?$`)
+
+const queueNameRule = "1 to 63 letters, digits and hyphens, starting and ending with a letter or digit"
+
 var queueSchema = BlockSchema{
 	Attrs: []Attr{
-		{Name: "name", Type: String, Required: true, Description: "Name of the queue in the account (1–63 characters: letters, digits, `-` and `_`). Changing it renames the queue in place."},
+		{Name: "name", Type: String, Required: true, MaxLen: 63, Pattern: queueNamePattern, PatternText: queueNameRule,
+			Description: "Name of the queue in the account: " + queueNameRule + " (Cloudflare's rule). Changing it renames the queue in place."},
 		{Name: "delivery_delay", Type: Duration, Unit: time.Second, Min: 0, Max: 43200, Default: int64(0), Description: "Delay before every message is delivered, e.g. `\"30s\"` (0 to 12h)."},
 		{Name: "message_retention", Type: Duration, Unit: time.Second, Min: 60, Max: 1209600, Default: int64(345600), Description: "How long undelivered messages are kept, e.g. `\"4d\"` (1m to 14d; default 4d)."},
 		{Name: "paused", Type: Bool, Default: false, Description: "Pause delivery to consumers; messages accumulate until resumed."},
@@ -79,7 +88,7 @@ var queueSchema = BlockSchema{
 			{Name: "retry_delay", Type: Duration, Unit: time.Second, Min: 0, Max: 86400, Default: int64(0), Description: "Delay before a failed message is retried, e.g. `\"30s\"` (0 to 24h)."},
 			{Name: "max_concurrency", Type: Int, Min: 1, Max: 250, Description: "Concurrent consumer invocations (1–250); unset lets the platform scale automatically (worker only)."},
 			{Name: "visibility_timeout", Type: Duration, Unit: time.Millisecond, Min: 0, Max: 43200000, Description: "How long a pulled message is leased, e.g. `\"30s\"` (0 to 12h; default 30s; http_pull only)."},
-			{Name: "dead_letter_queue", Type: Ref, RefKind: "queue", Description: "Queue that receives messages after `max_retries` failed deliveries: a reference such as `queue.jobs_dlq`, or the name of an existing queue. Unset: such messages are dropped."},
+			{Name: "dead_letter_queue", Type: Ref, RefKind: "queue", RefRole: "dead-letter queue", Description: "Queue that receives messages after `max_retries` failed deliveries: a reference such as `queue.jobs_dlq`, or the name of an existing queue. Unset: such messages are dropped."},
 		}},
 	}},
 }
@@ -99,7 +108,7 @@ func (QueueKind) Build(v Values) (Object, error) {
 			return Object{}, err
 		}
 		if c.DeadLetterQueue == spec.Name {
-			return Object{}, fmt.Errorf("consumer: dead_letter_queue must be another queue, not %q itself", spec.Name)
+			return Object{}, fmt.Errorf("dead_letter_queue must be another queue, not %q itself: a queue cannot be its own dead-letter queue (leave dead_letter_queue out to drop messages after max_retries)", spec.Name)
 		}
 		spec.Consumers[c.key()] = c
 	}

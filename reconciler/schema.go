@@ -2,9 +2,11 @@ package reconciler
 
 import (
 	"fmt"
+	"regexp"
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 )
 
 // The schema of every kind is declared once, here in the engine, as data: the HCL loader
@@ -40,8 +42,19 @@ type Attr struct {
 	Min, Max int64
 	// Enum lists the allowed values of a String.
 	Enum []string
+	// MaxLen bounds the length of a String in characters (0: no bound).
+	MaxLen int
+	// Pattern, when set, is what a String value must match (anchor it: ^...$), and
+	// PatternText says the same in words for messages and docs ("letters, digits and
+	// `-`, starting and ending with a letter or digit"). Both front ends check values with
+	// CheckText, so the HCL loader and `terraform validate` reject the same names.
+	Pattern     *regexp.Regexp
+	PatternText string
 	// RefKind is the kind a Ref points to.
 	RefKind string
+	// RefRole says in words what the referenced object is to the referring one, for
+	// messages ("dead-letter queue"); empty means the attribute's name.
+	RefRole string
 	// ForceNew means a change replaces the object instead of updating it.
 	ForceNew bool
 	// Sensitive values never appear in output, plans or state in clear.
@@ -210,6 +223,40 @@ func (a Attr) CheckEnum(s string) error {
 		}
 	}
 	return fmt.Errorf("%s must be one of %s; got %q", a.Name, strings.Join(quoteAll(a.Enum), ", "), s)
+}
+
+// CheckText reports whether s satisfies the attribute's MaxLen and Pattern, with a message
+// that says what is allowed.
+func (a Attr) CheckText(s string) error {
+	n := utf8.RuneCountInString(s)
+	if a.MaxLen > 0 && n > a.MaxLen {
+		return fmt.Errorf("%s must be at most %d characters; got %d characters", a.Name, a.MaxLen, n)
+	}
+	if a.Pattern != nil && !a.Pattern.MatchString(s) {
+		return fmt.Errorf("%s must be %s; got %s", a.Name, a.TextRule(), strconv.Quote(s))
+	}
+	return nil
+}
+
+// TextRule says in words what CheckText accepts, e.g. "at most 63 characters".
+func (a Attr) TextRule() string {
+	switch {
+	case a.PatternText != "":
+		return a.PatternText
+	case a.Pattern != nil:
+		return "text matching " + a.Pattern.String()
+	case a.MaxLen > 0:
+		return fmt.Sprintf("at most %d characters", a.MaxLen)
+	}
+	return "any text"
+}
+
+// Role is what a Ref attribute's object is to the referring one, in words.
+func (a Attr) Role() string {
+	if a.RefRole != "" {
+		return a.RefRole
+	}
+	return a.Name
 }
 
 func quoteAll(ss []string) []string {

@@ -59,6 +59,9 @@ func checkSchema(s reconciler.BlockSchema) []string {
 		if a.Type < reconciler.String || a.Type > reconciler.Ref {
 			msgs = append(msgs, fmt.Sprintf("attribute %q has an unknown type", a.Name))
 		}
+		if (a.Pattern != nil || a.MaxLen > 0) && a.Type != reconciler.String {
+			msgs = append(msgs, fmt.Sprintf("attribute %q has a pattern or a length but is no string", a.Name))
+		}
 	}
 	for _, b := range s.Blocks {
 		msgs = append(msgs, checkSchema(b.Schema)...)
@@ -79,8 +82,13 @@ func (l *loader) collect(f *hcl.File) {
 	for _, k := range l.opts.Kinds {
 		schema.Blocks = append(schema.Blocks, hcl.BlockHeaderSchema{Type: k.Name, LabelNames: []string{"name"}})
 	}
-	content, diags := f.Body.Content(schema)
+	content, _, diags := f.Body.PartialContent(schema)
 	l.diags = append(l.diags, diags...)
+	names := bodyNames{where: "at the top level of a file"}
+	for _, b := range schema.Blocks {
+		names.blocks = append(names.blocks, b.Type)
+	}
+	l.unknownNames(f.Body, names)
 	for _, b := range content.Blocks {
 		switch b.Type {
 		case "variable":
@@ -167,6 +175,9 @@ type bodyDecl struct {
 	attrs    hcl.Attributes
 	nested   []*nestedDecl // source order
 	defRange hcl.Range     // where a missing argument is reported
+	// misspelt are the arguments an unknown argument was suggested to be: a missing one
+	// among them is reported once, as the unknown argument.
+	misspelt map[string]bool
 }
 
 type nestedDecl struct {
@@ -174,23 +185,28 @@ type nestedDecl struct {
 	body     *bodyDecl
 }
 
-// decodeStructure checks a body's arguments and nested blocks against the schema; hcl reports
-// unknown names with its own "Did you mean" suggestions.
+// decodeStructure checks a body's arguments and nested blocks against the schema; unknown
+// names are reported with suggestions from the schema's names.
 func (l *loader) decodeStructure(body hcl.Body, s reconciler.BlockSchema, typeName string, defRange hcl.Range, top bool) (*bodyDecl, bool) {
 	hs := &hcl.BodySchema{}
+	names := bodyNames{where: fmt.Sprintf("in a %s block", typeName)}
 	for _, a := range s.Attrs {
 		hs.Attributes = append(hs.Attributes, hcl.AttributeSchema{Name: a.Name})
+		names.attrs = append(names.attrs, a.Name)
 	}
 	if top {
 		hs.Attributes = append(hs.Attributes, hcl.AttributeSchema{Name: preventDestroy})
+		names.attrs = append(names.attrs, preventDestroy)
 	}
 	for _, nb := range s.Blocks {
 		hs.Blocks = append(hs.Blocks, hcl.BlockHeaderSchema{Type: nb.Name})
+		names.blocks = append(names.blocks, nb.Name)
 	}
-	content, diags := body.Content(hs)
+	content, _, diags := body.PartialContent(hs)
 	l.diags = append(l.diags, diags...)
-	ok := !diags.HasErrors()
-	bd := &bodyDecl{schema: s, typeName: typeName, attrs: content.Attributes, defRange: defRange}
+	namesOK, suggested := l.unknownNames(body, names)
+	ok := !diags.HasErrors() && namesOK
+	bd := &bodyDecl{schema: s, typeName: typeName, attrs: content.Attributes, defRange: defRange, misspelt: suggested}
 	if bd.attrs == nil {
 		bd.attrs = hcl.Attributes{}
 	}

@@ -19,7 +19,8 @@ import (
 type blockEval struct {
 	l         *loader
 	ctx       *hcl.EvalContext
-	sensitive map[string]bool // attribute paths whose values derive from sensitive variables
+	sensitive map[string]bool   // attribute paths whose values derive from sensitive variables
+	spelling  map[string]string // see Block.Spelling
 }
 
 // body decodes a block body into Values: attributes by the schema, defaults where absent,
@@ -49,6 +50,10 @@ func (ev *blockEval) body(bd *bodyDecl, path string) (reconciler.Values, bool) {
 			}
 		}
 		if present {
+			continue
+		}
+		if a.Required && bd.misspelt[a.Name] {
+			ok = false
 			continue
 		}
 		if a.Required {
@@ -212,6 +217,14 @@ func (ev *blockEval) str(a reconciler.Attr, expr hcl.Expression, val cty.Value, 
 		ev.fail(expr, "Invalid value", detail+didYouMean(s, a.Enum))
 		return nil, false
 	}
+	if err := a.CheckText(s); err != nil {
+		detail := err.Error() + "."
+		if sens {
+			detail = fmt.Sprintf("%s must be %s; the value (sensitive, not shown) is not.", a.Name, a.TextRule())
+		}
+		ev.fail(expr, "Invalid value", detail)
+		return nil, false
+	}
 	return s, true
 }
 
@@ -281,6 +294,12 @@ func (ev *blockEval) duration(a reconciler.Attr, expr hcl.Expression, val cty.Va
 		}
 		ev.fail(expr, summary, hideIf(err.Error(), sens)+".")
 		return nil, false
+	}
+	if val.Type() == cty.String && !sens {
+		key := a.Name + "=" + reconciler.FormatDuration(time.Duration(n)*a.Unit)
+		if _, seen := ev.spelling[key]; !seen {
+			ev.spelling[key] = s
+		}
 	}
 	return n, true
 }

@@ -9,12 +9,16 @@ import (
 	"unicode/utf8"
 
 	"github.com/hashicorp/hcl/v2"
+
+	"github.com/monotask/flareops/reconciler/suggest"
 )
 
 // WriteDiagnostics renders diagnostics for a person, in the layout of
-// hcl.NewDiagnosticTextWriter, with two changes: the location reads file:line:col, and the
+// hcl.NewDiagnosticTextWriter, with these changes: the location reads file:line:col; the
 // source is underlined with carets (and, with color, highlighted as hcl does), so the
-// place is visible in a CI log as well as in a terminal.
+// place is visible in a CI log as well as in a terminal; control characters from the
+// source or the messages are shown escaped (ESC as \x1b), and a long line is cut around
+// the place, so that a binary file cannot drive or flood the terminal.
 //
 //	Error: Unsupported argument
 //
@@ -46,7 +50,7 @@ func writeDiagnostic(w *bufio.Writer, files map[string]*hcl.File, d *hcl.Diagnos
 	if d.Severity == hcl.DiagWarning {
 		severity = "Warning"
 	}
-	fmt.Fprintf(w, "%s%s%s: %s\n\n", severityColor, severity, reset, d.Summary)
+	fmt.Fprintf(w, "%s%s%s: %s\n\n", severityColor, severity, reset, printable(d.Summary, false))
 
 	if d.Subject != nil {
 		subject := *d.Subject
@@ -57,27 +61,32 @@ func writeDiagnostic(w *bufio.Writer, files map[string]*hcl.File, d *hcl.Diagnos
 		loc := fmt.Sprintf("%s:%d:%d", subject.Filename, subject.Start.Line, subject.Start.Column)
 		f := files[subject.Filename]
 		if f == nil || f.Bytes == nil {
-			fmt.Fprintf(w, "  on %s:\n  (source code not available)\n\n", loc)
+			fmt.Fprintf(w, "  on %s:\n  (source code not available)\n\n", printable(loc, false))
 		} else {
 			if ctx := contextString(f, subject.Start.Byte); ctx != "" {
 				loc += ", in " + ctx
 			}
-			fmt.Fprintf(w, "  on %s:\n", loc)
+			fmt.Fprintf(w, "  on %s:\n", printable(loc, false))
 			writeSnippet(w, f.Bytes, subject, snip, highlight, reset)
 			w.WriteByte('\n')
 		}
 	}
 	if d.Detail != "" {
-		fmt.Fprintf(w, "%s\n\n", d.Detail)
+		fmt.Fprintf(w, "%s\n\n", printable(d.Detail, true))
 	}
 }
 
 // writeSnippet writes the lines of src that snip covers, each followed by a line of carets
-// under the part that subject covers.
+// under the part that subject covers. Control characters are shown escaped, and a long line
+// is cut around the subject, so that a binary or minified file cannot flood or drive the
+// terminal.
 func writeSnippet(w *bufio.Writer, src []byte, subject, snip hcl.Range, highlight, reset string) {
 	sc := hcl.NewRangeScanner(src, subject.Filename, bufio.ScanLines)
 	for sc.Scan() {
 		line := sc.Range()
+		if line.Start.Byte > snip.End.Byte && line.Start.Byte > subject.Start.Byte {
+			break
+		}
 		startsHere := line.Start.Byte <= subject.Start.Byte && subject.Start.Byte <= line.End.Byte
 		if !line.Overlaps(snip) && !startsHere {
 			continue
@@ -87,23 +96,97 @@ func writeSnippet(w *bufio.Writer, src []byte, subject, snip hcl.Range, highligh
 		before, marked, after := line.PartitionAround(subject)
 		switch {
 		case !marked.Empty() && marked.CanSliceBytes(src) && before.CanSliceBytes(src) && after.CanSliceBytes(src):
-			b, m, a := before.SliceBytes(src), marked.SliceBytes(src), after.SliceBytes(src)
+			b, m, a := snippetWindow(printable(string(before.SliceBytes(src)), false),
+				printable(string(marked.SliceBytes(src)), false), printable(string(after.SliceBytes(src)), false))
 			fmt.Fprintf(w, "%s%s%s%s%s%s\n", prefix, b, highlight, m, reset, a)
-			fmt.Fprintf(w, "%s%s%s\n", pad, blank(b), strings.Repeat("^", max(1, utf8.RuneCount(m))))
+			fmt.Fprintf(w, "%s%s%s\n", pad, blank(b), strings.Repeat("^", max(1, utf8.RuneCountInString(m))))
 		case startsHere:
 			// The subject is a point or only a line ending: mark where it starts.
-			fmt.Fprintf(w, "%s%s\n", prefix, sc.Bytes())
-			fmt.Fprintf(w, "%s%s^\n", pad, blank(src[line.Start.Byte:subject.Start.Byte]))
+			b, _, a := snippetWindow(printable(string(src[line.Start.Byte:subject.Start.Byte]), false), "",
+				printable(string(src[subject.Start.Byte:line.End.Byte]), false))
+			fmt.Fprintf(w, "%s%s%s\n", prefix, b, a)
+			fmt.Fprintf(w, "%s%s^\n", pad, blank(b))
 		default:
-			fmt.Fprintf(w, "%s%s\n", prefix, sc.Bytes())
+			_, _, a := snippetWindow("", "", printable(string(sc.Bytes()), false))
+			fmt.Fprintf(w, "%s%s\n", prefix, a)
 		}
 	}
 }
 
-// blank replaces every character of b by a space, keeping tabs so the carets line up.
-func blank(b []byte) string {
+// snippetWidth is the most characters a source line shows in a diagnostic.
+const snippetWidth = 120
+
+// snippetWindow cuts a source line, split around its marked part, to snippetWidth
+// characters: the marked part keeps up to half of them and its start stays in view; "…"
+// shows where text was left out.
+func snippetWindow(before, marked, after string) (string, string, string) {
+	b, m, a := []rune(before), []rune(marked), []rune(after)
+	if len(b)+len(m)+len(a) <= snippetWidth {
+		return before, marked, after
+	}
+	if len(m) > snippetWidth/2 {
+		m = append(m[:snippetWidth/2-1:snippetWidth/2-1], '…')
+	}
+	room := snippetWidth - len(m)
+	if keep := min(len(b), max(room/2, room-len(a))); keep < len(b) {
+		b = append([]rune{'…'}, b[len(b)-keep+1:]...)
+	}
+	room -= len(b)
+	if len(a) > room {
+		a = append(a[:max(room-1, 0):max(room-1, 0)], '…')
+	}
+	return string(b), string(m), string(a)
+}
+
+// printable shows s with every character that could drive a terminal escaped: control
+// characters (ESC as \x1b, NUL as \x00; tabs kept, newlines kept when keepNewlines), DEL,
+// C1 controls and bidirectional overrides (as \u202e), and bytes that are not UTF-8 (as
+// \xff). Diagnostics copy text from the source, which may be any bytes.
+func printable(s string, keepNewlines bool) string {
+	clean := true
+	for _, r := range s {
+		if r == utf8.RuneError || needsEscape(r, keepNewlines) {
+			clean = false
+			break
+		}
+	}
+	if clean {
+		return s
+	}
+	var b strings.Builder
+	for i := 0; i < len(s); {
+		r, n := utf8.DecodeRuneInString(s[i:])
+		switch {
+		case r == utf8.RuneError && n <= 1:
+			fmt.Fprintf(&b, "\\x%02x", s[i])
+		case needsEscape(r, keepNewlines) && r < 0x80:
+			fmt.Fprintf(&b, "\\x%02x", r)
+		case needsEscape(r, keepNewlines):
+			fmt.Fprintf(&b, "\\u%04x", r)
+		default:
+			b.WriteString(s[i : i+n])
+		}
+		i += n
+	}
+	return b.String()
+}
+
+func needsEscape(r rune, keepNewlines bool) bool {
+	switch {
+	case r == '\t', r == '\n' && keepNewlines:
+		return false
+	case r < 0x20, r == 0x7f, r >= 0x80 && r <= 0x9f:
+		return true
+	case r >= 0x202a && r <= 0x202e, r >= 0x2066 && r <= 0x2069, r == 0x200e, r == 0x200f, r == 0x061c:
+		return true // bidirectional controls can reorder what the terminal shows
+	}
+	return false
+}
+
+// blank replaces every character of s by a space, keeping tabs so the carets line up.
+func blank(s string) string {
 	var sb strings.Builder
-	for _, r := range string(b) {
+	for _, r := range s {
 		if r == '\t' {
 			sb.WriteByte('\t')
 		} else {
@@ -142,50 +225,8 @@ func sortDiagnostics(diags hcl.Diagnostics) hcl.Diagnostics {
 	return out
 }
 
-// didYouMean returns ` Did you mean "x"?` for the option closest to given, or "" when none
-// is close. Like hcl's own suggestions, close means an edit distance below 3.
+// didYouMean returns ` Did you mean "x"?` for the options closest to given, or "" when
+// none is close (see suggest.Names).
 func didYouMean(given string, options []string) string {
-	best, bestDist := "", 3
-	sorted := append([]string(nil), options...)
-	sort.Strings(sorted)
-	for _, o := range sorted {
-		if o == given {
-			continue
-		}
-		if d := editDistance(given, o); d < bestDist {
-			best, bestDist = o, d
-		}
-	}
-	if best == "" {
-		return ""
-	}
-	return fmt.Sprintf(" Did you mean %q?", best)
-}
-
-// editDistance is the Levenshtein distance between a and b, in runes.
-func editDistance(a, b string) int {
-	ra, rb := []rune(a), []rune(b)
-	if len(ra) > 64 || len(rb) > 64 {
-		if a == b {
-			return 0
-		}
-		return 64 // long names are never suggestions; bound the work
-	}
-	prev := make([]int, len(rb)+1)
-	cur := make([]int, len(rb)+1)
-	for j := range prev {
-		prev[j] = j
-	}
-	for i := 1; i <= len(ra); i++ {
-		cur[0] = i
-		for j := 1; j <= len(rb); j++ {
-			cost := 1
-			if ra[i-1] == rb[j-1] {
-				cost = 0
-			}
-			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
-		}
-		prev, cur = cur, prev
-	}
-	return prev[len(rb)]
+	return suggest.DidYouMean(given, options)
 }

@@ -8,6 +8,7 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+	"unicode/utf8"
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/hashicorp/hcl/v2"
@@ -116,6 +117,81 @@ func TestWriteDiagnostics(t *testing.T) {
 			}
 			if d := cmp.Diff(tt.want, b.String()); d != "" {
 				t.Errorf("(-want +got):\n%s", d)
+			}
+		})
+	}
+}
+
+// A binary file's bytes reach diagnostics through the source line and through messages;
+// none of them may reach the terminal as a control character.
+func TestWriteDiagnosticsEscapesControlCharacters(t *testing.T) {
+	src := []byte("queue \"a\" {\n  name = \"a\"\n  \x1b[2J\x00x\u202e = 1\n}\n")
+	files := map[string]*hcl.File{"x\x1b.hcl": {Bytes: src}}
+	subject := &hcl.Range{Filename: "x\x1b.hcl", Start: hcl.Pos{Line: 3, Column: 3, Byte: 27}, End: hcl.Pos{Line: 3, Column: 4, Byte: 28}}
+	diags := hcl.Diagnostics{{
+		Severity: hcl.DiagError,
+		Summary:  "Bad \x1b]0;title\x07 byte",
+		Detail:   "Line one \x00\u009b.\nLine two\tends \xff here.",
+		Subject:  subject,
+	}}
+	var b bytes.Buffer
+	if err := WriteDiagnostics(&b, files, diags, false); err != nil {
+		t.Fatal(err)
+	}
+	want := "Error: Bad \\x1b]0;title\\x07 byte\n\n" +
+		"  on x\\x1b.hcl:3:3:\n" +
+		"   3:   \\x1b[2J\\x00x\\u202e = 1\n" +
+		"        ^^^^\n\n" +
+		"Line one \\x00\\u009b.\nLine two\tends \\xff here.\n\n"
+	if d := cmp.Diff(want, b.String()); d != "" {
+		t.Errorf("(-want +got):\n%s", d)
+	}
+}
+
+// Whatever a file holds, the rendered diagnostics hold no control character but newline
+// and tab, and are valid UTF-8.
+func TestDiagnosticsOfABinaryFileArePrintable(t *testing.T) {
+	var src []byte
+	for i := 0; i < 4096; i++ {
+		src = append(src, byte(i*7+i/256))
+	}
+	src = append(src, "\nqueue \"a\" {\n  name = \"\x1b[31m\x00\u202e\"\n  \x1b = 1\n}\n"...)
+	cfg, diags := LoadFiles(map[string][]byte{"bin\x1b[0m.flareops.hcl": src}, queueOpts())
+	if !diags.HasErrors() {
+		t.Fatal("a binary file loads without errors")
+	}
+	out := renderDiags(t, cfg, diags)
+	if !utf8.ValidString(out) {
+		t.Errorf("output is not UTF-8")
+	}
+	for _, r := range out {
+		if (r < 0x20 && r != '\n' && r != '\t') || r == 0x7f || (r >= 0x80 && r <= 0x9f) || r == '\u202e' {
+			t.Fatalf("output holds %U:\n%q", r, out)
+		}
+	}
+}
+
+func TestSnippetWindow(t *testing.T) {
+	long := strings.Repeat("a", 200)
+	tests := []struct {
+		name                  string
+		before, marked, after string
+		want                  [3]string
+	}{
+		{"short lines are kept", "x = ", "y", " + 1", [3]string{"x = ", "y", " + 1"}},
+		{"long before", long, "M", "z", [3]string{"…" + strings.Repeat("a", 117), "M", "z"}},
+		{"long after", "x", "M", long, [3]string{"x", "M", strings.Repeat("a", 117) + "…"}},
+		{"both long", long, "M", long, [3]string{"…" + strings.Repeat("a", 58), "M", strings.Repeat("a", 59) + "…"}},
+		{"long mark", "", long, "", [3]string{"", strings.Repeat("a", 59) + "…", ""}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			b, m, a := snippetWindow(tt.before, tt.marked, tt.after)
+			if d := cmp.Diff(tt.want, [3]string{b, m, a}); d != "" {
+				t.Errorf("(-want +got):\n%s", d)
+			}
+			if n := utf8.RuneCountInString(b + m + a); n > snippetWidth {
+				t.Errorf("%d characters, want at most %d", n, snippetWidth)
 			}
 		})
 	}

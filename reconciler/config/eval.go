@@ -130,7 +130,7 @@ func (l *loader) evalLocal(n *node) {
 }
 
 func (l *loader) evalBlock(n *node) {
-	ev := &blockEval{l: l, ctx: l.ctxFor(n), sensitive: map[string]bool{}}
+	ev := &blockEval{l: l, ctx: l.ctxFor(n), sensitive: map[string]bool{}, spelling: map[string]string{}}
 	values, ok := ev.body(n.decl.body, "")
 	pd := false
 	if a := n.decl.preventDestroy; a != nil {
@@ -146,6 +146,9 @@ func (l *loader) evalBlock(n *node) {
 	n.values = values
 	n.preventDestroy = pd
 	n.sensitive = sortedKeys(ev.sensitive)
+	if len(ev.spelling) > 0 {
+		n.spelling = ev.spelling
+	}
 	n.kindDeps = l.kindDepsOf(n)
 	n.value = objectFor(n.decl.kind.Schema, values, ev.sensitive, "")
 	n.ok = !n.invalid

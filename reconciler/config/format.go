@@ -13,8 +13,13 @@ import (
 
 // Format returns src in canonical formatting (hclwrite.Format: aligned equals signs,
 // two-space indentation). It works on tokens, so it never fails, but on a file with syntax
-// errors the result is not meaningful: FormatDir refuses such files.
+// errors the result is not meaningful: FormatDir refuses such files. A source beyond the
+// loader's limits (MaxFileSize, MaxNesting, MaxChain) is returned as it is: hclwrite takes
+// minutes over deeply nested blocks.
 func Format(src []byte) []byte {
+	if checkLimits(src, "", hcl.InitialPos) != nil {
+		return src
+	}
 	return hclwrite.Format(src)
 }
 
@@ -41,6 +46,11 @@ func FormatDir(dir string, check bool, w io.Writer) (changed []string, err error
 	for i, name := range names {
 		if srcs[i], err = os.ReadFile(name); err != nil {
 			return nil, fmt.Errorf("cannot read configuration file: %w", err)
+		}
+		if d := checkLimits(srcs[i], name, hcl.InitialPos); d != nil {
+			syntax.Files[name] = &hcl.File{Bytes: srcs[i]}
+			syntax.Diags = append(syntax.Diags, d)
+			continue
 		}
 		f, diags := hclsyntax.ParseConfig(srcs[i], name, hcl.InitialPos)
 		if f != nil {

@@ -4,6 +4,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -42,8 +43,16 @@ queue "q" {
 }`), "v={n=3}")
 	f.Add([]byte("queue \"a\" {\n  name = queue.a[\"b\"]\n}\n"), "x")
 	f.Add([]byte("variable \"x\" { type = list(number) }\n"), "[1, \"a\"]")
+	// Input nested 100,000 deep in each way the parser recurses (it used to overflow the
+	// stack), and the same just past the limits, where mutations stay small.
+	for _, in := range deepInputs() {
+		f.Add([]byte(in.src), "")
+	}
+	f.Add([]byte("locals {\n  a = "+strings.Repeat("(", MaxNesting)+"1"+strings.Repeat(")", MaxNesting)+"\n}\n"), "")
+	f.Add([]byte("locals {\n  a = <<EOT\n${\"${[{a = !-1 ? 2 : 3}]}\"}\nEOT\n}\n"), strings.Repeat("[", MaxNesting+1))
 
 	opts := queueOpts()
+	noDeepStack(f)
 	f.Fuzz(func(t *testing.T, src []byte, rawVar string) {
 		o := opts
 		if rawVar != "" {

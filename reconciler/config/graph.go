@@ -34,6 +34,7 @@ type node struct {
 	kindDeps       []string  // blocks depended on, directly or through locals
 	values         reconciler.Values
 	sensitive      []string
+	spelling       map[string]string
 	preventDestroy bool
 }
 
@@ -85,7 +86,12 @@ func (l *loader) resolveRefs(n *node) {
 	n.deps = map[string]hcl.Range{}
 	reported := map[string]bool{}
 	varSeen := map[string]bool{}
+	self := l.selfRefs(n)
 	for _, expr := range n.expressions() {
+		if a := self[expr]; a != nil {
+			l.reportSelfRef(n, a)
+			continue
+		}
 		for _, tr := range expr.Variables() {
 			addr, isVar, diag := l.refAddr(tr)
 			if diag != nil {
@@ -109,6 +115,53 @@ func (l *loader) resolveRefs(n *node) {
 		}
 	}
 	sort.Strings(n.varDeps)
+}
+
+// selfRefs finds the reference attributes of a block that point at the block itself
+// (dead_letter_queue = queue.self inside queue "self"), by expression. Such a reference
+// is a mistake of its own, reported as such rather than as a reference cycle.
+func (l *loader) selfRefs(n *node) map[hcl.Expression]*selfRef {
+	if n.decl == nil {
+		return nil
+	}
+	out := map[hcl.Expression]*selfRef{}
+	var walk func(b *bodyDecl)
+	walk = func(b *bodyDecl) {
+		for _, a := range b.schema.Attrs {
+			attr := b.attrs[a.Name]
+			if attr == nil || a.Type != reconciler.Ref || a.RefKind != n.kind {
+				continue
+			}
+			tr, diags := hcl.AbsTraversalForExpr(attr.Expr)
+			if diags.HasErrors() || len(tr) < 2 || tr.RootName() != n.kind {
+				continue
+			}
+			if name, ok := stepName(tr[1]); ok && name == n.name {
+				out[attr.Expr] = &selfRef{schema: a, attr: attr}
+			}
+		}
+		for _, nb := range b.nested {
+			walk(nb.body)
+		}
+	}
+	walk(n.decl.body)
+	return out
+}
+
+type selfRef struct {
+	schema reconciler.Attr
+	attr   *hcl.Attribute
+}
+
+func (l *loader) reportSelfRef(n *node, r *selfRef) {
+	n.failed = true
+	l.diags = append(l.diags, &hcl.Diagnostic{
+		Severity: hcl.DiagError,
+		Summary:  fmt.Sprintf("A %s cannot be its own %s", n.kind, r.schema.Role()),
+		Detail: fmt.Sprintf("A %s cannot be its own %s: %s sets %s to itself. Refer to another %s, or leave %s out.",
+			n.kind, r.schema.Role(), n.addr, r.schema.Name, r.schema.RefKind, r.schema.Name),
+		Subject: r.attr.Range.Ptr(),
+	})
 }
 
 // refAddr returns the address a reference points to: "var.x" (isVar), "local.x" or

@@ -2,7 +2,9 @@
 // its variables, locals and one block per managed object, into blocks decoded by each kind's
 // schema and sorted so that every block comes after the blocks it refers to.
 //
-// Loading runs in phases, each on the results of the one before: parse every file; collect
+// Loading runs in phases, each on the results of the one before: check every source against
+// the limits on size and nesting (limits.go), so that no input can overflow the parser's
+// stack; parse every file; collect
 // declarations (variables, locals, kind blocks, checked against their schemas); give every
 // variable its value; resolve the references of every local and block into a dependency graph;
 // sort the graph topologically (cycles are reported with their path); evaluate in that order.
@@ -69,6 +71,15 @@ type Block struct {
 	// Sensitive lists the attribute paths ("name", "consumer.0.worker") whose values derive
 	// from a sensitive variable; they must never be printed.
 	Sensitive []string
+	// Spelling keeps durations as the user wrote them, so that output can show "60s" where
+	// the user wrote "60s", not the canonical "1m". It maps "<attribute>=<canonical>" to
+	// the user's text, e.g. "max_wait=1m" → "60s", for every Duration attribute whose value
+	// is a string (written in the block or coming from a variable or local), also in nested
+	// blocks, which use the attribute's plain name ("max_wait", not "consumer.0.max_wait").
+	// <canonical> is reconciler.FormatDuration of the value in the attribute's unit: the
+	// text the plan renders for it. When two spellings share a key the first in the block
+	// wins. Values of sensitive attributes are not kept. nil when there is none.
+	Spelling  map[string]string
 	DeclRange hcl.Range
 }
 
@@ -227,6 +238,11 @@ func (l *loader) load(srcs map[string][]byte, cfg *Config) {
 	sort.Strings(names)
 	var parsed []*hcl.File
 	for _, name := range names {
+		if d := checkLimits(srcs[name], name, hcl.InitialPos); d != nil {
+			l.diags = append(l.diags, d)
+			l.files[name] = &hcl.File{Bytes: srcs[name]}
+			continue
+		}
 		f, diags := hclsyntax.ParseConfig(srcs[name], name, hcl.InitialPos)
 		l.diags = append(l.diags, diags...)
 		if f == nil {
@@ -283,6 +299,7 @@ func (l *loader) sortedBlocks() []Block {
 			Deps:           n.kindDeps,
 			PreventDestroy: n.preventDestroy,
 			Sensitive:      n.sensitive,
+			Spelling:       n.spelling,
 			DeclRange:      n.declRange,
 		})
 	}

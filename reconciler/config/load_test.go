@@ -36,7 +36,7 @@ func queueKind() KindSchema {
 					{Name: "retry_delay", Type: reconciler.Duration, Unit: time.Second, Min: 0, Max: 86400},
 					{Name: "max_wait", Type: reconciler.Duration, Unit: time.Millisecond, Min: 0, Max: 60000},
 					{Name: "max_concurrency", Type: reconciler.Int, Min: 1, Max: 250},
-					{Name: "dead_letter_queue", Type: reconciler.Ref, RefKind: "queue"},
+					{Name: "dead_letter_queue", Type: reconciler.Ref, RefKind: "queue", RefRole: "dead-letter queue"},
 				}},
 			}},
 		},
@@ -45,8 +45,8 @@ func queueKind() KindSchema {
 
 func queueOpts() Options { return Options{Kinds: []KindSchema{queueKind()}} }
 
-// ignoreRange leaves source positions out of Block comparisons.
-var ignoreRange = cmpopts.IgnoreFields(Block{}, "DeclRange")
+// ignoreRange leaves source positions, and spellings (TestSpelling), out of Block comparisons.
+var ignoreRange = cmpopts.IgnoreFields(Block{}, "DeclRange", "Spelling")
 
 func TestLoadDesignExample(t *testing.T) {
 	cfg, diags := Load(filepath.Join("testdata", "design_example"), queueOpts())
@@ -274,6 +274,10 @@ func TestLoadErrors(t *testing.T) {
 	oneConsumer.Schema.Blocks[0].MaxItems = 1
 	noUnit := queueKind()
 	noUnit.Schema.Attrs[1].Unit = 0
+	patternOnNumber := queueKind()
+	patternOnNumber.Schema.Blocks = []reconciler.NestedBlock{{Name: "consumer", Schema: reconciler.BlockSchema{
+		Attrs: []reconciler.Attr{{Name: "batch_size", Type: reconciler.Int, MaxLen: 3}},
+	}}}
 	tests := []struct {
 		name   string
 		src    string
@@ -300,6 +304,13 @@ func TestLoadErrors(t *testing.T) {
 			opts:   Options{Kinds: []KindSchema{noUnit, {Name: "local"}}},
 			want:   []string{"Invalid kind schema @ (no subject)", "Invalid kind schema @ (no subject)"},
 			substr: `kind "queue": duration "delivery_delay" has no unit.`,
+		},
+		{
+			name:   "a pattern on a number",
+			src:    "queue \"a\" {\n  name = \"a\"\n}",
+			opts:   Options{Kinds: []KindSchema{patternOnNumber}},
+			want:   []string{"Invalid kind schema @ (no subject)"},
+			substr: `kind "queue": attribute "batch_size" has a pattern or a length but is no string.`,
 		},
 		{
 			name: "required attribute set to null",
@@ -337,10 +348,82 @@ func TestLoadErrors(t *testing.T) {
 			substr: "dead_letter_queue must be a reference to a queue or the name of one; got tuple.",
 		},
 		{
-			name:   "self reference",
+			name:   "its own dead-letter queue",
 			src:    "queue \"a\" {\n  name = \"a\"\n  consumer {\n    dead_letter_queue = queue.a\n  }\n}",
-			want:   []string{"Reference cycle @ 4:25"},
+			want:   []string{"A queue cannot be its own dead-letter queue @ 4:5"},
+			substr: "A queue cannot be its own dead-letter queue: queue.a sets dead_letter_queue to itself.",
+		},
+		{
+			name:   "its own dead-letter queue by name, and no cascade to its users",
+			src:    "queue \"a\" {\n  name = \"a\"\n  consumer {\n    dead_letter_queue = queue.a.name\n  }\n}\nqueue \"b\" {\n  name = queue.a.name\n}",
+			want:   []string{"A queue cannot be its own dead-letter queue @ 4:5"},
+			substr: "queue.a sets dead_letter_queue to itself",
+		},
+		{
+			name:   "a reference to itself elsewhere is a cycle",
+			src:    "queue \"a\" {\n  name = \"${queue.a.message_retention}\"\n}",
+			want:   []string{"Reference cycle @ 2:13"},
 			substr: "queue.a → queue.a:",
+		},
+		{
+			name:   "unknown argument: typo",
+			src:    "queue \"a\" {\n  nme = \"a\"\n}",
+			want:   []string{"Unsupported argument @ 2:3"},
+			substr: `An argument named "nme" is not expected in a queue block. Did you mean "name"?`,
+		},
+		{
+			name:   "unknown argument: the last word of a name",
+			src:    "queue \"a\" {\n  name = \"a\"\n  retention = \"1d\"\n}",
+			want:   []string{"Unsupported argument @ 3:3"},
+			substr: `Did you mean "message_retention"?`,
+		},
+		{
+			name:   "unknown argument: initials, in a nested block",
+			src:    "queue \"a\" {\n  name = \"a\"\n  consumer {\n    dlq = \"b\"\n  }\n}",
+			want:   []string{"Unsupported argument @ 4:5"},
+			substr: `An argument named "dlq" is not expected in a consumer block. Did you mean "dead_letter_queue"?`,
+		},
+		{
+			name:   "unknown argument: several candidates",
+			src:    "queue \"a\" {\n  name = \"a\"\n  consumer {\n    delay = \"1s\"\n  }\n}",
+			want:   []string{"Unsupported argument @ 4:5"},
+			substr: `Did you mean "retry_delay"?`,
+		},
+		{
+			name:   "unknown argument: nothing close lists what is accepted",
+			src:    "queue \"a\" {\n  name = \"a\"\n  colour = \"red\"\n}",
+			want:   []string{"Unsupported argument @ 3:3"},
+			substr: "The arguments accepted in a queue block are: name, delivery_delay, message_retention, paused, prevent_destroy.",
+		},
+		{
+			name:   "a block written as an argument",
+			src:    "queue \"a\" {\n  name = \"a\"\n  consumer = {}\n}",
+			want:   []string{"Unsupported argument @ 3:3"},
+			substr: "consumer is a block: write consumer { ... }, without the equals sign.",
+		},
+		{
+			name:   "an argument written as a block",
+			src:    "queue \"a\" {\n  name = \"a\"\n  paused {}\n}",
+			want:   []string{"Unsupported block type @ 3:3"},
+			substr: "paused is an argument: write paused = <value>.",
+		},
+		{
+			name:   "unknown nested block type",
+			src:    "queue \"a\" {\n  name = \"a\"\n  consumr {}\n}",
+			want:   []string{"Unsupported block type @ 3:3"},
+			substr: `Blocks of type "consumr" are not expected in a queue block. Did you mean "consumer"?`,
+		},
+		{
+			name:   "unknown top-level block type",
+			src:    "qeueu \"a\" {\n  name = \"a\"\n}",
+			want:   []string{"Unsupported block type @ 1:1"},
+			substr: `Blocks of type "qeueu" are not expected at the top level of a file. Did you mean "queue"?`,
+		},
+		{
+			name:   "an argument at the top level",
+			src:    "name = \"a\"\n",
+			want:   []string{"Unsupported argument @ 1:1"},
+			substr: "No arguments are accepted at the top level of a file.",
 		},
 		{
 			name:   "cycle through a local",
@@ -481,4 +564,43 @@ func renderDiags(t *testing.T, cfg *Config, diags hcl.Diagnostics) string {
 		t.Fatal(err)
 	}
 	return b.String()
+}
+
+// Durations keep the user's spelling, keyed by attribute and canonical rendering.
+func TestSpelling(t *testing.T) {
+	src := `variable "wait" {
+  default = "5000ms"
+}
+variable "hidden" {
+  default   = "120s"
+  sensitive = true
+}
+queue "a" {
+  name              = "a"
+  delivery_delay    = "60s"
+  message_retention = "1d"
+  consumer {
+    max_wait    = var.wait
+    retry_delay = var.hidden
+  }
+}
+queue "b" {
+  name           = "b"
+  delivery_delay = 0
+}`
+	cfg, diags := LoadFiles(map[string][]byte{"main.flareops.hcl": []byte(src)}, queueOpts())
+	if diags.HasErrors() {
+		t.Fatalf("LoadFiles: %s", renderDiags(t, cfg, diags))
+	}
+	got := map[string]map[string]string{}
+	for _, b := range cfg.Blocks {
+		got[b.Address()] = b.Spelling
+	}
+	want := map[string]map[string]string{
+		"queue.a": {"delivery_delay=1m": "60s", "message_retention=1d": "1d", "max_wait=5s": "5000ms"},
+		"queue.b": nil, // a number, and defaults, are no spelling
+	}
+	if d := cmp.Diff(want, got); d != "" {
+		t.Errorf("spellings (-want +got):\n%s", d)
+	}
 }

@@ -249,6 +249,11 @@ func (l *loader) setRaw(v *variable, filename, prefix, raw, source string) {
 		l.files[filename] = &hcl.File{Bytes: []byte(prefix + raw)}
 	}
 	start := hcl.Pos{Line: 1, Column: utf8.RuneCountInString(prefix) + 1, Byte: len(prefix)}
+	if d := checkLimits([]byte(raw), filename, start); d != nil {
+		l.diags = append(l.diags, d)
+		v.failed = true
+		return
+	}
 	expr, diags := hclsyntax.ParseExpression([]byte(raw), filename, start)
 	if !diags.HasErrors() {
 		var more hcl.Diagnostics
@@ -272,6 +277,11 @@ func (l *loader) readVarFile(path string) {
 			Summary:  "Cannot read a variables file",
 			Detail:   fmt.Sprintf("%v. Check the path given to -var-file.", err),
 		})
+		return
+	}
+	if d := checkLimits(src, path, hcl.InitialPos); d != nil {
+		l.diags = append(l.diags, d)
+		l.files[path] = &hcl.File{Bytes: src}
 		return
 	}
 	f, diags := hclsyntax.ParseConfig(src, path, hcl.InitialPos)
