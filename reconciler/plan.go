@@ -151,6 +151,9 @@ type Engine struct {
 	// Command renders a flareops command line for messages (the CLI adds -dir and
 	// -workspace); nil renders "flareops ARGS".
 	Command func(args ...string) string
+	// StandIn is set for the built-in local Cloudflare, which has no Worker code: a
+	// missing Worker is then a note, not an error (see CheckLive).
+	StandIn bool
 
 	owners map[string]string // live id → managed address, for the plan being made
 }
@@ -180,6 +183,11 @@ func (e *Engine) Plan(ctx context.Context, desired []Desired) (*Plan, error) {
 		byAddr[d.Addr.String()] = d
 		built[d.Addr.String()] = obj
 	}
+	liveProblems, notes, err := CheckLive(ctx, e.Registry, desired, e.StandIn)
+	if err != nil {
+		return nil, err
+	}
+	problems = append(problems, liveProblems...)
 	live, err := e.observe(ctx, desired)
 	if err != nil {
 		return nil, err
@@ -210,7 +218,7 @@ func (e *Engine) Plan(ctx context.Context, desired []Desired) (*Plan, error) {
 		return nil, &PlanError{Problems: problems}
 	}
 	order(p)
-	p.Warnings = renameWarnings(p)
+	p.Warnings = append(notes, renameWarnings(p)...)
 	return p, nil
 }
 

@@ -91,6 +91,7 @@ func loadConfig(cf configFlags, reg *reconciler.Registry, io IO) (*loaded, bool)
 			Addr:           reconciler.Address{Kind: b.Kind, Name: b.Name},
 			Values:         b.Values,
 			PreventDestroy: b.PreventDestroy,
+			Spelling:       b.Spelling,
 			Source:         fmt.Sprintf("%s:%d", b.DeclRange.Filename, b.DeclRange.Start.Line),
 		}
 		for _, dep := range b.Deps {

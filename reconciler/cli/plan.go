@@ -70,7 +70,7 @@ func openSession(cf configFlags, io IO, lock bool) (*session, bool) {
 		return nil, false
 	}
 	s.tgt = tgt
-	s.engine = &reconciler.Engine{Registry: registry(tgt.client), State: st, Target: ref, Command: s.command}
+	s.engine = &reconciler.Engine{Registry: registry(tgt.client), State: st, Target: ref, Command: s.command, StandIn: ref.Kind == "local"}
 	return s, true
 }
 
