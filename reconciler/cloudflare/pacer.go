@@ -19,8 +19,10 @@ import (
 //     server states one, Cloudflare's documented 1,200 per 5 minutes is assumed.
 //   - Ratelimit: "default";r=50;t=30 — r more requests until t seconds from now. This is
 //     how requests of other clients of the same token (or of an earlier run) are seen.
-//     Answers can overtake each other, so a new statement only ever lowers the budget;
-//     when it runs out we wait for t, then probe with one request for a fresh statement.
+//     Answers can overtake each other, so a new statement only ever lowers the budget,
+//     and requests still in flight are taken as not yet counted in it (the server may
+//     have counted them: then part of a window goes unused, the price of never going
+//     over). When the budget runs out we wait for t, then probe with one request.
 //   - 429: nothing is sent until Retry-After-Ms / Retry-After (or, without them, t or the
 //     window); if the answer says the quota is exhausted, the quota estimate is halved
 //     for the rest of the client's life.
