@@ -12,7 +12,7 @@ import (
 //	GET    /__flareops/admin/counters        request counters (Counts as JSON)
 //	DELETE /__flareops/admin/counters        reset them
 //	GET    /__flareops/admin/faults          current Faults
-//	PUT    /__flareops/admin/faults          replace Faults (JSON; durations in ns)
+//	PUT    /__flareops/admin/faults          replace Faults (JSON; durations "1s" or ns)
 //	POST   /__flareops/admin/clock           {"advance":"1h"} moves the clock forward
 //	GET    /__flareops/admin/clock           {"now": RFC 3339}
 //	PUT    /__flareops/admin/ratelimit       {"limit":120,"window":"1m"}
@@ -37,6 +37,10 @@ func (s *Server) serveAdmin(w http.ResponseWriter, r *http.Request) {
 		var f Faults
 		if err := json.NewDecoder(r.Body).Decode(&f); err != nil {
 			http.Error(w, "bad faults JSON: "+err.Error(), http.StatusBadRequest)
+			return
+		}
+		if err := f.validate(); err != nil {
+			http.Error(w, "bad faults: "+err.Error(), http.StatusBadRequest)
 			return
 		}
 		s.SetFaults(f)

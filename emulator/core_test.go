@@ -148,6 +148,63 @@ func TestCoreRateLimit(t *testing.T) {
 	}
 }
 
+// Every /client/v4 answer carries the policy (the configured limit) and, for a known
+// token, the remaining budget; the reset time counts on the emulator clock.
+func TestCoreRateLimitHeaders(t *testing.T) {
+	srv, url := coreServer(t, emulator.Options{RateLimit: 3, RateWindow: 90 * time.Second})
+	get := func(path, token string) *http.Response {
+		t.Helper()
+		req, _ := http.NewRequest("GET", url+emulator.APIPrefix+path, nil)
+		if token != "" {
+			req.Header.Set("Authorization", "Bearer "+token)
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		return resp
+	}
+	queuesPath := "/accounts/" + coreAccount + "/queues"
+	tests := []struct {
+		name, path, token string
+		status            int
+		ratelimit         string // "" means absent
+		retryAfter        string
+	}{
+		{"success", queuesPath, "tok", 200, `"default";r=2;t=90`, ""},
+		{"unknown route", "/accounts/" + coreAccount + "/nope", "tok", 404, `"default";r=1;t=90`, ""},
+		{"no token: the policy only", queuesPath, "", 400, "", ""},
+		{"last of the quota", queuesPath, "tok", 200, `"default";r=0;t=90`, ""},
+		{"over the quota: blocked for a window", queuesPath, "tok", 429, `"default";r=0;t=90`, "90"},
+	}
+	for _, tt := range tests {
+		resp := get(tt.path, tt.token)
+		if resp.StatusCode != tt.status {
+			t.Errorf("%s: status %d, want %d", tt.name, resp.StatusCode, tt.status)
+		}
+		if got := resp.Header.Get("Ratelimit-Policy"); got != `"burst";q=3;w=90` {
+			t.Errorf("%s: Ratelimit-Policy = %q", tt.name, got)
+		}
+		if got := resp.Header.Get("Ratelimit"); got != tt.ratelimit {
+			t.Errorf("%s: Ratelimit = %q, want %q", tt.name, got, tt.ratelimit)
+		}
+		if got := resp.Header.Get("Retry-After"); got != tt.retryAfter {
+			t.Errorf("%s: Retry-After = %q, want %q", tt.name, got, tt.retryAfter)
+		}
+	}
+	// The block ends on the emulator clock; reset times are rounded up.
+	srv.Advance(90*time.Second + 500*time.Millisecond)
+	resp := get(queuesPath, "tok")
+	if resp.StatusCode != 200 || resp.Header.Get("Ratelimit") != `"default";r=2;t=90` {
+		t.Errorf("after the block: %d %q", resp.StatusCode, resp.Header.Get("Ratelimit"))
+	}
+	srv.Advance(500 * time.Millisecond)
+	if got := get(queuesPath, "tok").Header.Get("Ratelimit"); got != `"default";r=1;t=90` {
+		t.Errorf("half a second later: Ratelimit = %q, want t rounded up to 90", got)
+	}
+}
+
 func TestCoreFaultsAndCounters(t *testing.T) {
 	srv, url := coreServer(t, emulator.Options{})
 	ctx := context.Background()
@@ -251,6 +308,64 @@ func TestCoreAdminInterface(t *testing.T) {
 	body, _ := io.ReadAll(do("GET", "nope", "").Body)
 	if !bytes.Contains(body, []byte("unknown admin route")) {
 		t.Fatalf("unknown admin route: %s", body)
+	}
+}
+
+// Fault durations are Go duration strings, as the clock's, or nanoseconds.
+func TestCoreAdminFaultDurations(t *testing.T) {
+	_, url := coreServer(t, emulator.Options{})
+	put := func(body string) int {
+		t.Helper()
+		req, _ := http.NewRequest("PUT", url+"/__flareops/admin/faults", strings.NewReader(body))
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		return resp.StatusCode
+	}
+	get := func() emulator.Faults {
+		t.Helper()
+		resp, err := http.Get(url + "/__flareops/admin/faults")
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		var f emulator.Faults
+		if err := json.NewDecoder(resp.Body).Decode(&f); err != nil {
+			t.Fatal(err)
+		}
+		return f
+	}
+	route := "GET /client/v4/accounts/{account_id}/queues"
+	tests := []struct {
+		name, body string
+		status     int
+		latency    time.Duration
+		routeLat   time.Duration
+	}{
+		{"string", `{"latency":"1s"}`, 204, time.Second, 0},
+		{"nanoseconds", `{"latency":2000000}`, 204, 2 * time.Millisecond, 0},
+		{"per route", `{"routes":{"` + route + `":{"latency":"250ms","fail_rate":0.5}}}`, 204, 0, 250 * time.Millisecond},
+		{"not a duration", `{"latency":"soon"}`, 400, 0, 0},
+		{"negative", `{"latency":"-1s"}`, 400, 0, 0},
+		{"misspelt field", `{"latancy":"1s"}`, 400, 0, 0},
+		{"rate over 1", `{"fail_rate":0.7,"drop_rate":0.7}`, 400, 0, 0},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if status := put(tt.body); status != tt.status {
+				t.Fatalf("PUT %s: status %d, want %d", tt.body, status, tt.status)
+			}
+			if tt.status != 204 {
+				return
+			}
+			// GET answers nanoseconds, which PUT reads back.
+			f := get()
+			if f.Latency != tt.latency || f.Routes[route].Latency != tt.routeLat {
+				t.Errorf("faults = %+v; want latency %v, route latency %v", f, tt.latency, tt.routeLat)
+			}
+		})
 	}
 }
 

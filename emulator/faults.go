@@ -1,6 +1,9 @@
 package emulator
 
 import (
+	"bytes"
+	"encoding/json"
+	"fmt"
 	"math/rand"
 	"sort"
 	"sync"
@@ -9,6 +12,8 @@ import (
 
 // Faults describe what to inject into REST API requests. Decisions come from a PRNG
 // seeded with Seed, so a run with the same requests in the same order sees the same faults.
+// In JSON, durations are Go duration strings ("250ms") or integer nanoseconds; they are
+// written as nanoseconds.
 type Faults struct {
 	Seed int64 `json:"seed"`
 	// Latency added to every request.
@@ -30,6 +35,87 @@ type RouteFaults struct {
 	Latency  time.Duration `json:"latency"`
 	FailRate float64       `json:"fail_rate"`
 	DropRate float64       `json:"drop_rate"`
+}
+
+// UnmarshalJSON reads Faults, with durations as strings or nanoseconds.
+func (f *Faults) UnmarshalJSON(b []byte) error {
+	type plain Faults
+	var v struct {
+		plain
+		Latency jsonDuration `json:"latency"`
+	}
+	if err := strictJSON(b, &v); err != nil {
+		return err
+	}
+	*f = Faults(v.plain)
+	f.Latency = time.Duration(v.Latency)
+	return nil
+}
+
+// UnmarshalJSON reads RouteFaults, with the latency as a string or nanoseconds.
+func (f *RouteFaults) UnmarshalJSON(b []byte) error {
+	type plain RouteFaults
+	var v struct {
+		plain
+		Latency jsonDuration `json:"latency"`
+	}
+	if err := strictJSON(b, &v); err != nil {
+		return err
+	}
+	*f = RouteFaults(v.plain)
+	f.Latency = time.Duration(v.Latency)
+	return nil
+}
+
+// validate checks that rates are probabilities and counts are not negative.
+func (f Faults) validate() error {
+	check := func(where string, fail, drop float64) error {
+		if fail < 0 || drop < 0 || fail+drop > 1 {
+			return fmt.Errorf("%sfail_rate and drop_rate must be between 0 and 1, and add up to at most 1", where)
+		}
+		return nil
+	}
+	if f.Burst429 < 0 {
+		return fmt.Errorf("burst_429 must not be negative")
+	}
+	if err := check("", f.FailRate, f.DropRate); err != nil {
+		return err
+	}
+	for route, rf := range f.Routes {
+		if err := check("routes["+route+"]: ", rf.FailRate, rf.DropRate); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// strictJSON decodes b into v, refusing unknown fields: a misspelt fault must not be
+// silently ignored.
+func strictJSON(b []byte, v any) error {
+	dec := json.NewDecoder(bytes.NewReader(b))
+	dec.DisallowUnknownFields()
+	return dec.Decode(v)
+}
+
+// jsonDuration is a duration written as a Go duration string or integer nanoseconds.
+type jsonDuration time.Duration
+
+func (d *jsonDuration) UnmarshalJSON(b []byte) error {
+	var s string
+	if err := json.Unmarshal(b, &s); err == nil {
+		v, err := time.ParseDuration(s)
+		if err != nil || v < 0 {
+			return fmt.Errorf("%q is not a non-negative Go duration such as \"250ms\"", s)
+		}
+		*d = jsonDuration(v)
+		return nil
+	}
+	var n int64
+	if err := json.Unmarshal(b, &n); err != nil || n < 0 {
+		return fmt.Errorf("a duration is a string such as \"250ms\" or non-negative integer nanoseconds, not %s", b)
+	}
+	*d = jsonDuration(n)
+	return nil
 }
 
 type faultInjector struct {

@@ -32,8 +32,22 @@ func (l *rateLimiter) enabled() bool {
 	return l.limit > 0
 }
 
+// policy is the Ratelimit-Policy header, as Cloudflare names it ("burst"). The window is
+// in whole seconds, rounded up, so a client never reads a shorter window than ours.
 func (l *rateLimiter) policy() string {
-	return fmt.Sprintf(`"burst";q=%d;w=%d`, l.limit, int(l.window.Seconds()))
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return fmt.Sprintf(`"burst";q=%d;w=%d`, l.limit, ceilSeconds(l.window))
+}
+
+// remaining is the Ratelimit header: r requests left, t seconds until the oldest counted
+// request leaves the window (rounded up, so that a client waiting t is not early).
+func remaining(r int, reset time.Duration) string {
+	return fmt.Sprintf(`"default";r=%d;t=%d`, r, ceilSeconds(reset))
+}
+
+func ceilSeconds(d time.Duration) int {
+	return int((d + time.Second - 1) / time.Second)
 }
 
 // allow records a request at now. It returns whether it may proceed; if not, how long

@@ -248,7 +248,7 @@ func checkQueueName(w http.ResponseWriter, a *queuesAccount, name string, self *
 		return false
 	}
 	if other := a.byName(name); other != nil && other != self {
-		writeError(w, http.StatusBadRequest, codeQueueNameTaken, fmt.Sprintf("queue name already taken: %q", name))
+		writeError(w, http.StatusBadRequest, codeQueueNameTaken, "queue name already taken")
 		return false
 	}
 	if self != nil && self.Name != name {

@@ -1,11 +1,14 @@
 package emulator_test
 
 import (
+	"bytes"
 	"encoding/base64"
 	"encoding/json"
 	"errors"
+	"mime/multipart"
 	"net/http"
 	"net/http/httptest"
+	"net/textproto"
 	"strings"
 	"testing"
 	"time"
@@ -24,6 +27,7 @@ type queuesFixture struct {
 	t   *testing.T
 	srv *emulator.Server
 	qs  *queues.QueueService
+	url string
 }
 
 func newQueuesClient(t *testing.T, opts emulator.Options) *queuesFixture {
@@ -40,7 +44,7 @@ func newQueuesClient(t *testing.T, opts emulator.Options) *queuesFixture {
 		}
 	})
 	qs := queues.NewQueueService(option.WithBaseURL(hs.URL+"/client/v4/"), option.WithAPIToken("test-token"), option.WithMaxRetries(0))
-	return &queuesFixture{t: t, srv: srv, qs: qs}
+	return &queuesFixture{t: t, srv: srv, qs: qs, url: hs.URL}
 }
 
 // queuesErrCode is the first Cloudflare error code of err and its HTTP status.
@@ -414,6 +418,54 @@ func TestQueuesConsumerErrors(t *testing.T) {
 	spare := f.create("worker-q")
 	_, err := f.consumer(spare.QueueID, "worker", "w", "", map[string]any{"max_concurrency": 251})
 	queuesWantErr(t, err, 400, 10207)
+}
+
+// uploadWorker uploads a minimal module Worker (one index.js) as wrangler would.
+func (f *queuesFixture) uploadWorker(name string) {
+	f.t.Helper()
+	var body bytes.Buffer
+	mw := multipart.NewWriter(&body)
+	_ = mw.WriteField("metadata", `{"main_module":"index.js"}`)
+	h := textproto.MIMEHeader{}
+	h.Set("Content-Disposition", `form-data; name="files"; filename="index.js"`)
+	h.Set("Content-Type", "application/javascript+module")
+	pw, _ := mw.CreatePart(h)
+	_, _ = pw.Write([]byte("export default { async queue(batch) {} }"))
+	_ = mw.Close()
+	req, _ := http.NewRequest("PUT", f.url+"/client/v4/accounts/"+queuesAccountID+"/workers/scripts/"+name, &body)
+	req.Header.Set("Authorization", "Bearer test-token")
+	req.Header.Set("Content-Type", mw.FormDataContentType())
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		f.t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != 200 {
+		f.t.Fatalf("upload %s: status %d", name, resp.StatusCode)
+	}
+}
+
+// With RequireConsumerScripts, a worker consumer needs its Worker uploaded, on create and
+// on replace; pull consumers name no Worker.
+func TestQueuesConsumerRequiresScript(t *testing.T) {
+	f := newQueuesClient(t, emulator.Options{RequireConsumerScripts: true})
+	q := f.create("jobs")
+	_, err := f.consumer(q.QueueID, "worker", "job-runner", "", nil)
+	queuesWantErr(t, err, 400, 10007)
+	f.uploadWorker("job-runner")
+	c := f.mustConsumer(q.QueueID, "worker", "job-runner", "", nil)
+
+	var up queues.ConsumerUpdateParams
+	setField(&up.AccountID, queuesAccountID)
+	var ub queues.ConsumerUpdateParamsBodyMqWorkerConsumerRequest
+	setField(&ub.Type, queues.ConsumerUpdateParamsBodyMqWorkerConsumerRequestTypeWorker)
+	setField(&ub.ScriptName, "job-runner-v2")
+	up.Body = ub
+	_, err = f.qs.Consumers.Update(t.Context(), q.QueueID, c.ConsumerID, up)
+	queuesWantErr(t, err, 400, 10007)
+
+	pull := f.create("pulled")
+	f.mustConsumer(pull.QueueID, "http_pull", "", "", nil)
 }
 
 // TestQueuesDeleteWithDLQ: a queue in use as a dead letter queue cannot be deleted, and

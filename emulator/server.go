@@ -48,6 +48,12 @@ type Options struct {
 	// BaseURL is the externally visible URL of the server (scheme://host:port), used in
 	// signed URLs. httptest users set it after starting, with SetBaseURL.
 	BaseURL string
+	// RequireConsumerScripts refuses a worker consumer whose Worker script is not
+	// uploaded (400, code 10007), as Cloudflare plausibly does (see
+	// consumerScriptExists). Off by default only because many tests declare consumers of
+	// Workers they never upload; everything that stands in for Cloudflare (the CLI's
+	// local Cloudflare, `local serve`) should turn it on.
+	RequireConsumerScripts bool
 }
 
 // Server is the emulator. It is safe for concurrent use.
@@ -271,6 +277,11 @@ func (s *Server) serveAPI(w http.ResponseWriter, r *http.Request) {
 	}
 	s.counter.add(route)
 
+	// Every answer tells the client the policy; every answer to a known token also its
+	// remaining budget (Ratelimit), and a 429 when it may try again (Retry-After).
+	if s.limiter.enabled() {
+		w.Header().Set("Ratelimit-Policy", s.limiter.policy())
+	}
 	token, authErr := s.authenticate(r)
 	if authErr != nil {
 		s.counter.status(route, authErr.status)
@@ -278,18 +289,15 @@ func (s *Server) serveAPI(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if s.limiter.enabled() {
-		if ok, retry, remaining, reset := s.limiter.allow(token, s.opts.Now()); !ok {
+		ok, retry, left, reset := s.limiter.allow(token, s.Now())
+		if !ok {
 			s.counter.status(route, http.StatusTooManyRequests)
-			secs := int((retry + time.Second - 1) / time.Second)
-			w.Header().Set("Retry-After", fmt.Sprint(secs))
-			w.Header().Set("Ratelimit", fmt.Sprintf(`"default";r=0;t=%d`, secs))
-			w.Header().Set("Ratelimit-Policy", s.limiter.policy())
+			w.Header().Set("Retry-After", fmt.Sprint(ceilSeconds(retry)))
+			w.Header().Set("Ratelimit", remaining(0, retry))
 			writeError(w, http.StatusTooManyRequests, 971, "Please wait and consider throttling your request speed")
 			return
-		} else {
-			w.Header().Set("Ratelimit", fmt.Sprintf(`"default";r=%d;t=%d`, remaining, int(reset.Seconds())))
-			w.Header().Set("Ratelimit-Policy", s.limiter.policy())
 		}
+		w.Header().Set("Ratelimit", remaining(left, reset))
 	}
 
 	f := s.faults.decide(route)

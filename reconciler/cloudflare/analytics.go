@@ -32,7 +32,8 @@ type SQLResult struct {
 // default: leave FORMAT out or write FORMAT JSON.
 func (c *RawClient) QuerySQL(ctx context.Context, accountID, sql string) (*SQLResult, error) {
 	path := "accounts/" + url.PathEscape(accountID) + "/analytics_engine/sql"
-	body, err := c.DoRaw(ctx, http.MethodPost, path, "text/plain", []byte(sql))
+	// A query changes nothing: safe to retry although it is a POST.
+	body, err := c.DoRaw(withIdempotent(ctx), http.MethodPost, path, "text/plain", []byte(sql))
 	if err != nil {
 		return nil, fmt.Errorf("analytics engine query failed: %w", err)
 	}

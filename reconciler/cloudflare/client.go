@@ -22,12 +22,15 @@ type Config struct {
 	BaseURL   string
 	Token     string
 	AccountID string
-	// RateLimit requests per RateWindow is the account's budget, shared by every call of
-	// this client (default 1200 per 5 minutes, Cloudflare's limit).
+	// RateLimit requests per RateWindow is an explicit upper bound on the request rate
+	// of this client (FLAREOPS_RATE_LIMIT), e.g. to leave room for other clients of the
+	// token. Zero means none: the client paces itself to what Cloudflare's answers say
+	// (see Pacer), and assumes 1,200 per 5 minutes until told.
 	RateLimit  int
 	RateWindow time.Duration
-	// MaxRetries for 429, 5xx and dropped connections (0: default 5; negative: none);
-	// waits honour Retry-After-Ms and Retry-After.
+	// MaxRetries after the first attempt (0: default 5; negative: none). Every request is
+	// retried on 429; idempotent ones also on 5xx and dropped connections, never a POST
+	// that creates (see AmbiguousError). Waits honour Retry-After-Ms and Retry-After.
 	MaxRetries int
 	// Transport to send requests with (default http.DefaultTransport).
 	Transport http.RoundTripper
@@ -61,12 +64,6 @@ func New(cfg Config) (*Client, error) {
 	if cfg.BaseURL == "" {
 		cfg.BaseURL = DefaultBaseURL
 	}
-	if cfg.RateLimit <= 0 {
-		cfg.RateLimit = 1200
-	}
-	if cfg.RateWindow <= 0 {
-		cfg.RateWindow = 5 * time.Minute
-	}
 	switch {
 	case cfg.MaxRetries == 0:
 		cfg.MaxRetries = 5
@@ -77,13 +74,13 @@ func New(cfg Config) (*Client, error) {
 		cfg.Transport = http.DefaultTransport
 	}
 	pacer := NewPacer(cfg.RateLimit, cfg.RateWindow, cfg.Transport)
-	hc := &http.Client{Transport: pacer}
+	hc := &http.Client{Transport: &retrier{next: pacer, max: cfg.MaxRetries}}
 	base := strings.TrimRight(cfg.BaseURL, "/")
 	opts := []option.RequestOption{
 		option.WithBaseURL(base + "/"),
 		option.WithAPIToken(cfg.Token),
 		option.WithHTTPClient(hc),
-		option.WithMaxRetries(cfg.MaxRetries),
+		option.WithMaxRetries(0), // the retrier under it decides, by method
 	}
 	return &Client{
 		accountID: cfg.AccountID,
@@ -104,53 +101,8 @@ func (c *Client) AccountID() string { return c.accountID }
 // Requests is the number of HTTP requests sent so far (including retries).
 func (c *Client) Requests() int64 { return c.pacer.Sent() }
 
-// APIError is a failed API call: the HTTP status and Cloudflare's error codes.
-type APIError struct {
-	Status   int
-	Codes    []int
-	Messages []string
-}
-
-func (e *APIError) Error() string {
-	parts := make([]string, 0, len(e.Messages))
-	for i, m := range e.Messages {
-		if i < len(e.Codes) && e.Codes[i] != 0 {
-			m = fmt.Sprintf("%d %s", e.Codes[i], m)
-		}
-		parts = append(parts, m)
-	}
-	return fmt.Sprintf("HTTP %d: %s", e.Status, strings.Join(parts, "; "))
-}
-
-// HasCode reports whether the error carries code.
-func (e *APIError) HasCode(code int) bool {
-	for _, c := range e.Codes {
-		if c == code {
-			return true
-		}
-	}
-	return false
-}
-
-// apiError converts an SDK error into an *APIError (keeping the original for others).
-func apiError(err error) error {
-	var se *queues.Error
-	if !errors.As(err, &se) {
-		return err
-	}
-	out := &APIError{Status: se.StatusCode}
-	for _, e := range se.Errors {
-		out.Codes = append(out.Codes, int(e.Code))
-		out.Messages = append(out.Messages, e.Message)
-	}
-	return out
-}
-
-// IsNotFound reports whether err is an API 404.
-func IsNotFound(err error) bool {
-	var ae *APIError
-	return errors.As(err, &ae) && ae.Status == http.StatusNotFound
-}
+// Throttled is the number of 429 answers received so far.
+func (c *Client) Throttled() int64 { return c.pacer.Throttled() }
 
 // Raw returns a client for the APIs the SDK lacks (Containers, Analytics Engine SQL) that
 // shares this client's request budget and retry policy.

@@ -137,11 +137,12 @@ func (c *RawClient) GetApplication(ctx context.Context, accountID, id string) (C
 	return app, nil
 }
 
-// CreateApplication creates an application.
+// CreateApplication creates an application. It is not retried after a server error or
+// a lost answer: such a failure is an *AmbiguousError (see MayHaveApplied).
 func (c *RawClient) CreateApplication(ctx context.Context, accountID string, spec ContainerApplicationSpec) (ContainerApplication, error) {
 	var app ContainerApplication
 	if _, err := c.Do(ctx, http.MethodPost, containersPath(accountID), nil, spec, &app); err != nil {
-		return ContainerApplication{}, fmt.Errorf("cannot create container application %s: %w", spec.Name, err)
+		return ContainerApplication{}, failedCreate(fmt.Sprintf("create container application %q", spec.Name), err)
 	}
 	return app, nil
 }

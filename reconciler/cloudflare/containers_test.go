@@ -7,7 +7,6 @@ import (
 	"net/http/httptest"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/google/go-cmp/cmp/cmpopts"
@@ -233,9 +232,7 @@ func TestRawClientRetries(t *testing.T) {
 		rawWantAPIError(t, err, http.StatusTooManyRequests, 971)
 	})
 	t.Run("5xx until retries run out", func(t *testing.T) {
-		old := rawBackoffBase
-		rawBackoffBase = time.Millisecond
-		t.Cleanup(func() { rawBackoffBase = old })
+		fastBackoff(t)
 		c, srv := rawEmulator(t, 2)
 		srv.SetFaults(emulator.Faults{FailRate: 1})
 		_, err := c.GetApplication(context.Background(), rawTestAccount, "x")
@@ -245,9 +242,7 @@ func TestRawClientRetries(t *testing.T) {
 		}
 	})
 	t.Run("connection refused", func(t *testing.T) {
-		old := rawBackoffBase
-		rawBackoffBase = time.Millisecond
-		t.Cleanup(func() { rawBackoffBase = old })
+		fastBackoff(t)
 		c := &RawClient{BaseURL: "http://127.0.0.1:1/client/v4", Token: "t", MaxRetries: 1}
 		_, err := c.GetApplication(context.Background(), rawTestAccount, "x")
 		var ae *APIError

@@ -1,67 +1,299 @@
 package cloudflare
 
 import (
-	"fmt"
+	"context"
 	"net/http"
-	"strconv"
-	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 )
 
-// Pacer is an http.RoundTripper that keeps a client within the account's request budget:
-// at most limit requests in any window. Cloudflare blocks a token for five minutes once it
-// goes over, so it is far cheaper to wait for a slot than to draw a 429.
+// Pacer is an http.RoundTripper that keeps a client within the account's request budget,
+// as the server states it. Cloudflare blocks a token for every user of it (for five
+// minutes) once it goes over, so it is far cheaper to wait than to draw a 429.
 //
-// A slot is released one window after the response to the request that used it arrived
-// (not after it was sent): the server counts arrival times, which are later than send
-// times, so counting from the response keeps us under the limit whatever the latency.
+// What it learns from every answer (draft-ietf-httpapi-ratelimit-headers, as Cloudflare
+// sends them):
+//   - Ratelimit-Policy: "burst";q=1200;w=300 — the quota q per window w seconds. Every
+//     policy listed is kept; a request is sent only when each would allow it. Until the
+//     server states one, Cloudflare's documented 1,200 per 5 minutes is assumed.
+//   - Ratelimit: "default";r=50;t=30 — r more requests until t seconds from now. This is
+//     how requests of other clients of the same token (or of an earlier run) are seen.
+//     Answers can overtake each other, so a new statement only ever lowers the budget,
+//     and requests still in flight are taken as not yet counted in it (the server may
+//     have counted them: then part of a window goes unused, the price of never going
+//     over). When the budget runs out we wait for t, then probe with one request.
+//   - 429: nothing is sent until Retry-After-Ms / Retry-After (or, without them, t or the
+//     window); if the answer says the quota is exhausted, the quota estimate is halved
+//     for the rest of the client's life.
+//
+// Its own requests are counted from the arrival of their answers (not from sending):
+// the server counts arrival times, which are later than send times, so counting from the
+// answer keeps us under the quota whatever the latency. Requests in flight count too.
+//
+// Before the first answer only one request is in flight: with parallelism 10 the other
+// nine would otherwise leave before anyone knows the limit.
 type Pacer struct {
-	next   http.RoundTripper
-	slots  chan struct{}
-	window time.Duration
-	sent   atomic.Int64
+	next  http.RoundTripper
+	bound policy // explicit upper bound (FLAREOPS_RATE_LIMIT); q == 0: none
+	now   func() time.Time
+
+	mu        sync.Mutex
+	changed   chan struct{} // closed and replaced when an answer arrives
+	told      bool          // an answer has arrived since the start
+	stale     bool          // the budget statement expired: probe for a fresh one
+	server    []policy      // the latest Ratelimit-Policy
+	penalty   policy        // the lowered estimate after a quota 429; q == 0: none
+	inflight  int
+	done      []time.Time // arrival times of answers, oldest first
+	budget    int         // requests left until budgetEnd, when budgetOK
+	budgetOK  bool
+	budgetEnd time.Time
+	blocked   time.Time // nothing is sent before this (after a 429)
+
+	sent      atomic.Int64
+	throttled atomic.Int64
 }
 
-// NewPacer paces next to limit requests per window.
+// NewPacer paces next to what the server allows, and never more than limit requests per
+// window when limit > 0 (an explicit bound, e.g. to leave room for other clients).
 func NewPacer(limit int, window time.Duration, next http.RoundTripper) *Pacer {
-	p := &Pacer{next: next, slots: make(chan struct{}, limit), window: window}
-	for i := 0; i < limit; i++ {
-		p.slots <- struct{}{}
+	p := &Pacer{next: next, now: time.Now, changed: make(chan struct{})}
+	if limit > 0 && window > 0 {
+		p.bound = policy{q: limit, w: window}
 	}
 	return p
 }
 
-// RoundTrip waits for a slot, sends the request, and schedules the slot's release.
+// RoundTrip waits until the budget allows a request, sends it, and learns from the answer.
+// A request cancelled while waiting was never sent: its error says so (MayHaveApplied is
+// false for it).
 func (p *Pacer) RoundTrip(req *http.Request) (*http.Response, error) {
-	select {
-	case <-p.slots:
-	case <-req.Context().Done():
-		return nil, req.Context().Err()
+	if err := p.acquire(req.Context()); err != nil {
+		return nil, &notSentError{err}
 	}
 	p.sent.Add(1)
 	resp, err := p.next.RoundTrip(req)
-	time.AfterFunc(p.window, func() { p.slots <- struct{}{} })
+	p.release(resp)
 	return resp, err
 }
 
 // Sent counts the requests sent.
 func (p *Pacer) Sent() int64 { return p.sent.Load() }
 
-// ParseRateLimit parses a request budget written "requests/window" ("1200/5m"); empty means
-// Cloudflare's client API limit, 1,200 requests per 5 minutes.
-func ParseRateLimit(s string) (int, time.Duration, error) {
-	if s == "" {
-		return 1200, 5 * time.Minute, nil
+// Throttled counts the 429 answers received.
+func (p *Pacer) Throttled() int64 { return p.throttled.Load() }
+
+func (p *Pacer) acquire(ctx context.Context) error {
+	for {
+		p.mu.Lock()
+		wait, ok := p.reserve(p.now())
+		changed := p.changed
+		p.mu.Unlock()
+		if ok {
+			return nil
+		}
+		var timeout <-chan time.Time
+		var timer *time.Timer
+		if wait > 0 {
+			timer = time.NewTimer(wait)
+			timeout = timer.C
+		}
+		select {
+		case <-changed:
+		case <-timeout:
+		case <-ctx.Done():
+		}
+		if timer != nil {
+			timer.Stop()
+		}
+		if err := ctx.Err(); err != nil {
+			return err
+		}
 	}
-	n, w, ok := strings.Cut(s, "/")
-	limit, err := strconv.Atoi(n)
-	if !ok || err != nil || limit <= 0 {
-		return 0, 0, fmt.Errorf("%q is not requests/window, e.g. 1200/5m", s)
+}
+
+// reserve takes a slot for a request leaving at now, if admit allows. The caller holds p.mu.
+func (p *Pacer) reserve(now time.Time) (time.Duration, bool) {
+	wait, ok := p.admit(now)
+	if ok {
+		p.inflight++
+		if p.budgetOK {
+			p.budget--
+		}
 	}
-	window, err := time.ParseDuration(w)
-	if err != nil || window <= 0 {
-		return 0, 0, fmt.Errorf("%q is not requests/window: the window must be a positive duration such as 5m", s)
+	return wait, ok
+}
+
+// admit says whether a request may leave at now; if not, how long to wait (0: until an
+// answer arrives). The caller holds p.mu.
+func (p *Pacer) admit(now time.Time) (time.Duration, bool) {
+	if now.Before(p.blocked) {
+		return p.blocked.Sub(now), false
 	}
-	return limit, window, nil
+	if p.budgetOK && !now.Before(p.budgetEnd) {
+		p.budgetOK, p.stale = false, true
+	}
+	if (!p.told || p.stale) && p.inflight > 0 {
+		return 0, false
+	}
+	if p.budgetOK && p.budget <= 0 {
+		return p.budgetEnd.Sub(now), false
+	}
+	for _, pol := range p.policies() {
+		if wait, ok := p.room(now, pol); !ok {
+			return wait, false
+		}
+	}
+	return 0, true
+}
+
+// room checks one policy: the requests in flight and those answered within the window
+// must leave a slot free.
+func (p *Pacer) room(now time.Time, pol policy) (time.Duration, bool) {
+	first := len(p.done)
+	for i, t := range p.done {
+		if now.Sub(t) < pol.w {
+			first = i
+			break
+		}
+	}
+	inWindow := len(p.done) - first
+	excess := p.inflight + inWindow - pol.q + 1 // answers that must leave the window first
+	switch {
+	case excess <= 0:
+		return 0, true
+	case excess > inWindow:
+		return 0, false
+	}
+	return p.done[first+excess-1].Add(pol.w).Sub(now), false
+}
+
+// policies are the quotas a request must fit: the explicit bound, the server's policies
+// (or the default while the server has stated none), and the estimate lowered by a 429.
+func (p *Pacer) policies() []policy {
+	out := make([]policy, 0, 3)
+	if p.bound.q > 0 {
+		out = append(out, p.bound)
+	}
+	switch {
+	case len(p.server) > 0:
+		out = append(out, p.server...)
+	case p.bound.q == 0:
+		out = append(out, defaultPolicy)
+	}
+	if p.penalty.q > 0 {
+		out = append(out, p.penalty)
+	}
+	return out
+}
+
+// release records an answer (nil after a transport error, which the server may still
+// have counted) and learns from its headers.
+func (p *Pacer) release(resp *http.Response) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.answered(p.now(), resp)
+}
+
+// answered records an answer at now. The caller holds p.mu.
+func (p *Pacer) answered(now time.Time, resp *http.Response) {
+	p.inflight--
+	p.done = append(p.done, now)
+	defer p.broadcast()
+	if resp != nil {
+		p.learn(now, resp)
+	}
+	p.prune(now)
+}
+
+func (p *Pacer) learn(now time.Time, resp *http.Response) {
+	p.told, p.stale = true, false
+	if pols := parsePolicies(resp.Header.Values("Ratelimit-Policy")); len(pols) > 0 {
+		p.server = pols
+	}
+	rem, hasRem := parseRemaining(resp.Header.Values("Ratelimit"))
+	if hasRem {
+		reset := p.longestWindow()
+		if rem.hasReset {
+			reset = rem.reset + resetMargin
+		}
+		budget, end := rem.r-p.inflight, now.Add(reset)
+		if p.budgetOK {
+			budget, end = min(budget, p.budget), maxTime(end, p.budgetEnd)
+		}
+		p.budget, p.budgetEnd, p.budgetOK = budget, end, true
+	}
+	if resp.StatusCode != http.StatusTooManyRequests {
+		return
+	}
+	p.throttled.Add(1)
+	wait, ok := retryAfter(resp.Header)
+	switch {
+	case ok:
+	case hasRem && rem.hasReset:
+		wait = rem.reset + resetMargin
+	default:
+		wait = p.longestWindow()
+	}
+	p.blocked = maxTime(p.blocked, now.Add(wait))
+	// Nothing is known about the budget after the block: probe then.
+	p.budget, p.budgetEnd, p.budgetOK = 0, p.blocked, true
+	// A 429 that says the quota is not exhausted (r > 0) is about something else (an
+	// overloaded queue, an injected fault): it blocks, but does not lower the estimate.
+	if !hasRem || rem.r <= 0 {
+		p.lowerEstimate()
+	}
+}
+
+// lowerEstimate halves the quota of the binding policy: the server's, or the bound, or
+// the default.
+func (p *Pacer) lowerEstimate() {
+	base := defaultPolicy
+	switch {
+	case len(p.server) > 0:
+		base = p.server[0]
+		for _, s := range p.server[1:] {
+			if s.w < base.w {
+				base = s
+			}
+		}
+	case p.bound.q > 0:
+		base = p.bound
+	}
+	q := base.q
+	if p.penalty.q > 0 {
+		q = min(q, p.penalty.q)
+	}
+	p.penalty = policy{q: max(1, q/2), w: base.w}
+}
+
+func (p *Pacer) longestWindow() time.Duration {
+	w := time.Duration(0)
+	for _, pol := range p.policies() {
+		w = max(w, pol.w)
+	}
+	return w
+}
+
+// prune forgets answers older than every window.
+func (p *Pacer) prune(now time.Time) {
+	w := p.longestWindow()
+	i := 0
+	for i < len(p.done) && now.Sub(p.done[i]) >= w {
+		i++
+	}
+	p.done = append(p.done[:0], p.done[i:]...)
+}
+
+func (p *Pacer) broadcast() {
+	close(p.changed)
+	p.changed = make(chan struct{})
+}
+
+func maxTime(a, b time.Time) time.Time {
+	if a.After(b) {
+		return a
+	}
+	return b
 }

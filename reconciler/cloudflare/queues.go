@@ -38,7 +38,7 @@ func (c *Client) ListQueues(ctx context.Context) ([]Queue, error) {
 	set(&p.AccountID, c.accountID)
 	page, err := c.queues.List(ctx, p)
 	if err != nil {
-		return nil, fmt.Errorf("cannot list queues: %w", apiError(err))
+		return nil, failed("list queues", err)
 	}
 	out := make([]Queue, 0, len(page.Result))
 	for _, q := range page.Result {
@@ -47,14 +47,16 @@ func (c *Client) ListQueues(ctx context.Context) ([]Queue, error) {
 	return out, nil
 }
 
-// CreateQueue creates an empty queue with default settings.
+// CreateQueue creates an empty queue with default settings. It is retried only on 429:
+// after a server error or a lost answer it returns an *AmbiguousError (the queue may
+// exist now), and when the name is in use an error for which IsNameTaken is true.
 func (c *Client) CreateQueue(ctx context.Context, name string) (Queue, error) {
 	var p queues.QueueNewParams
 	set(&p.AccountID, c.accountID)
 	set(&p.QueueName, name)
 	q, err := c.queues.New(ctx, p)
 	if err != nil {
-		return Queue{}, fmt.Errorf("cannot create queue %q: %w", name, apiError(err))
+		return Queue{}, failedCreate(fmt.Sprintf("create queue %q", name), err)
 	}
 	return fromQueue(*q), nil
 }
@@ -71,7 +73,7 @@ func (c *Client) UpdateQueue(ctx context.Context, q Queue) error {
 	set(&p.Queue.Settings, settings)
 	_, err := c.queues.Update(ctx, q.ID, p)
 	if err != nil {
-		return fmt.Errorf("cannot update queue %q: %w", q.Name, apiError(err))
+		return failed(fmt.Sprintf("update queue %q", q.Name), err)
 	}
 	return nil
 }
@@ -82,12 +84,14 @@ func (c *Client) DeleteQueue(ctx context.Context, id string) error {
 	set(&p.AccountID, c.accountID)
 	_, err := c.queues.Delete(ctx, id, p)
 	if err != nil && !IsNotFound(apiError(err)) {
-		return fmt.Errorf("cannot delete queue %s: %w", id, apiError(err))
+		return failed("delete queue "+id, err)
 	}
 	return nil
 }
 
-// CreateConsumer attaches a consumer to a queue.
+// CreateConsumer attaches a consumer to a queue. Like CreateQueue it is retried only on
+// 429 and returns an *AmbiguousError when it cannot tell whether the consumer exists. A
+// worker consumer's script must exist (IsScriptNotFound otherwise).
 func (c *Client) CreateConsumer(ctx context.Context, queueID string, con Consumer) (Consumer, error) {
 	var body queues.ConsumerNewParamsBody
 	set(&body.Type, queues.ConsumerNewParamsBodyType(con.Type))
@@ -100,7 +104,7 @@ func (c *Client) CreateConsumer(ctx context.Context, queueID string, con Consume
 	set(&p.AccountID, c.accountID)
 	res, err := c.consumers.New(ctx, queueID, p)
 	if err != nil {
-		return Consumer{}, fmt.Errorf("cannot create %s consumer on queue %s: %w", con.Type, queueID, apiError(err))
+		return Consumer{}, failedCreate(consumerOp("create", con, queueID), err)
 	}
 	return fromConsumer(*res), nil
 }
@@ -118,7 +122,7 @@ func (c *Client) UpdateConsumer(ctx context.Context, queueID string, con Consume
 	set(&p.AccountID, c.accountID)
 	_, err := c.consumers.Update(ctx, queueID, con.ID, p)
 	if err != nil {
-		return fmt.Errorf("cannot update consumer %s on queue %s: %w", con.ID, queueID, apiError(err))
+		return failed(fmt.Sprintf("update consumer %s on queue %s", con.ID, queueID), err)
 	}
 	return nil
 }
@@ -129,9 +133,18 @@ func (c *Client) DeleteConsumer(ctx context.Context, queueID, consumerID string)
 	set(&p.AccountID, c.accountID)
 	_, err := c.consumers.Delete(ctx, queueID, consumerID, p)
 	if err != nil && !IsNotFound(apiError(err)) {
-		return fmt.Errorf("cannot delete consumer %s on queue %s: %w", consumerID, queueID, apiError(err))
+		return failed(fmt.Sprintf("delete consumer %s on queue %s", consumerID, queueID), err)
 	}
 	return nil
+}
+
+// consumerOp names a consumer operation for errors: `create worker consumer "agent" on
+// queue <id>`.
+func consumerOp(verb string, con Consumer, queueID string) string {
+	if con.Type == "worker" {
+		return fmt.Sprintf("%s worker consumer %q on queue %s", verb, con.Script, queueID)
+	}
+	return fmt.Sprintf("%s %s consumer on queue %s", verb, con.Type, queueID)
 }
 
 // consumerSettings builds the settings object the API expects for the consumer's type.

@@ -6,37 +6,22 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"math/rand/v2"
 	"net/http"
 	"net/url"
-	"strconv"
 	"strings"
-	"time"
 )
 
 // RawClient calls the Cloudflare APIs the Go SDK lacks (Containers, and the Analytics
-// Engine SQL API, whose answers are not enveloped) with plain net/http. Like the SDK, it
-// retries 429, 5xx and connection failures, honouring Retry-After-Ms then Retry-After,
-// with exponential backoff otherwise. Failed calls return *APIError.
-//
-// A retried POST may have taken effect the first time (a dropped connection after the
-// work was done): callers keep creates idempotent, e.g. by treating a name conflict as
-// "already created".
+// Engine SQL API, whose answers are not enveloped) with plain net/http, with the retry
+// policy of the SDK client (see retrier): a POST is retried only on 429, so a create
+// whose answer is lost returns an error for which MayHaveApplied is true. Failed calls
+// return *APIError.
 type RawClient struct {
 	BaseURL    string       // the API root ending in /client/v4
 	Token      string       // API token, sent as Bearer
 	HTTP       *http.Client // nil means http.DefaultClient
 	MaxRetries int          // retries after the first attempt; 0 means none
 }
-
-const (
-	rawMaxBody       = 64 << 20 // answers larger than this are refused
-	rawMaxHeaderWait = time.Minute
-	rawMaxBackoff    = 30 * time.Second
-)
-
-// rawBackoffBase is the first backoff wait (doubled per retry, capped at rawMaxBackoff).
-var rawBackoffBase = 500 * time.Millisecond
 
 type rawResponse struct {
 	status int
@@ -90,33 +75,32 @@ func (c *RawClient) DoRaw(ctx context.Context, method, path, contentType string,
 
 // send performs the request with retries; an answer with status >= 400 is an *APIError.
 func (c *RawClient) send(ctx context.Context, method, path string, query url.Values, contentType string, body []byte) (*rawResponse, error) {
-	for attempt := 0; ; attempt++ {
-		resp, err := c.once(ctx, method, path, query, contentType, body)
-		switch {
-		case err == nil && !rawRetryable(resp.status):
-			if resp.status >= 400 {
-				return nil, rawAPIError(resp.status, resp.body)
-			}
-			return resp, nil
-		case ctx.Err() != nil:
-			return nil, fmt.Errorf("%s %s: %w", method, path, ctx.Err())
-		case attempt >= c.MaxRetries && err != nil:
-			return nil, fmt.Errorf("cannot reach Cloudflare (%s %s, %d attempts): %w", method, path, attempt+1, err)
-		case attempt >= c.MaxRetries:
-			return nil, rawAPIError(resp.status, resp.body)
-		}
-		var header http.Header
-		if resp != nil {
-			header = resp.header
-		}
-		timer := time.NewTimer(rawDelay(header, attempt))
-		select {
-		case <-timer.C:
-		case <-ctx.Done():
-			timer.Stop()
-			return nil, fmt.Errorf("%s %s: %w", method, path, ctx.Err())
-		}
+	resp, err := c.once(ctx, method, path, query, contentType, body)
+	if err != nil {
+		return nil, fmt.Errorf("%s %s: %w", method, path, err)
 	}
+	if resp.status >= 400 {
+		return nil, rawAPIError(resp.status, resp.body)
+	}
+	return resp, nil
+}
+
+// client returns the HTTP client with the retry policy: the Client's own already has it.
+func (c *RawClient) client() *http.Client {
+	hc := c.HTTP
+	if hc == nil {
+		hc = http.DefaultClient
+	}
+	if _, ok := hc.Transport.(*retrier); ok || c.MaxRetries <= 0 {
+		return hc
+	}
+	next := hc.Transport
+	if next == nil {
+		next = http.DefaultTransport
+	}
+	out := *hc
+	out.Transport = &retrier{next: next, max: c.MaxRetries}
+	return &out
 }
 
 func (c *RawClient) once(ctx context.Context, method, path string, query url.Values, contentType string, body []byte) (*rawResponse, error) {
@@ -137,53 +121,19 @@ func (c *RawClient) once(ctx context.Context, method, path string, query url.Val
 	if body != nil {
 		req.Header.Set("Content-Type", contentType)
 	}
-	hc := c.HTTP
-	if hc == nil {
-		hc = http.DefaultClient
-	}
-	res, err := hc.Do(req)
+	res, err := c.client().Do(req)
 	if err != nil {
 		return nil, err
 	}
 	defer res.Body.Close()
-	b, err := io.ReadAll(io.LimitReader(res.Body, rawMaxBody+1))
+	b, err := io.ReadAll(io.LimitReader(res.Body, maxBody+1))
 	if err != nil {
-		return nil, err // a cut connection: retryable like any transport error
+		return nil, fmt.Errorf("answer cut short: %w", err)
 	}
-	if len(b) > rawMaxBody {
-		return nil, fmt.Errorf("answer larger than %d bytes", rawMaxBody)
+	if len(b) > maxBody {
+		return nil, fmt.Errorf("answer larger than %d bytes", maxBody)
 	}
 	return &rawResponse{status: res.StatusCode, header: res.Header, body: b}, nil
-}
-
-func rawRetryable(status int) bool {
-	return status == http.StatusTooManyRequests || status >= 500
-}
-
-// rawDelay is the wait before retry attempt+1: Retry-After-Ms, then Retry-After
-// (seconds or an HTTP date) when under a minute, as the SDK does; otherwise backoff
-// from rawBackoffBase, doubling, capped at 30 s, minus up to 25% jitter.
-func rawDelay(h http.Header, attempt int) time.Duration {
-	if h != nil {
-		if ms, err := strconv.ParseFloat(h.Get("Retry-After-Ms"), 64); err == nil && ms > 0 && time.Duration(ms*float64(time.Millisecond)) <= rawMaxHeaderWait {
-			return time.Duration(ms * float64(time.Millisecond))
-		}
-		if v := h.Get("Retry-After"); v != "" {
-			if s, err := strconv.ParseFloat(v, 64); err == nil && s > 0 && time.Duration(s*float64(time.Second)) <= rawMaxHeaderWait {
-				return time.Duration(s * float64(time.Second))
-			}
-			if t, err := http.ParseTime(v); err == nil {
-				if d := time.Until(t); d > 0 && d <= rawMaxHeaderWait {
-					return d
-				}
-			}
-		}
-	}
-	d := rawBackoffBase << min(attempt, 16)
-	if d <= 0 || d > rawMaxBackoff {
-		d = rawMaxBackoff
-	}
-	return d - time.Duration(rand.Float64()*0.25*float64(d))
 }
 
 type rawMessage struct {

@@ -3,6 +3,8 @@ package cloudflare
 import (
 	"context"
 	"fmt"
+	"io"
+	"strings"
 	"time"
 
 	"github.com/cloudflare/cloudflare-go/v6/workers"
@@ -35,7 +37,7 @@ func (c *Client) ListScripts(ctx context.Context) ([]Script, error) {
 	set(&p.AccountID, c.accountID)
 	page, err := c.scripts.List(ctx, p)
 	if err != nil {
-		return nil, fmt.Errorf("cannot list Workers scripts: %w", apiError(err))
+		return nil, failed("list Workers scripts", err)
 	}
 	out := make([]Script, 0, len(page.Result))
 	for _, s := range page.Result {
@@ -43,6 +45,32 @@ func (c *Client) ListScripts(ctx context.Context) ([]Script, error) {
 	}
 	return out, nil
 }
+
+// UploadScript deploys a Worker made of one ES module, index.js, holding source, with
+// no bindings: enough to stand in for a Worker that flareops refers to (e.g. a queue
+// consumer) where nobody deployed one, as in the local Cloudflare. Uploading replaces
+// the script, so it is safe to repeat. Real Workers are deployed with wrangler.
+func (c *Client) UploadScript(ctx context.Context, name, source string) error {
+	var meta workers.ScriptUpdateParamsMetadata
+	set(&meta.MainModule, "index.js")
+	var p workers.ScriptUpdateParams
+	set(&p.AccountID, c.accountID)
+	set(&p.Metadata, meta)
+	set(&p.Files, []io.Reader{moduleFile{strings.NewReader(source), "index.js"}})
+	if _, err := c.scripts.Update(ctx, name, p); err != nil {
+		return failed(fmt.Sprintf("upload Worker %q", name), err)
+	}
+	return nil
+}
+
+// moduleFile is an ES module to upload: the SDK names its multipart part by these methods.
+type moduleFile struct {
+	io.Reader
+	name string
+}
+
+func (f moduleFile) Filename() string    { return f.name }
+func (f moduleFile) ContentType() string { return "application/javascript+module" }
 
 func fromScript(s workers.ScriptListResponse) Script {
 	return Script{

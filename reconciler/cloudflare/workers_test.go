@@ -38,15 +38,6 @@ func workersEmulator(t *testing.T, opts emulator.Options) (*Client, *emulator.Se
 	return c, srv
 }
 
-// scriptFile is an uploaded module: the SDK names its part by these methods.
-type scriptFile struct {
-	io.Reader
-	name string
-}
-
-func (f scriptFile) Filename() string    { return f.name }
-func (f scriptFile) ContentType() string { return "application/javascript+module" }
-
 // uploadScript deploys a module Worker whose entry point is index.js, as wrangler would.
 func uploadScript(t *testing.T, c *Client, name, code string, meta workers.ScriptUpdateParamsMetadata) {
 	t.Helper()
@@ -54,7 +45,7 @@ func uploadScript(t *testing.T, c *Client, name, code string, meta workers.Scrip
 	var p workers.ScriptUpdateParams
 	set(&p.AccountID, c.accountID)
 	set(&p.Metadata, meta)
-	set(&p.Files, []io.Reader{scriptFile{strings.NewReader(code), "index.js"}})
+	set(&p.Files, []io.Reader{moduleFile{strings.NewReader(code), "index.js"}})
 	_, err := c.scripts.Update(context.Background(), name, p)
 	if err != nil {
 		t.Fatalf("upload %s: %v", name, err)

@@ -1,0 +1,155 @@
+package cloudflare
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"math/rand/v2"
+	"net"
+	"net/http"
+	"time"
+)
+
+// retrier is the one retry policy of this package, as an http.RoundTripper under the SDK
+// (whose own retries are off) and under RawClient:
+//
+//   - 429 is retried for every request: it is a definite "not processed". The wait is
+//     the server's (the Pacer under us blocks everything until then too).
+//   - 408, 409, 5xx, dropped connections and unreadable answers are retried only for
+//     idempotent requests: GET, HEAD, PUT, DELETE, PATCH, and POSTs marked read-only
+//     (withIdempotent). A POST that creates may have taken effect; it comes back to the
+//     caller, who decides (see AmbiguousError).
+//   - A connection that could not be opened sent nothing and is retried for every request.
+//
+// Waits honour Retry-After-Ms, then Retry-After, as long as ctx allows; otherwise backoff
+// is short (backoffBase doubling, capped at backoffMax, minus up to 25% jitter): a lost
+// answer should cost a fraction of a second, not the SDK's 2 s·2ⁿ.
+//
+// Answers are read whole here, so that a connection cut mid-body is retried like any
+// other transport error.
+type retrier struct {
+	next http.RoundTripper
+	max  int // retries after the first attempt
+}
+
+var (
+	backoffBase = 250 * time.Millisecond
+	backoffMax  = 5 * time.Second
+)
+
+// maxBody is the largest answer read; larger ones are refused.
+const maxBody = 64 << 20
+
+type idempotentKey struct{}
+
+// withIdempotent marks the requests made with ctx as safe to repeat, e.g. a POST that
+// only queries.
+func withIdempotent(ctx context.Context) context.Context {
+	return context.WithValue(ctx, idempotentKey{}, true)
+}
+
+func idempotent(req *http.Request) bool {
+	switch req.Method {
+	case http.MethodGet, http.MethodHead, http.MethodOptions, http.MethodPut, http.MethodDelete, http.MethodPatch:
+		return true
+	}
+	marked, _ := req.Context().Value(idempotentKey{}).(bool)
+	return marked
+}
+
+func (r *retrier) RoundTrip(req *http.Request) (*http.Response, error) {
+	ctx := req.Context()
+	for attempt := 0; ; attempt++ {
+		try := req
+		if attempt > 0 {
+			try = req.Clone(ctx)
+			if req.Body != nil && req.Body != http.NoBody {
+				body, err := req.GetBody()
+				if err != nil {
+					return nil, fmt.Errorf("cannot rewind the request body to retry: %w", err)
+				}
+				try.Body = body
+			}
+		}
+		resp, err := r.next.RoundTrip(try)
+		if err == nil {
+			resp, err = readWhole(resp)
+		}
+		wait, again := r.retry(req, attempt, resp, err)
+		if !again {
+			return resp, err
+		}
+		timer := time.NewTimer(wait)
+		select {
+		case <-timer.C:
+		case <-ctx.Done():
+			timer.Stop()
+			if resp != nil {
+				return resp, nil // the last answer stands
+			}
+			return nil, err
+		}
+	}
+}
+
+// retry decides whether to send req again after attempt, and after how long.
+func (r *retrier) retry(req *http.Request, attempt int, resp *http.Response, err error) (time.Duration, bool) {
+	if attempt >= r.max || req.Context().Err() != nil {
+		return 0, false
+	}
+	if req.Body != nil && req.Body != http.NoBody && req.GetBody == nil {
+		return 0, false // the body cannot be sent twice
+	}
+	var ns *notSentError
+	if err != nil {
+		if !idempotent(req) && !errors.As(err, &ns) && !dialFailed(err) {
+			return 0, false
+		}
+		return backoff(attempt), true
+	}
+	switch v := resp.Header.Get("X-Should-Retry"); {
+	case v == "false":
+		return 0, false
+	case resp.StatusCode == http.StatusTooManyRequests:
+	case !idempotent(req):
+		return 0, false
+	case v == "true", resp.StatusCode == http.StatusRequestTimeout, resp.StatusCode == http.StatusConflict, resp.StatusCode >= 500:
+	default:
+		return 0, false
+	}
+	if d, ok := retryAfter(resp.Header); ok {
+		return d, true
+	}
+	return backoff(attempt), true
+}
+
+// dialFailed reports whether no connection could be opened: nothing was sent.
+func dialFailed(err error) bool {
+	var op *net.OpError
+	return errors.As(err, &op) && op.Op == "dial"
+}
+
+func backoff(attempt int) time.Duration {
+	d := backoffBase << min(attempt, 16)
+	if d <= 0 || d > backoffMax {
+		d = backoffMax
+	}
+	return d - time.Duration(rand.Float64()*0.25*float64(d))
+}
+
+// readWhole reads the answer's body into memory; a failure to read it is a transport
+// error (the connection was cut).
+func readWhole(resp *http.Response) (*http.Response, error) {
+	defer resp.Body.Close()
+	b, err := io.ReadAll(io.LimitReader(resp.Body, maxBody+1))
+	if err != nil {
+		return nil, fmt.Errorf("answer cut short: %w", err)
+	}
+	if len(b) > maxBody {
+		return nil, fmt.Errorf("answer larger than %d bytes", maxBody)
+	}
+	resp.Body = io.NopCloser(bytes.NewReader(b))
+	return resp, nil
+}
