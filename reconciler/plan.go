@@ -109,6 +109,9 @@ type Plan struct {
 	// Warnings are things a reviewer should read before approving ("every managed object
 	// would be renamed: was another workspace meant?").
 	Warnings []string `json:"warnings,omitempty"`
+	// StandIns are the objects the built-in local Cloudflare stands in for (see StandIn):
+	// apply creates placeholders for them there. Empty for any other target.
+	StandIns []StandIn `json:"stand_ins,omitempty"`
 }
 
 // PlanFormatVersion versions the JSON plan schema (docs/cli/plan-json.md).
@@ -183,11 +186,18 @@ func (e *Engine) Plan(ctx context.Context, desired []Desired) (*Plan, error) {
 		byAddr[d.Addr.String()] = d
 		built[d.Addr.String()] = obj
 	}
-	liveProblems, notes, err := CheckLive(ctx, e.Registry, desired, e.StandIn)
+	refs, err := liveProblems(ctx, e.Registry, desired)
 	if err != nil {
 		return nil, err
 	}
-	problems = append(problems, liveProblems...)
+	var notes []string
+	if e.StandIn {
+		notes = standInNotes(refs)
+	} else {
+		for _, r := range refs {
+			problems = append(problems, r.String())
+		}
+	}
 	live, err := e.observe(ctx, desired)
 	if err != nil {
 		return nil, err
@@ -219,6 +229,9 @@ func (e *Engine) Plan(ctx context.Context, desired []Desired) (*Plan, error) {
 	}
 	order(p)
 	p.Warnings = append(notes, renameWarnings(p)...)
+	if e.StandIn {
+		p.StandIns = standIns(refs)
+	}
 	return p, nil
 }
 

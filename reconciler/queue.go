@@ -261,6 +261,9 @@ func (k QueueKind) Update(ctx context.Context, id string, live, desired Object) 
 // consumerCreated decides whether a failed consumer create actually happened (its answer
 // was lost and the retry was refused): if the consumer is there now, it is not an error.
 func (k QueueKind) consumerCreated(ctx context.Context, queueID, key string, createErr error) error {
+	if !MayHaveApplied(createErr) {
+		return createErr
+	}
 	qs, err := k.API.ListQueues(ctx)
 	if err != nil {
 		return createErr

@@ -47,12 +47,26 @@ func (p LiveProblem) String() string {
 // them: it stands in for them. A missing object is then not a problem but a note, one per
 // object, for the plan's warnings.
 func CheckLive(ctx context.Context, reg *Registry, desired []Desired, standIn bool) (problems, notes []string, err error) {
+	found, err := liveProblems(ctx, reg, desired)
+	if err != nil {
+		return nil, nil, err
+	}
+	if !standIn {
+		for _, p := range found {
+			problems = append(problems, p.String())
+		}
+		return problems, nil, nil
+	}
+	return nil, standInNotes(found), nil
+}
+
+// liveProblems runs ValidateLive for every kind of reg that implements it.
+func liveProblems(ctx context.Context, reg *Registry, desired []Desired) ([]LiveProblem, error) {
 	byKind := map[string][]Desired{}
 	for _, d := range desired {
 		byKind[d.Addr.Kind] = append(byKind[d.Addr.Kind], d)
 	}
-	users := map[string][]string{} // "Worker agent-worker" → addresses, for notes
-	var missing []string
+	var out []LiveProblem
 	for _, k := range reg.Kinds() {
 		lv, ok := k.(LiveValidator)
 		if !ok || len(byKind[k.Name()]) == 0 {
@@ -60,24 +74,46 @@ func CheckLive(ctx context.Context, reg *Registry, desired []Desired, standIn bo
 		}
 		found, err := lv.ValidateLive(ctx, byKind[k.Name()])
 		if err != nil {
-			return nil, nil, fmt.Errorf("cannot check what the %s blocks refer to: %w", k.Name(), err)
+			return nil, fmt.Errorf("cannot check what the %s blocks refer to: %w", k.Name(), err)
 		}
-		for _, p := range found {
-			if !standIn {
-				problems = append(problems, p.String())
-				continue
-			}
-			key := p.Object + " " + p.Name
-			if users[key] == nil {
-				missing = append(missing, key)
-			}
-			users[key] = append(users[key], p.Addr.String())
+		out = append(out, found...)
+	}
+	return out, nil
+}
+
+// StandIn is an object the built-in local Cloudflare stands in for: one that a
+// configuration refers to and that nobody deploys there (a consumer's Worker).
+type StandIn struct {
+	Object string `json:"object"` // "Worker"
+	Name   string `json:"name"`
+}
+
+// standIns lists each missing object once, in order of first use.
+func standIns(found []LiveProblem) []StandIn {
+	var out []StandIn
+	seen := map[StandIn]bool{}
+	for _, p := range found {
+		s := StandIn{Object: p.Object, Name: p.Name}
+		if !seen[s] {
+			seen[s] = true
+			out = append(out, s)
 		}
 	}
-	for _, key := range missing {
-		notes = append(notes, fmt.Sprintf("the local Cloudflare stands in for %s, which does not exist there (used by %s)", key, strings.Join(users[key], ", ")))
+	return out
+}
+
+// standInNotes words the stand-ins for the plan's warnings, one per object.
+func standInNotes(found []LiveProblem) []string {
+	users := map[StandIn][]string{}
+	for _, p := range found {
+		s := StandIn{Object: p.Object, Name: p.Name}
+		users[s] = append(users[s], p.Addr.String())
 	}
-	return problems, notes, nil
+	var notes []string
+	for _, s := range standIns(found) {
+		notes = append(notes, fmt.Sprintf("the local Cloudflare stands in for %s %s, which does not exist there (used by %s): apply uploads a placeholder script", s.Object, s.Name, strings.Join(users[s], ", ")))
+	}
+	return notes
 }
 
 // ScriptLister lists the account's Worker scripts; *cloudflare.Client implements it. The

@@ -42,8 +42,13 @@ type account struct {
 	env map[string]string
 }
 
+// testWorkers are the Workers deployed in every test account: those the example and the
+// tests name. The account is as strict as Cloudflare: a consumer's Worker must exist.
+var testWorkers = []string{"agent-worker", "task-worker", "github-worker", "our-worker", "their-worker", "w"}
+
 func newAccount(t *testing.T, opts emulator.Options) *account {
 	t.Helper()
+	opts.RequireConsumerScripts = true
 	srv, err := emulator.New(opts)
 	if err != nil {
 		t.Fatal(err)
@@ -51,11 +56,23 @@ func newAccount(t *testing.T, opts emulator.Options) *account {
 	hs := httptest.NewServer(srv)
 	t.Cleanup(func() { hs.Close(); srv.Close() })
 	srv.SetBaseURL(hs.URL)
-	return &account{srv: srv, url: hs.URL, env: map[string]string{
+	a := &account{srv: srv, url: hs.URL, env: map[string]string{
 		"CLOUDFLARE_API_TOKEN":  "test-token",
 		"CLOUDFLARE_ACCOUNT_ID": LocalAccountID,
 		"CLOUDFLARE_BASE_URL":   hs.URL + emulator.APIPrefix,
 	}}
+	// Deploy the Workers with another token (its own rate budget), then count afresh.
+	c, err := cloudflare.New(cloudflare.Config{BaseURL: hs.URL + emulator.APIPrefix, Token: "deploy-token", AccountID: LocalAccountID})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, w := range testWorkers {
+		if err := c.UploadScript(context.Background(), w, "export default {};\n"); err != nil {
+			t.Fatalf("deploy Worker %s: %v", w, err)
+		}
+	}
+	srv.ResetCounts()
+	return a
 }
 
 func (a *account) client(t *testing.T) *cloudflare.Client {

@@ -34,7 +34,7 @@ func TestKillMidApplyConverges(t *testing.T) {
 		t.Skip("builds the binary and kills it repeatedly; skipped with -short")
 	}
 	bin := buildFlareops(t)
-	acct := newAccount(t, emulator.Options{Faults: emulator.Faults{Latency: 40 * time.Millisecond, DropRate: 0, Seed: 7}})
+	acct := newAccount(t, emulator.Options{Faults: emulator.Faults{Latency: 40 * time.Millisecond, DropRate: 0.05, Seed: 7}})
 	dir := t.TempDir()
 	const n = 24
 	var src strings.Builder

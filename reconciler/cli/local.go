@@ -56,7 +56,7 @@ func runLocal(args []string, io IO) int {
 		return errorf(io, "-rate-limit: %v", err)
 	}
 	srv, err := emulator.New(emulator.Options{
-		DataDir: *data, Token: *token, RateLimit: limit, RateWindow: window,
+		DataDir: *data, Token: *token, RateLimit: limit, RateWindow: window, RequireConsumerScripts: true,
 		Faults: emulator.Faults{Seed: *seed, Latency: *latency, FailRate: *failRate},
 	})
 	if err != nil {

@@ -350,6 +350,9 @@ func (s *session) confirmPlan(p *reconciler.Plan, auto bool, verb string) (code 
 }
 
 func (s *session) apply(ctx context.Context, p *reconciler.Plan, par int) int {
+	if err := s.tgt.standIn(ctx, p, s.io); err != nil {
+		return errorf(s.io, "%v", err)
+	}
 	err := s.engine.Apply(ctx, p, reconciler.ApplyOptions{Parallelism: par, Progress: func(ev reconciler.Event) {
 		printEvent(s.io, ev)
 	}})

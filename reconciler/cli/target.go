@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"net"
@@ -94,7 +95,9 @@ func openTarget(dir string, ref reconciler.Target, io IO) (*target, error) {
 		}
 		return nil, err
 	}
-	srv, err := emulator.New(emulator.Options{DataDir: data})
+	// As strict as Cloudflare: a consumer's Worker must exist. Apply uploads placeholders
+	// for the Workers the plan's stand-ins name (see standIn).
+	srv, err := emulator.New(emulator.Options{DataDir: data, RequireConsumerScripts: true})
 	if err != nil {
 		lock.Unlock()
 		return nil, fmt.Errorf("cannot start the local Cloudflare: %w", err)
@@ -120,3 +123,25 @@ func openTarget(dir string, ref reconciler.Target, io IO) (*target, error) {
 
 // registry returns the kinds, wired to client (nil for commands that never call the API).
 func registry(client *cloudflare.Client) *reconciler.Registry { return reconciler.Kinds(client) }
+
+// placeholderScript is the Worker the built-in local Cloudflare runs for a Worker the
+// configuration names but nobody deploys there: it accepts every batch.
+const placeholderScript = "export default { async queue(batch) { batch.ackAll(); } };\n"
+
+// standIn uploads a placeholder for every object the plan's stand-ins name, on the built-in
+// local Cloudflare only, saying so.
+func (t *target) standIn(ctx context.Context, p *reconciler.Plan, io IO) error {
+	if t.ref.Kind != "local" {
+		return nil
+	}
+	for _, s := range p.StandIns {
+		if s.Object != "Worker" {
+			continue
+		}
+		if err := t.client.UploadScript(ctx, s.Name, placeholderScript); err != nil {
+			return fmt.Errorf("cannot stand in for Worker %s on the local Cloudflare: %w", s.Name, err)
+		}
+		fmt.Fprintf(io.Stderr, "flareops: the local Cloudflare stands in for Worker %s with a placeholder script\n", s.Name)
+	}
+	return nil
+}
