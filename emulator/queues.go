@@ -172,9 +172,10 @@ func (q *queueRec) view() queueJSON {
 	}
 }
 
-// Unknown upstream: Cloudflare does not document queue name rules; we choose 1–63
-// letters, digits, '-' and '_', starting with a letter or digit (strictest plausible).
-var queueNameRe = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_-]{0,62}$`)
+// Cloudflare's docs (queues/get-started) say a queue name is 1–63 letters, digits and
+// hyphens, starting and ending with a letter or digit; that is what the API is held to
+// here (its own check is not documented: the documented rule is the strictest plausible).
+var queueNameRe = regexp.MustCompile(`^[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?$`)
 
 var queueIDRe = regexp.MustCompile(`^[0-9a-f]{32}$`)
 

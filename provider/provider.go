@@ -120,7 +120,7 @@ func (p *flareopsProvider) Schema(_ context.Context, _ provider.SchemaRequest, r
 			"rate_limit": schema.StringAttribute{
 				Optional:            true,
 				Validators:          []validator.String{rateLimitValidator{}},
-				MarkdownDescription: "The account's API request budget as `requests/window`, e.g. `\"1200/5m\"` (Cloudflare's limit, the default). Every API call of a run is paced to stay within it instead of failing with HTTP 429; lower it when other clients share the account. Default: the `FLAREOPS_RATE_LIMIT` environment variable.",
+				MarkdownDescription: "An upper bound on the API request budget, as `requests/window`, e.g. `\"600/5m\"`. Every API call of a run is paced to stay within the budget the API announces (its `Ratelimit` and `Ratelimit-Policy` headers, Cloudflare's 1,200 requests per 5 minutes) and, when set, within this one, instead of failing with HTTP 429; set it when other clients share the account. Default: the `FLAREOPS_RATE_LIMIT` environment variable, else the API's own budget.",
 			},
 		},
 	}
@@ -190,7 +190,7 @@ func (p *flareopsProvider) DataSources(context.Context) []func() datasource.Data
 }
 
 // parseRateLimit reads "requests/window" ("1200/5m"), as FLAREOPS_RATE_LIMIT is read by the
-// CLI; empty means Cloudflare's 1,200 requests per 5 minutes.
+// CLI; empty means no bound of our own: follow the budget the API announces.
 type rateLimitValidator struct{}
 
 func (rateLimitValidator) Description(context.Context) string {

@@ -130,7 +130,20 @@ func CreateNew(ctx context.Context, k Kind, desired Object) (string, error) {
 			return "", &ExistsError{Kind: k.Name(), Key: desired.Key, ID: o.ID}
 		}
 	}
-	return k.Create(ctx, desired)
+	id, err := k.Create(ctx, desired)
+	if err == nil || id != "" || !MayHaveApplied(err) {
+		return id, err
+	}
+	// The answer was lost: this very attempt may have made the object, and the name was
+	// free just before it, so an object under it now is taken to be ours.
+	live, found, ferr := findKey(ctx, k, desired.Key)
+	if ferr != nil || !found {
+		return "", err
+	}
+	if uerr := k.Update(ctx, live.ID, live, desired); uerr != nil {
+		return live.ID, uerr
+	}
+	return live.ID, nil
 }
 
 // ExistsError is CreateNew's refusal: the object exists and is not managed here.

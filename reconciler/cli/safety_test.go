@@ -2,12 +2,15 @@ package cli
 
 import (
 	"context"
+	"fmt"
+	"net/http"
 	"os"
 	"path/filepath"
 	"sort"
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/monotask/flareops/emulator"
 	"github.com/monotask/flareops/reconciler"
@@ -270,5 +273,29 @@ func TestDriftExitCodes(t *testing.T) {
 	out := mustRun(t, ExitChanges, acct.env, "drift", "-dir", dir)
 	if !strings.Contains(out, "paused") {
 		t.Fatalf("drift report:\n%s", out)
+	}
+}
+
+// An apply of 30 queues at -parallelism 10 against a server that allows 10 requests per
+// 5 s, with no FLAREOPS_RATE_LIMIT, draws no 429: the client paces itself to the limit the
+// server announces (on Cloudflare a 429 blocks the token for every user of it).
+func TestPacingFollowsTheLimitTheServerAnnounces(t *testing.T) {
+	t.Parallel()
+	acct := newAccount(t, emulator.Options{RateLimit: 10, RateWindow: 5 * time.Second})
+	dir := t.TempDir()
+	var src strings.Builder
+	for i := 0; i < 30; i++ {
+		fmt.Fprintf(&src, "queue \"q%d\" {\n  name = \"paced-%d\"\n}\n", i, i)
+	}
+	writeFile(t, dir, "main.flareops.hcl", src.String())
+	start := time.Now()
+	mustRun(t, 0, acct.env, "apply", "-auto-approve", "-parallelism", "10", "-dir", dir)
+	counts := acct.srv.Counts()
+	t.Logf("apply of 30 queues against 10 / 5 s: %d requests, %d × 429, %v", counts.Total, counts.ByStatus[http.StatusTooManyRequests], time.Since(start).Round(100*time.Millisecond))
+	if n := counts.ByStatus[http.StatusTooManyRequests]; n != 0 {
+		t.Fatalf("the server answered 429 %d times, want 0", n)
+	}
+	if counts.Total < 31 {
+		t.Fatalf("%d requests: the apply did not create 30 queues", counts.Total)
 	}
 }
