@@ -213,17 +213,12 @@ func (e *Engine) Plan(ctx context.Context, desired []Desired) (*Plan, error) {
 		}
 		p.Changes = append(p.Changes, c)
 	}
-	for _, addr := range e.State.Addresses() {
-		if _, declared := byAddr[addr]; declared {
-			continue
-		}
-		c, problem := e.planRemoved(addr, live, nil)
-		if problem != "" {
-			problems = append(problems, problem)
-			continue
-		}
-		p.Changes = append(p.Changes, c)
-	}
+	removed, removeProblems := e.planRemovals(live, func(addr string) (skip bool, protect *bool) {
+		_, declared := byAddr[addr]
+		return declared, nil
+	})
+	p.Changes = append(p.Changes, removed...)
+	problems = append(problems, removeProblems...)
 	if len(problems) > 0 {
 		return nil, &PlanError{Problems: problems}
 	}
@@ -250,23 +245,37 @@ func (e *Engine) PlanDestroy(ctx context.Context, declared []Desired) (*Plan, er
 	p := &Plan{FormatVersion: PlanFormatVersion, Target: e.Target, ConfigHash: hashDesired(nil), LiveHash: hashLive(live)}
 	e.owners = e.ownersByID()
 	var problems []string
-	for _, addr := range e.State.Addresses() {
-		var override *bool
+	p.Changes, problems = e.planRemovals(live, func(addr string) (bool, *bool) {
 		if pd, ok := protect[addr]; ok {
-			override = &pd
+			return false, &pd
 		}
-		c, problem := e.planRemoved(addr, live, override)
-		if problem != "" {
-			problems = append(problems, problem)
-			continue
-		}
-		p.Changes = append(p.Changes, c)
-	}
+		return false, nil
+	})
 	if len(problems) > 0 {
 		return nil, &PlanError{Problems: problems}
 	}
 	order(p)
 	return p, nil
+}
+
+// planRemovals plans every state entry that which does not skip, with the prevent_destroy
+// it gives (nil: the state's memory decides).
+func (e *Engine) planRemovals(live liveIndex, which func(addr string) (skip bool, protect *bool)) ([]Change, []string) {
+	var changes []Change
+	var problems []string
+	for _, addr := range e.State.Addresses() {
+		skip, protect := which(addr)
+		if skip {
+			continue
+		}
+		c, problem := e.planRemoved(addr, live, protect)
+		if problem != "" {
+			problems = append(problems, problem)
+			continue
+		}
+		changes = append(changes, c)
+	}
+	return changes, problems
 }
 
 // renameWarnings warns when a plan renames every managed object it keeps (at least two):
