@@ -299,4 +299,3 @@ func removeStaleTemps(path string) {
 		os.Remove(m)
 	}
 }
-
