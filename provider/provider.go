@@ -81,6 +81,7 @@ type providerModel struct {
 	R2AccessKeyID     types.String `tfsdk:"r2_access_key_id"`
 	R2SecretAccessKey types.String `tfsdk:"r2_secret_access_key"`
 	RateLimit         types.String `tfsdk:"rate_limit"`
+	OpsKVNamespace    types.String `tfsdk:"ops_kv_namespace"`
 }
 
 func (p *flareopsProvider) Metadata(_ context.Context, _ provider.MetadataRequest, resp *provider.MetadataResponse) {
@@ -89,6 +90,7 @@ func (p *flareopsProvider) Metadata(_ context.Context, _ provider.MetadataReques
 }
 
 func (p *flareopsProvider) Schema(_ context.Context, _ provider.SchemaRequest, resp *provider.SchemaResponse) {
+	opsKV, _ := reconciler.SettingsSchema().Attr("ops_kv_namespace")
 	resp.Schema = schema.Schema{
 		MarkdownDescription: "Manages the operational side of a Cloudflare Workers platform — queues with their consumers and dead-letter queues — over the same engine as the `flareops` CLI.",
 		Attributes: map[string]schema.Attribute{
@@ -122,6 +124,13 @@ func (p *flareopsProvider) Schema(_ context.Context, _ provider.SchemaRequest, r
 				Validators:          []validator.String{rateLimitValidator{}},
 				MarkdownDescription: "An upper bound on the API request budget, as `requests/window`, e.g. `\"600/5m\"`. Every API call of a run is paced to stay within the budget the API announces (its `Ratelimit` and `Ratelimit-Policy` headers, Cloudflare's 1,200 requests per 5 minutes) and, when set, within this one, instead of failing with HTTP 429; set it when other clients share the account. Default: the `FLAREOPS_RATE_LIMIT` environment variable, else the API's own budget.",
 			},
+			// The same setting as the CLI's `flareops { ops_kv_namespace = ... }`, from the
+			// engine's settings schema.
+			opsKV.Name: schema.StringAttribute{
+				Optional:            true,
+				Validators:          []validator.String{textValidator{opsKV}},
+				MarkdownDescription: opsKV.Description + " Default: the `FLAREOPS_OPS_KV_NAMESPACE` environment variable.",
+			},
 		},
 	}
 }
@@ -147,6 +156,7 @@ func (p *flareopsProvider) Configure(ctx context.Context, req provider.Configure
 	r2Key := get("r2_access_key_id", "R2_ACCESS_KEY_ID", m.R2AccessKeyID)
 	r2Secret := get("r2_secret_access_key", "R2_SECRET_ACCESS_KEY", m.R2SecretAccessKey)
 	rate := get("rate_limit", "FLAREOPS_RATE_LIMIT", m.RateLimit)
+	opsKV := get("ops_kv_namespace", "FLAREOPS_OPS_KV_NAMESPACE", m.OpsKVNamespace)
 	if resp.Diagnostics.HasError() {
 		return
 	}
@@ -156,6 +166,12 @@ func (p *flareopsProvider) Configure(ctx context.Context, req provider.Configure
 	if err != nil {
 		resp.Diagnostics.AddAttributeError(path.Root("rate_limit"), "Invalid rate_limit",
 			fmt.Sprintf("%v. Write requests/window, e.g. \"1200/5m\", in rate_limit or FLAREOPS_RATE_LIMIT.", err))
+	}
+	settings := reconciler.Settings{OpsKVNamespace: opsKV.value}
+	if err := settings.Check(); err != nil {
+		addAttributeError(&resp.Diagnostics, path.Root(opsKV.attr), "Invalid ops_kv_namespace",
+			fmt.Sprintf("The ops KV namespace title from %s is not valid: %v.", opsKV.from, err),
+			"Set ops_kv_namespace in the provider block, or FLAREOPS_OPS_KV_NAMESPACE, to the title of the platform's ops KV namespace.", nil)
 	}
 	if resp.Diagnostics.HasError() {
 		return
@@ -168,7 +184,7 @@ func (p *flareopsProvider) Configure(ctx context.Context, req provider.Configure
 		return
 	}
 	data := &providerData{
-		kinds:     reconciler.Kinds(client),
+		kinds:     reconciler.KindsWith(client, settings),
 		cache:     newObserveCache(observeTTL),
 		accountID: account.value,
 		scripts:   client,

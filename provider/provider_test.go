@@ -19,7 +19,7 @@ import (
 func TestProviderConfigErrors(t *testing.T) {
 	tg := newEmulatorTarget(t, emulator.Options{})
 	envs := []string{"CLOUDFLARE_API_TOKEN", "CLOUDFLARE_ACCOUNT_ID", "CLOUDFLARE_BASE_URL", "FLAREOPS_RATE_LIMIT",
-		"FLAREOPS_R2_ENDPOINT", "R2_ACCESS_KEY_ID", "R2_SECRET_ACCESS_KEY"}
+		"FLAREOPS_R2_ENDPOINT", "R2_ACCESS_KEY_ID", "R2_SECRET_ACCESS_KEY", "FLAREOPS_OPS_KV_NAMESPACE"}
 	for _, env := range envs {
 		t.Setenv(env, "")
 	}
@@ -51,6 +51,10 @@ func TestProviderConfigErrors(t *testing.T) {
 		{"short account", block(baseURL, token, `account_id = "abc"`), nil, `not a 32-character`},
 		{"bad rate limit", block(token, account, `rate_limit = "fast"`), nil, `Error: Invalid rate_limit.*requests/window`},
 		{"bad base url", block(token, account, `base_url = "127.0.0.1:8787"`), nil, `Error: Invalid base_url`},
+		{"bad ops_kv_namespace", block(baseURL, token, account, `ops_kv_namespace = " ops"`), nil,
+			`Error: Invalid value.*ops_kv_namespace must be 1 to 512 characters, with no control characters and no spaces at either end; got " ops"`},
+		{"bad ops_kv_namespace from the environment", block(baseURL, token, account), map[string]string{"FLAREOPS_OPS_KV_NAMESPACE": "ops "},
+			`Error: Invalid ops_kv_namespace.*title from FLAREOPS_OPS_KV_NAMESPACE is not valid: ops_kv_namespace must be 1 to 512 characters`},
 	}
 	var c oneError
 	var steps []resource.TestStep
@@ -73,6 +77,7 @@ func TestProviderEnvironment(t *testing.T) {
 	tg := newEmulatorTarget(t, emulator.Options{})
 	tg.setEnv(t)
 	t.Setenv("FLAREOPS_RATE_LIMIT", "600/1m")
+	t.Setenv("FLAREOPS_OPS_KV_NAMESPACE", "monotask-ops")
 	tg.run(t, resource.TestCase{
 		Steps: []resource.TestStep{{
 			Config: `resource "flareops_queue" "q" { name = "from-env" }`,

@@ -14,6 +14,8 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/datasource"
 	dschema "github.com/hashicorp/terraform-plugin-framework/datasource/schema"
 	"github.com/hashicorp/terraform-plugin-framework/path"
+	"github.com/hashicorp/terraform-plugin-framework/provider"
+	pschema "github.com/hashicorp/terraform-plugin-framework/provider/schema"
 	"github.com/hashicorp/terraform-plugin-framework/resource"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema/defaults"
@@ -633,6 +635,45 @@ func TestForceNewRequiresReplace(t *testing.T) {
 		a.ForceNew = false
 		if requiresReplace(t, resourceAttr(a, false, "")) {
 			t.Errorf("%s attribute %s requires replacement without ForceNew", a.Type, a.Name)
+		}
+	}
+}
+
+// TestSettingsAgreement: the provider block takes the settings of the CLI's flareops block
+// under the same names and descriptions, and accepts exactly the values the CLI accepts.
+func TestSettingsAgreement(t *testing.T) {
+	ctx := context.Background()
+	var sr provider.SchemaResponse
+	New("test")().Schema(ctx, provider.SchemaRequest{}, &sr)
+	for _, a := range reconciler.SettingsSchema().Attrs {
+		pa, ok := sr.Schema.Attributes[a.Name].(pschema.StringAttribute)
+		if !ok {
+			t.Errorf("the provider block has no string attribute %s (%T)", a.Name, sr.Schema.Attributes[a.Name])
+			continue
+		}
+		if pa.Required || !pa.Optional || pa.Sensitive != a.Sensitive {
+			t.Errorf("%s: required=%v optional=%v sensitive=%v, want an optional setting like the CLI's", a.Name, pa.Required, pa.Optional, pa.Sensitive)
+		}
+		if !strings.HasPrefix(pa.MarkdownDescription, a.Description) {
+			t.Errorf("%s: description %q does not carry the engine's %q", a.Name, pa.MarkdownDescription, a.Description)
+		}
+		probes := []string{`"monotask-ops"`, `"a"`, `""`, `" ops"`, `"ops "`, `"ops\tns"`, `"Ops / prod (ü)"`,
+			strconv.Quote(strings.Repeat("x", a.MaxLen)), strconv.Quote(strings.Repeat("x", a.MaxLen+1))}
+		for _, p := range probes {
+			s, _ := strconv.Unquote(p)
+			prov, provMsg := true, ""
+			for _, v := range pa.Validators {
+				var resp validator.StringResponse
+				v.ValidateString(ctx, validator.StringRequest{Path: path.Root(a.Name), ConfigValue: types.StringValue(s)}, &resp)
+				if resp.Diagnostics.HasError() {
+					prov, provMsg = false, resp.Diagnostics.Errors()[0].Detail()
+				}
+			}
+			src := fmt.Sprintf("%s {\n  %s = %s\n}\n", reconciler.SettingsBlock, a.Name, p)
+			_, diags := config.LoadFiles(map[string][]byte{"probe" + config.FileSuffix: []byte(src)}, config.Options{})
+			if cli := !diags.HasErrors(); cli != prov {
+				t.Errorf("%s = %.40s: provider accepts=%v (%s), CLI accepts=%v (%s)", a.Name, p, prov, provMsg, cli, diags.Error())
+			}
 		}
 	}
 }

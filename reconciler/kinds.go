@@ -2,10 +2,19 @@ package reconciler
 
 import "github.com/monotask/flareops/reconciler/cloudflare"
 
-// Kinds is the registry of every kind flareops supports, wired to client. Both front ends
-// take their kinds from here, so they cannot disagree on what exists. A nil client gives
-// kinds for commands that never call the API (validate, schema, docs).
-func Kinds(client *cloudflare.Client) *Registry {
+// Kinds is KindsWith(client, Settings{}): the kinds of a configuration that sets nothing,
+// e.g. for commands that only need the language (validate's schemas, docs).
+func Kinds(client *cloudflare.Client) *Registry { return KindsWith(client, Settings{}) }
+
+// KindsWith is the registry of every kind flareops supports, wired to client and given the
+// configuration's settings. Both front ends take their kinds from here, so they cannot
+// disagree on what exists. A nil client gives kinds for commands that never call the API
+// (validate, schema, docs); their Build still checks what the settings must provide.
+//
+// One registry serves one run: state that kinds share for the run (the ops KV document
+// store, reconciler/opsdoc, built once here for the kinds that publish documents) lives
+// as long as it.
+func KindsWith(client *cloudflare.Client, s Settings) *Registry {
 	var queues QueueAPI
 	if client != nil {
 		queues = client

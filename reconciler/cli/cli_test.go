@@ -263,6 +263,10 @@ func TestInvalidInputExitsOneWithLocation(t *testing.T) {
 		"undefined ref":  "queue \"a\" {\n  name = \"a\"\n  consumer {\n    worker = \"w\"\n    dead_letter_queue = queue.nope\n  }\n}\n",
 		"cycle":          "queue \"a\" {\n  name = \"a\"\n  consumer {\n    worker = \"w\"\n    dead_letter_queue = queue.b\n  }\n}\nqueue \"b\" {\n  name = \"b\"\n  consumer {\n    worker = \"w\"\n    dead_letter_queue = queue.a\n  }\n}\n",
 		"missing worker": "queue \"a\" {\n  name = \"a\"\n  consumer {\n    batch_size = 5\n  }\n}\n",
+		"settings twice": "flareops {\n  ops_kv_namespace = \"a\"\n}\nflareops {\n  ops_kv_namespace = \"b\"\n}\n",
+		"settings typo":  "flareops {\n  ops_kv_namesapce = \"ops\"\n}\n",
+		"settings label": "flareops \"main\" {\n  ops_kv_namespace = \"ops\"\n}\n",
+		"settings title": "flareops {\n  ops_kv_namespace = \" ops\"\n}\n",
 	}
 	for name, src := range cases {
 		t.Run(name, func(t *testing.T) {

@@ -45,13 +45,15 @@ func resolveWorkspace(flagValue string, io IO) (string, error) {
 
 // loaded is a configuration decoded into what the engine plans from.
 type loaded struct {
-	cfg     *config.Config
-	desired []reconciler.Desired
+	cfg      *config.Config
+	settings reconciler.Settings // from the flareops block, for the kinds of the run
+	desired  []reconciler.Desired
 }
 
 // loadConfig loads and validates the configuration, printing diagnostics with their
-// source lines. ok is false when there are errors.
-func loadConfig(cf configFlags, reg *reconciler.Registry, io IO) (*loaded, bool) {
+// source lines. ok is false when there are errors. The language is the kinds' schemas,
+// which no setting changes; the kinds' own checks (Build) run with the loaded settings.
+func loadConfig(cf configFlags, io IO) (*loaded, bool) {
 	vars := map[string]string{}
 	for _, kv := range cf.vars {
 		k, v, found := cutEq(kv)
@@ -62,7 +64,7 @@ func loadConfig(cf configFlags, reg *reconciler.Registry, io IO) (*loaded, bool)
 		vars[k] = v
 	}
 	var kinds []config.KindSchema
-	for _, k := range reg.Kinds() {
+	for _, k := range registry(nil, reconciler.Settings{}).Kinds() {
 		kinds = append(kinds, config.KindSchema{Name: k.Name(), Schema: k.Schema(), KeyAttr: k.KeyAttr()})
 	}
 	env := []string(nil)
@@ -71,7 +73,7 @@ func loadConfig(cf configFlags, reg *reconciler.Registry, io IO) (*loaded, bool)
 	}
 	cfg, diags := config.Load(cf.dir, config.Options{Kinds: kinds, Vars: vars, VarFiles: cf.varFiles, Env: env})
 	if !diags.HasErrors() {
-		diags = append(diags, buildCheck(cfg, reg)...)
+		diags = append(diags, buildCheck(cfg, registry(nil, cfg.Settings.Engine()))...)
 	}
 	if len(diags) > 0 {
 		files := map[string]*hcl.File{}
@@ -85,7 +87,7 @@ func loadConfig(cf configFlags, reg *reconciler.Registry, io IO) (*loaded, bool)
 	if diags.HasErrors() {
 		return nil, false
 	}
-	out := &loaded{cfg: cfg}
+	out := &loaded{cfg: cfg, settings: cfg.Settings.Engine()}
 	for _, b := range cfg.Blocks {
 		d := reconciler.Desired{
 			Addr:           reconciler.Address{Kind: b.Kind, Name: b.Name},

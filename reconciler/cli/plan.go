@@ -33,7 +33,7 @@ type session struct {
 // fails before any request is sent.
 func openSession(cf configFlags, io IO, lock bool) (*session, bool) {
 	s := &session{cf: cf, io: io}
-	cfg, ok := loadConfig(cf, registry(nil), io)
+	cfg, ok := loadConfig(cf, io)
 	if !ok {
 		return nil, false
 	}
@@ -70,7 +70,7 @@ func openSession(cf configFlags, io IO, lock bool) (*session, bool) {
 		return nil, false
 	}
 	s.tgt = tgt
-	s.engine = &reconciler.Engine{Registry: registry(tgt.client), State: st, Target: ref, Command: s.command, StandIn: ref.Kind == "local"}
+	s.engine = &reconciler.Engine{Registry: registry(tgt.client, cfg.settings), State: st, Target: ref, Command: s.command, StandIn: ref.Kind == "local"}
 	return s, true
 }
 

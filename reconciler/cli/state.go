@@ -14,7 +14,7 @@ func runValidate(args []string, io IO) int {
 	if !parse(fs, args) {
 		return ExitError
 	}
-	cfg, ok := loadConfig(cf, registry(nil), io)
+	cfg, ok := loadConfig(cf, io)
 	if !ok {
 		return ExitError
 	}

@@ -121,8 +121,11 @@ func openTarget(dir string, ref reconciler.Target, io IO) (*target, error) {
 	return &target{ref: ref, client: c, desc: ref.Describe(), close: closeAll}, nil
 }
 
-// registry returns the kinds, wired to client (nil for commands that never call the API).
-func registry(client *cloudflare.Client) *reconciler.Registry { return reconciler.Kinds(client) }
+// registry returns the kinds, wired to client (nil for commands that never call the API)
+// and given the configuration's settings.
+func registry(client *cloudflare.Client, s reconciler.Settings) *reconciler.Registry {
+	return reconciler.KindsWith(client, s)
+}
 
 // placeholderScript is the Worker the built-in local Cloudflare runs for a Worker the
 // configuration names but nobody deploys there: it accepts every batch.

@@ -11,7 +11,7 @@ import (
 	"github.com/monotask/flareops/reconciler"
 )
 
-var reservedNames = map[string]bool{"variable": true, "locals": true, "var": true, "local": true}
+var reservedNames = map[string]bool{"variable": true, "locals": true, "var": true, "local": true, reconciler.SettingsBlock: true}
 
 // checkKinds rejects kind schemas the loader cannot honour; these are bugs in flareops, not
 // in the user's configuration.
@@ -73,11 +73,13 @@ const preventDestroy = "prevent_destroy"
 
 var blockNamePattern = regexp.MustCompile(`^[a-z_][a-z0-9_]*$`)
 
-// collect records the declarations of one file.
+// collect records the declarations of one file: variables, locals, the settings block
+// (settings.go) and kind blocks.
 func (l *loader) collect(f *hcl.File) {
 	schema := &hcl.BodySchema{Blocks: []hcl.BlockHeaderSchema{
 		{Type: "variable", LabelNames: []string{"name"}},
 		{Type: "locals"},
+		{Type: reconciler.SettingsBlock},
 	}}
 	for _, k := range l.opts.Kinds {
 		schema.Blocks = append(schema.Blocks, hcl.BlockHeaderSchema{Type: k.Name, LabelNames: []string{"name"}})
@@ -95,6 +97,8 @@ func (l *loader) collect(f *hcl.File) {
 			l.collectVariable(b)
 		case "locals":
 			l.collectLocals(b)
+		case reconciler.SettingsBlock:
+			l.collectSettings(b)
 		default:
 			l.collectBlock(b)
 		}

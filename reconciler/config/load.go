@@ -1,11 +1,12 @@
 // Package config loads the flareops language: every *.flareops.hcl file of a directory, with
-// its variables, locals and one block per managed object, into blocks decoded by each kind's
-// schema and sorted so that every block comes after the blocks it refers to.
+// its variables, locals, settings (the flareops block) and one block per managed object,
+// into blocks decoded by each kind's schema and sorted so that every block comes after the
+// blocks it refers to.
 //
 // Loading runs in phases, each on the results of the one before: check every source against
 // the limits on size and nesting (limits.go), so that no input can overflow the parser's
 // stack; parse every file; collect
-// declarations (variables, locals, kind blocks, checked against their schemas); give every
+// declarations (variables, locals, settings, kind blocks, checked against their schemas); give every
 // variable its value; resolve the references of every local and block into a dependency graph;
 // sort the graph topologically (cycles are reported with their path); evaluate in that order.
 // Diagnostics accumulate across blocks, but nothing is evaluated when something it refers to
@@ -53,13 +54,15 @@ type Options struct {
 }
 
 // Config is a loaded configuration. Load and LoadFiles always return one, so that Files can
-// render the diagnostics; when the diagnostics have errors, Blocks is empty and Hash is "".
+// render the diagnostics; when the diagnostics have errors, Blocks and Settings are empty
+// and Hash is "".
 type Config struct {
 	Dir       string
 	Blocks    []Block              // dependency order (dependencies first), ties by address
 	Variables []Variable           // sorted by name
+	Settings  Settings             // the flareops block; zero when there is none
 	Files     map[string]*hcl.File // for rendering diagnostics
-	Hash      string               // sha256 over the decoded blocks and variable values
+	Hash      string               // sha256 over the decoded blocks, settings and variable values
 }
 
 // Block is one decoded kind block.
@@ -193,7 +196,7 @@ func LoadFiles(files map[string][]byte, opts Options) (*Config, hcl.Diagnostics)
 	}()
 	diags := sortDiagnostics(l.diags)
 	if diags.HasErrors() {
-		cfg.Blocks, cfg.Hash = nil, ""
+		cfg.Blocks, cfg.Settings, cfg.Hash = nil, Settings{}, ""
 	}
 	return cfg, diags
 }
@@ -212,9 +215,10 @@ type loader struct {
 	varNames []string  // declaration order
 	varObj   cty.Value // the "var" object: every variable that has a valid value
 
-	nodes  map[string]*node
-	locals []*node // declaration order
-	blocks []*node // declaration order
+	nodes    map[string]*node
+	locals   []*node // declaration order
+	blocks   []*node // declaration order
+	settings *node   // the flareops block, if any
 }
 
 func newLoader(opts Options) *loader {
@@ -265,6 +269,7 @@ func (l *loader) load(srcs map[string][]byte, cfg *Config) {
 	l.evaluate(order)
 	l.checkKeys()
 	cfg.Blocks = l.sortedBlocks()
+	cfg.Settings = l.settingsOf()
 	if !l.diags.HasErrors() {
 		cfg.Hash = configHash(cfg)
 	}
@@ -307,8 +312,9 @@ func (l *loader) sortedBlocks() []Block {
 }
 
 // configHash is a sha256 over a canonical encoding of what the configuration declares: the
-// blocks in order with their values and dependencies, and the variable values. Source
-// positions are left out, so moving a block to another file keeps the hash.
+// blocks in order with their values and dependencies, the settings, and the variable
+// values. Source positions are left out, so moving a block to another file keeps the hash;
+// a configuration without settings hashes as it did before the settings block existed.
 func configHash(cfg *Config) string {
 	type hashBlock struct {
 		Address        string
@@ -321,8 +327,12 @@ func configHash(cfg *Config) string {
 		Value json.RawMessage
 	}
 	var doc struct {
-		Blocks []hashBlock
-		Vars   []hashVar
+		Blocks   []hashBlock
+		Settings *reconciler.Settings `json:",omitempty"`
+		Vars     []hashVar
+	}
+	if s := cfg.Settings.Engine(); s != (reconciler.Settings{}) {
+		doc.Settings = &s
 	}
 	for _, b := range cfg.Blocks {
 		doc.Blocks = append(doc.Blocks, hashBlock{b.Address(), b.Values, b.Deps, b.PreventDestroy})

@@ -1,0 +1,3 @@
+flareops "main" {
+  ops_kv_namespace = "monotask-ops"
+}

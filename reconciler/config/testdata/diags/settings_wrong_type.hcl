@@ -1,0 +1,3 @@
+flareops {
+  ops_kv_namespace = ["monotask-ops"]
+}

@@ -1,0 +1,67 @@
+package reconciler
+
+import (
+	"errors"
+	"fmt"
+	"regexp"
+)
+
+// Settings are what a configuration says about the platform as a whole rather than about
+// one object: in the CLI's language the `flareops { ... }` block, in Terraform the provider
+// block's attributes. Kinds receive them from KindsWith; both front ends fill the same
+// plain struct, so kinds cannot tell which front end they serve.
+type Settings struct {
+	// OpsKVNamespace is the title of the platform's ops KV namespace, where Worker-side
+	// kinds publish their documents (reconciler/opsdoc); "" when not set.
+	OpsKVNamespace string
+}
+
+// SettingsBlock is the name of the settings block in the CLI's language.
+const SettingsBlock = "flareops"
+
+// opsKVTitlePattern is a KV namespace title as flareops accepts it: Cloudflare allows any
+// non-blank human-readable text of at most 512 characters (the title's maxLength in
+// Cloudflare's API schema); flareops also refuses control characters and leading or
+// trailing spaces, which would make two titles look alike in the dashboard.
+var opsKVTitlePattern = regexp.MustCompile(`^[^\s\p{Cc}](?:[^\p{Cc}]*[^\s\p{Cc}])?$`)
+
+const opsKVTitleRule = "1 to 512 characters, with no control characters and no spaces at either end"
+
+var settingsSchema = BlockSchema{
+	Attrs: []Attr{
+		{Name: "ops_kv_namespace", Type: String, MaxLen: 512, Pattern: opsKVTitlePattern, PatternText: opsKVTitleRule,
+			Description: "Title of the platform's ops KV namespace: " + opsKVTitleRule + ". Worker-side kinds (sandbox policies; later alert rules and SLOs) publish versioned JSON documents there, one key per document under `flareops/`, for the platform's Workers to read. Created if missing; an existing namespace with this title is used as it is. Required as soon as a declaration publishes a document."},
+	},
+	// Nested blocks (a state backend, say) are added here as NestedBlocks: the loader
+	// decodes them with the same code as a kind's nested blocks.
+}
+
+// SettingsSchema is the language of the settings: the attributes of the `flareops` block,
+// which the provider block takes too. Like a kind's schema it is data, shared by the HCL
+// loader, the provider and the generated docs.
+func SettingsSchema() BlockSchema { return settingsSchema }
+
+// Check reports a setting whose value no front end should have accepted; the provider
+// calls it for values from the environment, which no schema validator sees.
+func (s Settings) Check() error {
+	if s.OpsKVNamespace == "" {
+		return nil
+	}
+	a, _ := settingsSchema.Attr("ops_kv_namespace")
+	return a.CheckText(s.OpsKVNamespace)
+}
+
+// ErrNoOpsKVNamespace is wrapped by NeedOpsKV's error.
+var ErrNoOpsKVNamespace = errors.New("no ops KV namespace is set")
+
+// NeedOpsKV is for the Build of a kind that publishes documents: nil when an ops KV
+// namespace is set, otherwise an error that says how to set one. why says what the
+// declaration publishes, e.g. "a sandbox publishes its policy document in the ops KV
+// namespace".
+func (s Settings) NeedOpsKV(why string) error {
+	if s.OpsKVNamespace != "" {
+		return nil
+	}
+	return fmt.Errorf("%s, but %w: add a `%s { ops_kv_namespace = \"<title>\" }` block to the configuration (in Terraform, set the provider's ops_kv_namespace attribute or the FLAREOPS_OPS_KV_NAMESPACE environment variable)",
+		why, ErrNoOpsKVNamespace, SettingsBlock)
+}
