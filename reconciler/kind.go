@@ -49,6 +49,24 @@ type Kind interface {
 	Impact(action Action, c FieldChange, live, desired any) string
 }
 
+// ScopedObserver is implemented by kinds whose live objects live inside objects of the
+// account that flareops does not own (an analytics dataset is bindings in the settings of
+// Workers). Observing every such container would cost a read per Worker of the account;
+// the planner calls ObserveScoped instead of Observe, with what the configuration declares
+// and the state holds of the kind, and the kind reads only the containers those name. The
+// contract of Observe holds (it never mutates), and a container is read once per run
+// whatever the number of kinds on it (see workerset.Set).
+type ScopedObserver interface {
+	ObserveScoped(ctx context.Context, scope Scope) ([]Object, error)
+}
+
+// Scope is what a plan touches of one kind: the desired objects (built, without ids) and
+// the state entries (with the spec last applied).
+type Scope struct {
+	Desired []Object
+	Managed []StateEntry
+}
+
 // Object is one object of a kind, desired or live. Spec is the kind's normalized spec: a
 // plain comparable struct whose fields carry `diff:"name"` tags for rendering.
 type Object struct {

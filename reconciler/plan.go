@@ -183,18 +183,23 @@ func (e *Engine) Plan(ctx context.Context, desired []Desired) (*Plan, error) {
 		byAddr[d.Addr.String()] = d
 		built[d.Addr.String()] = obj
 	}
+	for _, c := range CheckClaims(e.Registry, desired) {
+		problems = append(problems, c.String())
+	}
 	refs, err := liveProblems(ctx, e.Registry, desired)
 	if err != nil {
 		return nil, err
 	}
 	var notes []string
-	if e.StandIn {
-		notes = standInNotes(refs)
-	} else {
-		for _, r := range refs {
-			problems = append(problems, r.String())
+	var stood []LiveProblem
+	for _, r := range refs {
+		if e.StandIn && r.StandIn() {
+			stood = append(stood, r)
+			continue
 		}
+		problems = append(problems, r.String())
 	}
+	notes = standInNotes(stood)
 	live, err := e.observe(ctx, desired)
 	if err != nil {
 		return nil, err
@@ -221,9 +226,7 @@ func (e *Engine) Plan(ctx context.Context, desired []Desired) (*Plan, error) {
 	}
 	order(p)
 	p.Warnings = append(notes, renameWarnings(p)...)
-	if e.StandIn {
-		p.StandIns = standIns(refs)
-	}
+	p.StandIns = standIns(stood)
 	return p, nil
 }
 

@@ -20,12 +20,25 @@ type kindLive struct {
 // observe lists the live objects of every kind that is declared or managed, in parallel.
 func (e *Engine) observe(ctx context.Context, desired []Desired) (liveIndex, error) {
 	need := map[string]bool{}
+	scope := map[string]*Scope{}
+	scopeOf := func(kind string) *Scope {
+		if scope[kind] == nil {
+			scope[kind] = &Scope{}
+		}
+		return scope[kind]
+	}
 	for _, d := range desired {
 		need[d.Addr.Kind] = true
+		if k, ok := e.Registry.Kind(d.Addr.Kind); ok {
+			if obj, err := k.Build(d.Values); err == nil {
+				scopeOf(d.Addr.Kind).Desired = append(scopeOf(d.Addr.Kind).Desired, obj)
+			}
+		}
 	}
 	for _, a := range e.State.Addresses() {
 		if en, ok := e.State.Get(a); ok {
 			need[en.Kind] = true
+			scopeOf(en.Kind).Managed = append(scopeOf(en.Kind).Managed, en)
 		}
 	}
 	out := liveIndex{}
@@ -39,7 +52,17 @@ func (e *Engine) observe(ctx context.Context, desired []Desired) (liveIndex, err
 		wg.Add(1)
 		go func(k Kind) {
 			defer wg.Done()
-			objs, err := k.Observe(ctx)
+			var objs []Object
+			var err error
+			if so, ok := k.(ScopedObserver); ok {
+				sc := scope[k.Name()]
+				if sc == nil {
+					sc = &Scope{}
+				}
+				objs, err = so.ObserveScoped(ctx, *sc)
+			} else {
+				objs, err = k.Observe(ctx)
+			}
 			mu.Lock()
 			defer mu.Unlock()
 			if err != nil {

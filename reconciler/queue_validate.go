@@ -33,6 +33,10 @@ type LiveProblem struct {
 	Detail string // what is wrong and what to do
 }
 
+// StandIn reports whether the built-in local Cloudflare can stand in for the missing
+// object (a Worker: a placeholder script); other problems are problems there too.
+func (p LiveProblem) StandIn() bool { return p.Object == "Worker" }
+
 func (p LiveProblem) String() string {
 	return fmt.Sprintf("%s (%s): %s", p.Addr, p.Source, p.Detail)
 }
@@ -51,13 +55,15 @@ func CheckLive(ctx context.Context, reg *Registry, desired []Desired, standIn bo
 	if err != nil {
 		return nil, nil, err
 	}
-	if !standIn {
-		for _, p := range found {
-			problems = append(problems, p.String())
+	var stood []LiveProblem
+	for _, p := range found {
+		if standIn && p.StandIn() {
+			stood = append(stood, p)
+			continue
 		}
-		return problems, nil, nil
+		problems = append(problems, p.String())
 	}
-	return nil, standInNotes(found), nil
+	return problems, standInNotes(stood), nil
 }
 
 // liveProblems runs ValidateLive for every kind of reg that implements it.

@@ -128,6 +128,23 @@ func buildCheck(cfg *config.Config, reg *reconciler.Registry) hcl.Diagnostics {
 			})
 		}
 	}
+	// Two declarations setting the same thing on one Worker.
+	var desired []reconciler.Desired
+	ranges := map[string]hcl.Range{}
+	for _, b := range cfg.Blocks {
+		addr := reconciler.Address{Kind: b.Kind, Name: b.Name}
+		ranges[addr.String()] = b.DeclRange
+		desired = append(desired, reconciler.Desired{Addr: addr, Values: b.Values, Source: fmt.Sprintf("%s:%d", b.DeclRange.Filename, b.DeclRange.Start.Line)})
+	}
+	for _, c := range reconciler.CheckClaims(reg, desired) {
+		rng := ranges[c.Then.Addr.String()]
+		diags = append(diags, &hcl.Diagnostic{
+			Severity: hcl.DiagError,
+			Summary:  fmt.Sprintf("%s set twice on Worker %s", c.Claim.What, c.Claim.Worker),
+			Detail:   fmt.Sprintf("%s also sets %s on Worker %s (%s). One entry has one owner: keep it in one of them.", c.First.Addr, c.Claim.What, c.Claim.Worker, c.First.Source),
+			Subject:  &rng,
+		})
+	}
 	return diags
 }
 
