@@ -245,7 +245,7 @@ func (e *Engine) create(ctx context.Context, c *Change) (string, error) {
 		if ctx.Err() != nil {
 			return "", err
 		}
-		live, found, ferr := findKey(ctx, k, c.Key)
+		live, found, ferr := findKey(ctx, k, c.desired)
 		if ferr != nil {
 			return "", fmt.Errorf("%w (and cannot check whether it was created: %v; the next plan will)", err, ferr)
 		}
@@ -275,13 +275,14 @@ func (e *Engine) unmark(c *Change) error {
 	return e.State.Remove(c.Address)
 }
 
-func findKey(ctx context.Context, k Kind, key string) (Object, bool, error) {
-	objs, err := k.Observe(ctx)
+// findKey finds the live object under desired's key, observing only what desired touches.
+func findKey(ctx context.Context, k Kind, desired Object) (Object, bool, error) {
+	objs, err := ObserveFor(ctx, k, Scope{Desired: []Object{desired}})
 	if err != nil {
 		return Object{}, false, err
 	}
 	for _, o := range objs {
-		if o.Key == key {
+		if o.Key == desired.Key {
 			return o, true, nil
 		}
 	}

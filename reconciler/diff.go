@@ -72,7 +72,9 @@ func (f FieldChange) Attr() string {
 
 // Diff compares two normalized specs of one kind and returns the changed leaves, sorted
 // by path. Specs are structs whose fields carry `diff:"name[,s|ms][,sensitive][,omitzero][,zero=label]"` tags;
-// nested blocks are maps keyed by the block's identity. A nil side means "absent".
+// nested blocks are maps keyed by the block's identity, or a pointer to a struct for an
+// optional single block (its leaves are `block.attr`). A field tagged `diff:"-"` is never
+// reported. A nil side means "absent".
 func Diff(old, new any) []FieldChange {
 	if old == nil && new == nil {
 		return nil
@@ -104,7 +106,13 @@ func (r *diffReporter) Report(rs cmp.Result) {
 		return
 	}
 	vx, vy := r.path.Last().Values()
-	at, opts := r.pathName()
+	at, opts, hidden := r.pathName()
+	if hidden {
+		return
+	}
+	// A nil pointer is an absent block (a spec's optional single block, *ObservabilitySpec):
+	// its leaves are added or removed as a whole.
+	vx, vy = nilAbsent(vx), nilAbsent(vy)
 	switch {
 	case !vx.IsValid() && vy.IsValid():
 		r.flatten(at, vy, opts, false)
@@ -152,14 +160,18 @@ func (r *diffReporter) flatten(at fieldPath, v reflect.Value, opts tagOpts, old 
 	}
 }
 
-func (r *diffReporter) pathName() (fieldPath, tagOpts) {
-	var at fieldPath
-	var opts tagOpts
+// pathName names the current path; hidden is true when a field on it is tagged
+// `diff:"-"`: kept in the spec (and so in the state) but never a change of its own, such
+// as the hash of a secret, whose change shows on the sensitive fields it covers.
+func (r *diffReporter) pathName() (at fieldPath, opts tagOpts, hidden bool) {
 	for i, ps := range r.path {
 		switch s := ps.(type) {
 		case cmp.StructField:
 			parent := r.path[i-1].Type()
 			n, o := parseTag(parent.Field(s.Index()))
+			if n == "-" {
+				return at, opts, true
+			}
 			at, opts = at.attr(n), o
 		case cmp.MapIndex:
 			vx, vy := s.Values()
@@ -168,7 +180,15 @@ func (r *diffReporter) pathName() (fieldPath, tagOpts) {
 			at = at.elem(s.Key())
 		}
 	}
-	return at, opts
+	return at, opts, false
+}
+
+// nilAbsent turns a nil pointer into the invalid value that stands for "absent".
+func nilAbsent(v reflect.Value) reflect.Value {
+	if v.IsValid() && v.Kind() == reflect.Pointer && v.IsNil() {
+		return reflect.Value{}
+	}
+	return v
 }
 
 // fieldPath is where a leaf sits: its Path, the nested blocks on the way, and the part

@@ -1,6 +1,10 @@
 package reconciler
 
-import "github.com/monotask/flareops/reconciler/cloudflare"
+import (
+	"errors"
+
+	"github.com/monotask/flareops/reconciler/cloudflare"
+)
 
 // MayHaveApplied reports whether a failed call may nonetheless have taken effect: its
 // answer was lost, the server failed (5xx) or the call was cut short. A definite refusal
@@ -8,5 +12,11 @@ import "github.com/monotask/flareops/reconciler/cloudflare"
 // not know (a kind's own) count as possibly applied: the engine then checks the account.
 func MayHaveApplied(err error) bool { return cloudflare.MayHaveApplied(err) }
 
-// IsNameTaken reports whether err is the API's refusal of a name already in use.
-func IsNameTaken(err error) bool { return cloudflare.IsNameTaken(err) }
+// ErrNameTaken is wrapped by a kind's Create that finds, before creating anything, the
+// name it must give its object already in use (a Logpush job, whose names the API does not
+// keep unique): the engine treats it as the API's own "name already taken".
+var ErrNameTaken = errors.New("name already taken")
+
+// IsNameTaken reports whether err is the API's refusal of a name already in use, or a
+// kind's ErrNameTaken.
+func IsNameTaken(err error) bool { return cloudflare.IsNameTaken(err) || errors.Is(err, ErrNameTaken) }

@@ -67,14 +67,27 @@ type Scope struct {
 	Managed []StateEntry
 }
 
+// ObserveFor observes what scope touches of k: ObserveScoped for a ScopedObserver,
+// otherwise every object of the kind (Observe). Front ends that look up one object (import,
+// a Terraform read, a create's check that the name is free) go through it, so that a
+// scoped kind reads only that object's container.
+func ObserveFor(ctx context.Context, k Kind, scope Scope) ([]Object, error) {
+	if so, ok := k.(ScopedObserver); ok {
+		return so.ObserveScoped(ctx, scope)
+	}
+	return k.Observe(ctx)
+}
+
+
 // Object is one object of a kind, desired or live. Spec is the kind's normalized spec: a
 // plain comparable struct whose fields carry `diff:"name"` tags for rendering.
 type Object struct {
 	Key  string
 	ID   string
 	Spec any
-	// Private is the kind's own data about a live object that is not compared (ids of
-	// nested objects, server-set fields).
+	// Private is the kind's own data about an object that is not compared: of a live one,
+	// ids of nested objects and server-set fields; of a desired one (set by Build), what
+	// the kind needs to write it but must never show or record, such as its secrets.
 	Private any
 }
 
@@ -139,7 +152,7 @@ var ErrNotFound = errors.New("not found")
 // refuses: an existing object is brought under management only by an explicit import.
 // The Terraform provider creates through it; the planner makes the same check itself.
 func CreateNew(ctx context.Context, k Kind, desired Object) (string, error) {
-	objs, err := k.Observe(ctx)
+	objs, err := ObserveFor(ctx, k, Scope{Desired: []Object{desired}})
 	if err != nil {
 		return "", err
 	}
@@ -154,7 +167,7 @@ func CreateNew(ctx context.Context, k Kind, desired Object) (string, error) {
 	}
 	// The answer was lost: this very attempt may have made the object, and the name was
 	// free just before it, so an object under it now is taken to be ours.
-	live, found, ferr := findKey(ctx, k, desired.Key)
+	live, found, ferr := findKey(ctx, k, desired)
 	if ferr != nil || !found {
 		return "", err
 	}

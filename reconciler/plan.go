@@ -109,6 +109,9 @@ type Plan struct {
 	// StandIns are the objects the built-in local Cloudflare stands in for (see StandIn):
 	// apply creates placeholders for them there. Empty for any other target.
 	StandIns []StandIn `json:"stand_ins,omitempty"`
+	// Manual lists what declarations ask of objects another tool deploys (Workers deployed
+	// with wrangler) and those objects lack: apply writes none of it (see ManualChecker).
+	Manual []ManualStep `json:"manual,omitempty"`
 }
 
 // PlanFormatVersion versions the JSON plan schema (docs/cli/plan-json.md).
@@ -204,7 +207,11 @@ func (e *Engine) Plan(ctx context.Context, desired []Desired) (*Plan, error) {
 	if err != nil {
 		return nil, err
 	}
-	p := &Plan{FormatVersion: PlanFormatVersion, Target: e.Target, ConfigHash: hashDesired(desired), LiveHash: hashLive(live)}
+	manual, err := e.checkManual(ctx, byAddr, built)
+	if err != nil {
+		return nil, err
+	}
+	p := &Plan{FormatVersion: PlanFormatVersion, Target: e.Target, ConfigHash: hashDesired(desired), LiveHash: hashLive(live), Manual: manual}
 	e.owners = e.ownersByID()
 
 	for _, addr := range sortedKeys(byAddr) {

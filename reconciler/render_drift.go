@@ -118,12 +118,16 @@ func RenderDriftText(w io.Writer, p *Plan, o RenderOptions) error {
 	}
 	outside, config := OutsideChanges(p), configSection(p)
 	var b bytes.Buffer
-	b.WriteString(driftHeadline(len(outside), len(config)) + ".\n")
+	b.WriteString(driftHeadlineManual(len(outside), len(config), p.Manual) + ".\n")
 	if t := targetText(p, o); t != "" {
 		fmt.Fprintf(&b, "Target: %s\n", t)
 	}
 	for _, s := range p.Warnings {
 		fmt.Fprintf(&b, "\nWarning: %s\n", s)
+	}
+	if len(p.Manual) > 0 {
+		b.WriteByte('\n')
+		writeManualText(&b, p.Manual)
 	}
 	if len(outside) > 0 {
 		b.WriteString("\nChanged outside flareops (apply sets them back):\n\n")
@@ -180,6 +184,19 @@ func driftHeadline(outside, config int) string {
 	return "Drift detected: " + objects(outside, "was changed outside flareops", "were changed outside flareops") + "; " + pending
 }
 
+// driftHeadlineManual is driftHeadline with what objects deployed by other tools lack:
+// that is drift too, which only their deploy can repair.
+func driftHeadlineManual(outside, config int, manual []ManualStep) string {
+	head := driftHeadline(outside, config)
+	switch {
+	case len(manual) == 0:
+		return head
+	case outside == 0 && config == 0:
+		return "Drift detected: " + manualSummary(manual)
+	}
+	return head + "; " + manualSummary(manual)
+}
+
 // driftDescription says, in drift terms, how an object differs.
 func driftDescription(c Change) string {
 	var s string
@@ -212,9 +229,12 @@ func RenderDriftMarkdown(w io.Writer, p *Plan, o RenderOptions) error {
 	}
 	outside, config := OutsideChanges(p), configSection(p)
 	var b bytes.Buffer
-	head := driftHeadline(len(outside), len(config))
+	head := driftHeadlineManual(len(outside), len(config), p.Manual)
 	fmt.Fprintf(&b, "**flareops drift**: %s%s.\n", strings.ToLower(head[:1]), head[1:])
 	writeMarkdownPreamble(&b, p, o)
+	if len(p.Manual) > 0 {
+		writeManualMarkdown(&b, p.Manual)
+	}
 	if len(outside) > 0 {
 		b.WriteString("\n### Changed outside flareops (apply sets them back)\n\n")
 		writeOutsideMarkdown(&b, outside, "apply")

@@ -75,6 +75,19 @@ const DriftFormatVersion = "2.0"
 //	      "reason": "",        // why this action, when a reader might not expect it
 //	      "depends_on": []     // addresses of the changes apply finishes first
 //	    }
+//	  ],
+//	  "manual": [               // what declarations ask of objects another tool deploys
+//	    {                       // (a Worker with deployed_by = "wrangler") and those
+//	                            // objects lack; flareops writes none of it; [] when none
+//	      "address": "worker_settings.api_gateway",
+//	      "source": "settings.flareops.hcl:3", // where the block is declared
+//	      "tool": "wrangler",   // who deploys the object
+//	      "object": "Worker monotask-api-gateway",
+//	      "differs": ["…"],     // what the object lacks, one sentence each
+//	      "fragments": [        // what to add to the tool's configuration, per file
+//	        {"file": "wrangler.toml", "text": "[limits]\ncpu_ms = 50\n"}
+//	      ]
+//	    }
 //	  ]
 //	}
 //
@@ -102,6 +115,7 @@ func RenderJSON(w io.Writer, p *Plan) error {
 		ConfigHash: p.ConfigHash,
 		LiveHash:   p.LiveHash,
 		Changes:    make([]changeJSON, 0, len(p.Changes)),
+		Manual:     manualsJSON(p.Manual),
 	}
 	for _, c := range p.Changes {
 		cj := changeJSON{
@@ -134,7 +148,8 @@ func RenderJSON(w io.Writer, p *Plan) error {
 //	{
 //	  "format_version": "2.0",
 //	  "target": {…},            // as in the plan JSON
-//	  "drift": true,            // false: the account matches the configuration
+//	  "drift": true,            // false: the account matches the configuration (objects
+//	                            // and manual are empty)
 //	  "changed_outside": true,  // something was changed outside flareops
 //	  "pending_config": false,  // some configuration changes are not applied yet
 //	  "warnings": [],
@@ -168,7 +183,8 @@ func RenderJSON(w io.Writer, p *Plan) error {
 //	        }
 //	      ]
 //	    }
-//	  ]
+//	  ],
+//	  "manual": []              // as in the plan JSON; each one is drift ("drift": true)
 //	}
 //
 // Objects are every drifted change: a state entry whose object is gone from both the
@@ -181,9 +197,9 @@ func RenderDriftJSON(w io.Writer, p *Plan) error {
 	}
 	objs := Drifted(p)
 	out := driftJSON{
-		FormatVersion: DriftFormatVersion, Target: targetJSON(p.Target), Drift: len(objs) > 0,
+		FormatVersion: DriftFormatVersion, Target: targetJSON(p.Target), Drift: len(objs) > 0 || len(p.Manual) > 0,
 		ChangedOutside: len(OutsideChanges(p)) > 0, PendingConfig: len(configSection(p)) > 0,
-		Warnings: nonNil(p.Warnings), Objects: make([]driftObjectJSON, 0, len(objs)),
+		Warnings: nonNil(p.Warnings), Objects: make([]driftObjectJSON, 0, len(objs)), Manual: manualsJSON(p.Manual),
 	}
 	for _, c := range objs {
 		o := driftObjectJSON{
@@ -263,6 +279,7 @@ type planJSON struct {
 	ConfigHash    string       `json:"config_hash"`
 	LiveHash      string       `json:"live_hash"`
 	Changes       []changeJSON `json:"changes"`
+	Manual        []manualJSON `json:"manual"`
 }
 
 type targetOut struct {
@@ -326,6 +343,7 @@ type driftJSON struct {
 	PendingConfig  bool              `json:"pending_config"`
 	Warnings       []string          `json:"warnings"`
 	Objects        []driftObjectJSON `json:"objects"`
+	Manual         []manualJSON      `json:"manual"`
 }
 
 type driftObjectJSON struct {

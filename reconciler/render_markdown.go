@@ -25,8 +25,15 @@ func RenderMarkdown(w io.Writer, p *Plan, o RenderOptions) error {
 	}
 	var b bytes.Buffer
 	if !p.HasChanges() {
-		b.WriteString("**flareops plan**: no changes. The account matches the configuration.\n")
+		if len(p.Manual) > 0 {
+			fmt.Fprintf(&b, "**flareops plan**: no changes for flareops to apply; %s.\n", manualSummary(p.Manual))
+		} else {
+			b.WriteString("**flareops plan**: no changes. The account matches the configuration.\n")
+		}
 		writeMarkdownPreamble(&b, p, o)
+		if len(p.Manual) > 0 {
+			writeManualMarkdown(&b, p.Manual)
+		}
 		return flush(w, &b)
 	}
 	outside := OutsideChanges(p)
@@ -34,8 +41,14 @@ func RenderMarkdown(w io.Writer, p *Plan, o RenderOptions) error {
 	if n := len(outside); n > 0 {
 		fmt.Fprintf(&b, "; %d set back changes made outside flareops", n)
 	}
+	if len(p.Manual) > 0 {
+		fmt.Fprintf(&b, "; %s", manualSummary(p.Manual))
+	}
 	b.WriteString("\n")
 	writeMarkdownPreamble(&b, p, o)
+	if len(p.Manual) > 0 {
+		writeManualMarkdown(&b, p.Manual)
+	}
 
 	if bullets := impactBullets(p); len(bullets) > 0 {
 		b.WriteString("\n### Operational impact\n\n")

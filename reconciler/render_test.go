@@ -217,6 +217,32 @@ func renderEmptyPlan() *Plan {
 	}
 }
 
+// renderManualStep is what a Worker deployed by wrangler lacks.
+func renderManualStep() ManualStep {
+	return ManualStep{
+		Address: "worker_settings.api_gateway", Source: "settings.flareops.hcl:3", Tool: "wrangler", Object: "Worker monotask-api-gateway",
+		Differs: []string{"cpu_ms is 30,000 ms (the platform default), not 50", "logpush is off, not on"},
+		Fragments: []Fragment{
+			{File: "wrangler.toml", Text: "logpush = true\n\n[limits]\ncpu_ms = 50\n"},
+			{File: "wrangler.jsonc", Text: "{\n  \"logpush\": true,\n  \"limits\": {\n    \"cpu_ms\": 50\n  }\n}\n"},
+		},
+	}
+}
+
+// renderManualPlan has nothing for flareops to do, and one thing for wrangler.
+func renderManualPlan() *Plan {
+	p := renderEmptyPlan()
+	p.Manual = []ManualStep{renderManualStep()}
+	return p
+}
+
+// renderMixedPlan has changes for flareops and one thing for wrangler.
+func renderMixedPlan() *Plan {
+	p := renderSamplePlan()
+	p.Manual = []ManualStep{renderManualStep()}
+	return p
+}
+
 type renderFunc func(io.Writer, *Plan) error
 
 func renderWithOptions(f func(io.Writer, *Plan, RenderOptions) error, o RenderOptions) renderFunc {
@@ -262,6 +288,14 @@ func TestRenderGolden(t *testing.T) {
 		{"empty_drift.txt", all["drift text"], renderEmptyPlan()},
 		{"empty_drift.json", all["drift json"], renderEmptyPlan()},
 		{"empty_drift.md", all["drift markdown"], renderEmptyPlan()},
+		{"manual.txt", all["text"], renderManualPlan()},
+		{"manual.json", all["json"], renderManualPlan()},
+		{"manual.md", all["markdown"], renderManualPlan()},
+		{"manual_drift.txt", all["drift text"], renderManualPlan()},
+		{"manual_drift.json", all["drift json"], renderManualPlan()},
+		{"manual_drift.md", all["drift markdown"], renderManualPlan()},
+		{"mixed.txt", all["text"], renderMixedPlan()},
+		{"mixed.md", all["markdown"], renderMixedPlan()},
 	}
 	for _, tt := range tests {
 		t.Run(tt.golden, func(t *testing.T) {

@@ -70,7 +70,14 @@ func RenderText(w io.Writer, p *Plan, o RenderOptions) error {
 	for _, s := range p.Warnings {
 		fmt.Fprintf(&b, "Warning: %s\n\n", s)
 	}
+	if len(p.Manual) > 0 {
+		writeManualText(&b, p.Manual)
+	}
 	if !p.HasChanges() {
+		if len(p.Manual) > 0 {
+			fmt.Fprintf(&b, "No changes for flareops to apply; %s (above).\n", manualSummary(p.Manual))
+			return flush(w, &b)
+		}
 		b.WriteString("No changes. The account matches the configuration.\n")
 		return flush(w, &b)
 	}

@@ -257,9 +257,14 @@ func runDrift(args []string, io IO) int {
 }
 
 // driftExit is drift's exit code: 2 when the account was changed outside flareops (with
-// or without configuration changes pending), 3 when only configuration changes are
-// pending (nothing changed outside; a plan not applied yet), 0 in sync.
+// or without configuration changes pending), or when a Worker deployed by another tool
+// lacks what the configuration declares (Plan.Manual: only its deploy can fix it), 3 when
+// only configuration changes are pending (nothing changed outside; a plan not applied
+// yet), 0 in sync.
 func driftExit(p *reconciler.Plan) int {
+	if len(p.Manual) > 0 {
+		return ExitChanges
+	}
 	pending := false
 	for _, c := range p.Changes {
 		switch {

@@ -54,7 +54,13 @@ func runImport(args []string, io IO) int {
 	k, _ := s.engine.Registry.Kind(a.Kind)
 	ctx, cancel := interruptible()
 	defer cancel()
-	objs, err := k.Observe(ctx)
+	// The object to import is looked up as if already managed under id: a kind that lives
+	// inside Workers (ScopedObserver) reads only the Worker it names.
+	scope := reconciler.Scope{Managed: []reconciler.StateEntry{{Kind: a.Kind, Key: id, ID: id}}}
+	if built, err := k.Build(desired.Values); err == nil {
+		scope.Desired = []reconciler.Object{built}
+	}
+	objs, err := reconciler.ObserveFor(ctx, k, scope)
 	if err != nil {
 		return errorf(io, "cannot list %s objects: %v", a.Kind, err)
 	}

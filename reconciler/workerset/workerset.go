@@ -126,6 +126,7 @@ type Set struct {
 
 type cached struct {
 	once     sync.Once
+	read     bool // the read is done (guarded by Set.mu)
 	worker   Worker
 	err      error
 	cronOnce sync.Once
@@ -152,11 +153,29 @@ func (s *Set) entry(script string) *cached {
 // Read returns the Worker's settings, read once per run (a failed read is not kept).
 func (s *Set) Read(ctx context.Context, script string) (Worker, error) {
 	c := s.entry(script)
-	c.once.Do(func() { c.worker, c.err = s.read(ctx, script) })
+	c.once.Do(func() {
+		c.worker, c.err = s.read(ctx, script)
+		s.mu.Lock()
+		c.read = true
+		s.mu.Unlock()
+	})
 	if c.err != nil {
 		s.forget(script)
 	}
 	return c.worker, c.err
+}
+
+// Cached returns the Worker as this run's last successful Read saw it, without reading:
+// ok is false when it was not read (or was written since). For what must not call the API,
+// such as a plan's impact lines.
+func (s *Set) Cached(script string) (w Worker, ok bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	c, found := s.workers[script]
+	if !found || !c.read || c.err != nil {
+		return Worker{}, false
+	}
+	return c.worker, true
 }
 
 // Crons returns the Worker's cron triggers, read once per run.
