@@ -41,6 +41,8 @@ func run(out string) error {
 	b.WriteString("addressed as `KIND.NAME`. Every kind block also accepts `prevent_destroy = true`, which makes\n")
 	b.WriteString("a plan that would delete the object fail.\n\n")
 	b.WriteString("Durations are strings of a whole number and a unit: `ms`, `s`, `m`, `h`, `d` (`\"30s\"`, `\"4d\"`).\n")
+	b.WriteString("A whole number has no fraction (`10`); a number may have one (`0.1`). A list of strings is written\n")
+	b.WriteString("in brackets (`[\"service\", \"route\"]`); `[]` has no elements, as has a list left out that has no default.\n")
 	b.WriteString("The same names, types, defaults and ranges apply to the Terraform resources `flareops_KIND`.\n")
 	for _, k := range reg.Kinds() {
 		fmt.Fprintf(&b, "\n## `%s`\n\n", k.Name())
@@ -69,7 +71,7 @@ func writeSchema(b *bytes.Buffer, s reconciler.BlockSchema, prefix string) {
 }
 
 func def(a reconciler.Attr) string {
-	switch v := a.Default.(type) {
+	switch v := a.DefaultValue().(type) {
 	case nil:
 		return "—"
 	case int64:
@@ -79,6 +81,14 @@ func def(a reconciler.Attr) string {
 		return fmt.Sprintf("`%d`", v)
 	case string:
 		return fmt.Sprintf("`%q`", v)
+	case float64:
+		return "`" + reconciler.FormatFloat(v) + "`"
+	case []string:
+		q := make([]string, len(v))
+		for i, s := range v {
+			q[i] = fmt.Sprintf("%q", s)
+		}
+		return "`[" + strings.Join(q, ", ") + "]`"
 	default:
 		return fmt.Sprintf("`%v`", v)
 	}
@@ -86,6 +96,10 @@ func def(a reconciler.Attr) string {
 
 func allowed(a reconciler.Attr) string {
 	switch {
+	case a.Type == reconciler.StringList && a.ListRule() != "any strings":
+		return strings.ReplaceAll(a.ListRule(), "|", "\\|")
+	case a.Type == reconciler.Float && a.FloatBounded:
+		return a.FloatRule()
 	case len(a.Enum) > 0:
 		return "`" + strings.Join(a.Enum, "`, `") + "`"
 	case a.Type == reconciler.Duration:
