@@ -124,7 +124,7 @@ func (r *kindResource) planOwnership(ctx context.Context, state tftypes.Value, r
 	if !known {
 		return // known at apply, when Terraform plans the change again
 	}
-	o, err := r.cache.observe(ctx, r.kind)
+	o, err := r.observe(ctx, state, resp.Plan.Raw, "")
 	if err != nil {
 		addAttributeError(&resp.Diagnostics, path.Root(key), fmt.Sprintf("Cannot plan %s %q", r.name(), name),
 			fmt.Sprintf("Listing the %ss of account %s failed, so the plan cannot tell whether the name is free.", r.name(), r.account), apiTodo(err), err)
@@ -223,7 +223,7 @@ func (r *kindResource) Read(ctx context.Context, req resource.ReadRequest, resp 
 		resp.State.RemoveResource(ctx)
 		return
 	}
-	o, err := r.cache.observe(ctx, r.kind)
+	o, err := r.observe(ctx, req.State.Raw, tftypes.Value{}, "")
 	if err != nil {
 		addError(&resp.Diagnostics, "Cannot read "+r.name()+" "+id,
 			fmt.Sprintf("Listing the %ss of account %s failed.", r.name(), r.account), apiTodo(err), err)
@@ -257,7 +257,7 @@ func (r *kindResource) Update(ctx context.Context, req resource.UpdateRequest, r
 		return
 	}
 	id := stateID(req.State.Raw)
-	live, found, err := fresh(ctx, r.kind, id)
+	live, found, err := r.fresh(ctx, id, req.State.Raw)
 	if err != nil {
 		addError(&resp.Diagnostics, "Cannot update "+r.name()+" "+desired.Key,
 			fmt.Sprintf("Listing the %ss of account %s failed; nothing was changed.", r.name(), r.account), apiTodo(err), err)
@@ -288,7 +288,7 @@ func (r *kindResource) Delete(ctx context.Context, req resource.DeleteRequest, r
 		return
 	}
 	id := stateID(req.State.Raw)
-	live, found, err := fresh(ctx, r.kind, id)
+	live, found, err := r.fresh(ctx, id, req.State.Raw)
 	if err != nil {
 		addError(&resp.Diagnostics, "Cannot delete "+r.name()+" "+id,
 			fmt.Sprintf("Listing the %ss of account %s failed; nothing was deleted.", r.name(), r.account), apiTodo(err), err)
@@ -312,7 +312,7 @@ func (r *kindResource) ImportState(ctx context.Context, req resource.ImportState
 		resource.ImportStatePassthroughID(ctx, path.Root(idAttr), req, resp)
 		return
 	}
-	o, err := r.cache.observe(ctx, r.kind)
+	o, err := r.observe(ctx, tftypes.Value{}, tftypes.Value{}, req.ID)
 	if err != nil {
 		addError(&resp.Diagnostics, fmt.Sprintf("Cannot import %s %q", r.name(), req.ID),
 			fmt.Sprintf("Listing the %ss of account %s failed; nothing was imported.", r.name(), r.account), apiTodo(err), err)
@@ -344,11 +344,7 @@ func withDefaults(bs reconciler.BlockSchema, vals reconciler.Values) {
 		if _, ok := vals[a.Name]; ok || a.Default == nil {
 			continue
 		}
-		if n, isInt := defaultInt(a.Default); isInt {
-			vals[a.Name] = n
-		} else {
-			vals[a.Name] = a.Default
-		}
+		vals[a.Name] = a.DefaultValue()
 	}
 	for _, nb := range bs.Blocks {
 		list, _ := vals[nb.Name].([]reconciler.Values)
@@ -356,4 +352,55 @@ func withDefaults(bs reconciler.BlockSchema, vals reconciler.Values) {
 			withDefaults(nb.Schema, ev)
 		}
 	}
+}
+
+// observe returns the live objects of the kind that a call needs: for most kinds the
+// run's shared list; for a kind that lives inside Workers (reconciler.ScopedObserver),
+// what the resource's state, its plan or the id being imported name.
+func (r *kindResource) observe(ctx context.Context, state, plan tftypes.Value, importID string) (*observation, error) {
+	so, ok := r.kind.(reconciler.ScopedObserver)
+	if !ok {
+		return r.cache.observe(ctx, r.kind)
+	}
+	var scope reconciler.Scope
+	if obj, ok := r.built(state); ok && obj.Key != "" {
+		scope.Managed = append(scope.Managed, reconciler.ManagedEntry(r.name(), stateID(state), obj.Key, obj.Spec))
+	} else if id := stateID(state); id != "" {
+		// Just imported: only the id is known, and a scoped kind's id is its key.
+		scope.Managed = append(scope.Managed, reconciler.StateEntry{Kind: r.name(), ID: id, Key: id})
+	}
+	if obj, ok := r.built(plan); ok && obj.Key != "" {
+		scope.Desired = append(scope.Desired, obj)
+	}
+	if importID != "" {
+		scope.Managed = append(scope.Managed, reconciler.StateEntry{Kind: r.name(), ID: importID, Key: importID})
+	}
+	return observeScoped(ctx, so, scope)
+}
+
+// built is the engine's object for a state or plan value, when it is known and builds.
+func (r *kindResource) built(v tftypes.Value) (reconciler.Object, bool) {
+	if v.Type() == nil || v.IsNull() || !v.IsFullyKnown() {
+		return reconciler.Object{}, false
+	}
+	vals, err := valuesFrom(r.schemaKind.Schema(), v)
+	if err != nil {
+		return reconciler.Object{}, false
+	}
+	obj, err := r.schemaKind.Build(vals)
+	return obj, err == nil
+}
+
+// fresh reads the live object id afresh before a write: the whole kind's list, or for a
+// kind that lives inside Workers, what the resource's state names.
+func (r *kindResource) fresh(ctx context.Context, id string, state tftypes.Value) (reconciler.Object, bool, error) {
+	if _, scoped := r.kind.(reconciler.ScopedObserver); !scoped {
+		return fresh(ctx, r.kind, id)
+	}
+	o, err := r.observe(ctx, state, tftypes.Value{}, "")
+	if err != nil {
+		return reconciler.Object{}, false, err
+	}
+	obj, ok := o.byID[id]
+	return obj, ok, nil
 }
