@@ -17,7 +17,7 @@ analytics_dataset "api" {
   }
 
   binding {
-    worker = "api-gateway"
+    worker = "api-gateway-${var.env}"
     name   = "API_METRICS"
   }
 }
@@ -33,12 +33,12 @@ analytics_dataset "tasks" {
   }
 
   binding {
-    worker = "api-gateway"
+    worker = "api-gateway-${var.env}"
     name   = "TASK_METRICS"
   }
 
   binding {
-    worker = "task-worker"
+    worker = "task-worker-${var.env}"
     name   = "TASK_METRICS"
   }
 }
@@ -54,7 +54,7 @@ analytics_dataset "agent" {
   }
 
   binding {
-    worker = "agent-worker"
+    worker = "agent-worker-${var.env}"
     name   = "AGENT_METRICS"
   }
 }
@@ -70,17 +70,17 @@ analytics_dataset "queues" {
   }
 
   binding {
-    worker = "agent-worker"
+    worker = "agent-worker-${var.env}"
     name   = "QUEUE_METRICS"
   }
 
   binding {
-    worker = "task-worker"
+    worker = "task-worker-${var.env}"
     name   = "QUEUE_METRICS"
   }
 
   binding {
-    worker = "github-worker"
+    worker = "github-worker-${var.env}"
     name   = "QUEUE_METRICS"
   }
 }

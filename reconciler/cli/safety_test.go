@@ -131,7 +131,7 @@ func TestStateOfAnotherAccountIsRefused(t *testing.T) {
 	// The built-in local Cloudflare keeps its own state: the account's is not touched.
 	before, _ := os.ReadFile(filepath.Join(dir, ".flareops", "state.json"))
 	out := mustRun(t, 0, map[string]string{}, "plan", "-dir", dir)
-	if !strings.Contains(out, "6 to create") {
+	if !strings.Contains(out, "10 to create") {
 		t.Fatalf("local plan sees the account's state:\n%s", out)
 	}
 	after, _ := os.ReadFile(filepath.Join(dir, ".flareops", "state.json"))
@@ -172,8 +172,9 @@ func TestEmptyConfigurationDeletesNothing(t *testing.T) {
 	acct := newAccount(t, emulator.Options{})
 	dir := copyExample(t)
 	mustRun(t, 0, acct.env, "apply", "-auto-approve", "-dir", dir)
-	for _, f := range []string{"queues.flareops.hcl", "variables.flareops.hcl"} {
-		writeFile(t, dir, f, "# everything commented out\n")
+	files, _ := filepath.Glob(filepath.Join(dir, "*.flareops.hcl"))
+	for _, f := range files {
+		writeFile(t, dir, filepath.Base(f), "# everything commented out\n")
 	}
 	for _, args := range [][]string{{"plan", "-dir", dir}, {"apply", "-auto-approve", "-dir", dir}} {
 		code, _, errOut := run(t, acct.env, args...)
