@@ -223,3 +223,17 @@ func (s *Server) logpushDelete(w http.ResponseWriter, r *http.Request) {
 	delete(s.st.Logpush.Jobs, j.ID)
 	writeResult(w, map[string]any{"id": j.ID})
 }
+
+// LogpushDestination returns the whole destination_conf of the account's job named name,
+// secret included, which the API never answers: a hook for tests that check a write gave
+// the job the configured secret.
+func (s *Server) LogpushDestination(accountID, name string) (string, bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, j := range s.st.Logpush.Jobs {
+		if j.Account == accountID && j.Name == name {
+			return j.DestinationConf, true
+		}
+	}
+	return "", false
+}

@@ -111,6 +111,7 @@ func (r *kindResource) ModifyPlan(ctx context.Context, req resource.ModifyPlanRe
 		resp.Plan.Raw = planned
 	}
 	r.planOwnership(ctx, req.State.Raw, resp)
+	r.planLiveChecks(ctx, resp)
 }
 
 // planOwnership reports a planned change that would touch an object this resource does
@@ -223,7 +224,9 @@ func (r *kindResource) Read(ctx context.Context, req resource.ReadRequest, resp 
 		resp.State.RemoveResource(ctx)
 		return
 	}
-	o, err := r.observe(ctx, req.State.Raw, tftypes.Value{}, "")
+	// The state's own declaration stands for what the resource declares: a scoped kind
+	// shows the settings it declares, and knows secrets the API never returns.
+	o, err := r.observe(ctx, req.State.Raw, req.State.Raw, "")
 	if err != nil {
 		addError(&resp.Diagnostics, "Cannot read "+r.name()+" "+id,
 			fmt.Sprintf("Listing the %ss of account %s failed.", r.name(), r.account), apiTodo(err), err)
@@ -369,7 +372,7 @@ func (r *kindResource) observe(ctx context.Context, state, plan tftypes.Value, i
 		// Just imported: only the id is known, and a scoped kind's id is its key.
 		scope.Managed = append(scope.Managed, reconciler.StateEntry{Kind: r.name(), ID: id, Key: id})
 	}
-	if obj, ok := r.built(plan); ok && obj.Key != "" {
+	if obj, ok := r.built(withoutID(plan)); ok && obj.Key != "" { // a new object's id is unknown
 		scope.Desired = append(scope.Desired, obj)
 	}
 	if importID != "" {

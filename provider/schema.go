@@ -49,7 +49,7 @@ func resourceSchema(k reconciler.Kind, description string, filled map[string]boo
 	attrs := resourceAttrs(k.Schema(), "", filled, texts)
 	attrs[idAttr] = schema.StringAttribute{
 		Computed:            true,
-		MarkdownDescription: fmt.Sprintf("The %s's id in the account, assigned by Cloudflare. Import an existing %s by this id, or by its name.", k.Name(), k.Name()),
+		MarkdownDescription: idDescription(k),
 		PlanModifiers:       []planmodifier.String{stringplanmodifier.UseStateForUnknown()},
 	}
 	return schema.Schema{
@@ -57,6 +57,15 @@ func resourceSchema(k reconciler.Kind, description string, filled map[string]boo
 		Attributes:          attrs,
 		Blocks:              resourceBlocks(k.Schema(), "", filled, texts),
 	}
+}
+
+// idDescription says what a resource's id is: Cloudflare's id of the object, or, for a kind
+// that lives inside Workers (its objects have no id of their own), its key.
+func idDescription(k reconciler.Kind) string {
+	if _, scoped := k.(reconciler.ScopedObserver); scoped {
+		return fmt.Sprintf("The %s's id: its `%s`. Import an existing %s by it.", k.Name(), k.KeyAttr(), k.Name())
+	}
+	return fmt.Sprintf("The %s's id in the account, assigned by Cloudflare. Import an existing %s by this id, or by its name.", k.Name(), k.Name())
 }
 
 func resourceAttrs(bs reconciler.BlockSchema, prefix string, filled map[string]bool, texts map[string]string) map[string]schema.Attribute {

@@ -78,7 +78,6 @@ func ObserveFor(ctx context.Context, k Kind, scope Scope) ([]Object, error) {
 	return k.Observe(ctx)
 }
 
-
 // Object is one object of a kind, desired or live. Spec is the kind's normalized spec: a
 // plain comparable struct whose fields carry `diff:"name"` tags for rendering.
 type Object struct {

@@ -25,14 +25,18 @@ func Kinds(client *cloudflare.Client) *Registry { return KindsWith(client, Setti
 // as long as it.
 func KindsWith(client *cloudflare.Client, s Settings) *Registry {
 	var queues QueueAPI
+	var logpush LogpushAPI
 	var workers *workerset.Set // the one Worker merge of the run, shared by every Worker-side kind
+	var account string
 	if client != nil {
-		queues = client
+		queues, logpush = client, client
 		workers = workerset.New(client)
+		account = client.AccountID()
 	}
 	r, err := NewRegistry(
 		QueueKind{API: queues},
 		DatasetKind{Workers: workers},
+		WorkerSettingsKind{Workers: workers, Logpush: logpush, AccountID: account},
 	)
 	if err != nil {
 		panic(err) // a programming error: kind names are constants

@@ -106,7 +106,7 @@ var workerSettingsSchema = BlockSchema{
 				Attrs: []Attr{
 					{Name: "enabled", Type: Bool, Default: true, Description: "Collect the Worker's logs and traces."},
 					{Name: "head_sampling_rate", Type: Float, FloatMin: 0, FloatMax: 1, FloatBounded: true, Default: 1.0,
-						Description: "Share of requests observed, from 0 to 1 (default 1: every request)."},
+						Description: "Share of requests observed, from 0 to 1 (default 1)."},
 				},
 				Blocks: []NestedBlock{{Name: "logs", MaxItems: 1, Description: "Workers Logs: logs kept by Cloudflare and searchable in the dashboard. Unset: left as it is.",
 					Schema: BlockSchema{Attrs: []Attr{
@@ -168,7 +168,7 @@ func (WorkerSettingsKind) Build(v Values) (Object, error) {
 		l.Credentials = credentialsHash(l.AccessKeyID, l.SecretAccessKey)
 		s.Logpush = l
 	}
-	if s.CPUMs == 0 && s.Observability == nil && s.Logpush == nil {
+	if _, cpu := v["cpu_ms"]; !cpu && s.Observability == nil && s.Logpush == nil {
 		return Object{}, fmt.Errorf("worker_settings %q declares no setting: set cpu_ms, or add an observability or logpush block", s.Script)
 	}
 	return Object{Key: s.Script, Spec: s}, nil

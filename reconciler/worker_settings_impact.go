@@ -17,12 +17,13 @@ func (k WorkerSettingsKind) Impact(action Action, f FieldChange, live, desired a
 	if action == Delete {
 		script = have.Script
 	}
-	if action != Delete && want.DeployedBy == deployedByWrangler && f.Path != "deployed_by" && !strings.HasPrefix(f.Path, "logpush.") {
-		if action == Create || f.Path == "cpu_ms" || strings.HasPrefix(f.Path, "observability.") {
-			return fmt.Sprintf("Worker %s is deployed by wrangler: flareops checks its cpu_ms and observability at every plan and writes nothing to it", script)
-		}
+	if action != Delete && want.DeployedBy == deployedByWrangler && (f.Path == "cpu_ms" || strings.HasPrefix(f.Path, "observability.")) {
+		return "" // not written: the deployed_by line says so, and Plan.Manual what is lacking
 	}
-	if action == Create && (f.Path == "cpu_ms" || strings.HasPrefix(f.Path, "observability.")) {
+	if action == Delete && strings.HasPrefix(f.Path, "observability.logs.") {
+		return "" // observability goes off as a whole
+	}
+	if action == Create && k.Workers != nil && (f.Path == "cpu_ms" || strings.HasPrefix(f.Path, "observability.")) {
 		// The Worker's settings before this declaration took them over.
 		if w, ok := k.Workers.Cached(script); ok {
 			have = liveWorker(w)
@@ -202,7 +203,7 @@ func (k WorkerSettingsKind) CheckManual(ctx context.Context, desired Object) (*M
 	}
 	if o := want.Observability; o != nil && !observabilityHas(cur.Observability, o) {
 		missing.Observability = asks.Observability
-		differs = append(differs, fmt.Sprintf("observability is %s, not %s", describeObservability(cur.Observability), describeObservability(o)))
+		differs = append(differs, fmt.Sprintf("observability is %s instead of %s", describeObservability(cur.Observability), describeObservability(o)))
 	}
 	if asks.Logpush && !w.Settings.Logpush {
 		missing.Logpush = true

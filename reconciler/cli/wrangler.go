@@ -46,9 +46,15 @@ func wranglerClashes(reg *reconciler.Registry, desired []reconciler.Desired, con
 	}
 	owners := map[reconciler.Claim]claimed{}
 	consumers := map[string]claimed{} // by What, whatever the Worker
+	byWrangler := deployedByWrangler(desired)
 	for _, d := range desired {
 		k, ok := reg.Kind(d.Addr.Kind)
 		if !ok {
+			continue
+		}
+		if ws, ok := byWrangler[stringValue(d.Values, "script")]; ok && ws.Addr == d.Addr {
+			// worker_settings with deployed_by = "wrangler" writes nothing: it states what
+			// the wrangler file must carry, so declaring it there too is the point.
 			continue
 		}
 		wc, ok := k.(reconciler.WorkerClaimer)
@@ -94,6 +100,11 @@ func declWhat(d wrangler.Declaration) string {
 		return reconciler.QueueConsumerClaim(d.Name)
 	}
 	return d.Name
+}
+
+func stringValue(v reconciler.Values, name string) string {
+	s, _ := v[name].(string)
+	return s
 }
 
 // deployedByWrangler are the Workers whose worker_settings say deployed_by = "wrangler":

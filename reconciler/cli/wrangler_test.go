@@ -52,6 +52,15 @@ func TestValidateWrangler(t *testing.T) {
 			code: 0, stdout: "The configuration is valid: 2 block(s).\nNothing is declared both here and in the wrangler files: 1 file(s), 2 Worker(s).\n",
 		},
 		{
+			name: "worker settings: written by flareops clash, deployed by wrangler do not",
+			args: []string{"-dir", dir + "/settings", "-wrangler", dir + "/settings/task", dir + "/settings/agent"},
+			code: 1, stdout: "The configuration is valid: 2 block(s).\n",
+			stderr: []string{
+				"cpu_ms on Worker task-worker is declared here and in testdata/wrangler/settings/task/wrangler.toml:5",
+				"1 declaration(s) in both flareops and wrangler.",
+			},
+		},
+		{
 			name: "without -wrangler, validate as before",
 			args: []string{"-dir", dir + "/clash"},
 			code: 0, stdout: "The configuration is valid: 4 block(s).\n",
@@ -123,11 +132,14 @@ func TestWranglerClashes(t *testing.T) {
 			{Worker: "task-worker-production", What: reconciler.BindingClaim("TASK_METRICS")},
 			{Worker: "task-worker", What: reconciler.BindingClaim("CACHE")}, // a KV binding in wrangler
 			{Worker: "task-worker", What: reconciler.BindingClaim("OTHER")},
+			{Worker: "api-gateway", What: reconciler.BindingClaim("API_METRICS")}, // on a Worker wrangler deploys
 		}},
 		claimer{name: "sandbox", claims: []reconciler.Claim{
 			{Worker: "task-worker-staging", What: "cron */5  * * * *"}, // inherited by env.staging
 			{Worker: "task-worker", What: "cpu_ms"},
 		}},
+		// deployed_by = "wrangler": the settings are declared to be checked, not written, so
+		// the wrangler file declaring them too is no clash.
 		claimer{name: "worker_settings", claims: []reconciler.Claim{{Worker: "api-gateway", What: "cpu_ms"}}},
 	)
 	if err != nil {
@@ -173,7 +185,8 @@ binding = "TASK_METRICS"
 `),
 		parse("api/wrangler.json", `{
   "name": "api-gateway",
-  "limits": {"cpu_ms": 50}
+  "limits": {"cpu_ms": 50},
+  "analytics_engine_datasets": [{"binding": "API_METRICS", "dataset": "api"}]
 }`),
 	}
 	clashes := wranglerClashes(reg, cfg.desired, configs)
