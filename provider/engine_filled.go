@@ -63,7 +63,7 @@ func hasUnknownInput(bs reconciler.BlockSchema, filled map[string]bool, prefix s
 		if filled[prefix+a.Name] && isUnset(cm[a.Name]) {
 			continue
 		}
-		if v, ok := pm[a.Name]; ok && !v.IsKnown() {
+		if v, ok := pm[a.Name]; ok && !v.IsFullyKnown() {
 			return true, nil
 		}
 	}

@@ -344,11 +344,7 @@ func withDefaults(bs reconciler.BlockSchema, vals reconciler.Values) {
 		if _, ok := vals[a.Name]; ok || a.Default == nil {
 			continue
 		}
-		if n, isInt := defaultInt(a.Default); isInt {
-			vals[a.Name] = n
-		} else {
-			vals[a.Name] = a.Default
-		}
+		vals[a.Name] = a.DefaultValue()
 	}
 	for _, nb := range bs.Blocks {
 		list, _ := vals[nb.Name].([]reconciler.Values)

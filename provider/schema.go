@@ -6,16 +6,22 @@ import (
 	"strings"
 	"time"
 
+	"github.com/hashicorp/terraform-plugin-framework/attr"
 	dschema "github.com/hashicorp/terraform-plugin-framework/datasource/schema"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema/booldefault"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema/boolplanmodifier"
+	"github.com/hashicorp/terraform-plugin-framework/resource/schema/float64default"
+	"github.com/hashicorp/terraform-plugin-framework/resource/schema/float64planmodifier"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema/int64default"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema/int64planmodifier"
+	"github.com/hashicorp/terraform-plugin-framework/resource/schema/listdefault"
+	"github.com/hashicorp/terraform-plugin-framework/resource/schema/listplanmodifier"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema/planmodifier"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema/stringdefault"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema/stringplanmodifier"
 	"github.com/hashicorp/terraform-plugin-framework/schema/validator"
+	"github.com/hashicorp/terraform-plugin-framework/types"
 
 	"github.com/monotask/flareops/reconciler"
 )
@@ -25,7 +31,8 @@ import (
 // enums and descriptions are written once, in the engine.
 //
 //	String, Ref, Duration → string (Duration validated by Attr.DecodeDuration)
-//	Int → number (int64), Bool → bool
+//	Int → number (int64), Float → number (float64), Bool → bool
+//	StringList → list of strings (validated by Attr.CheckList)
 //	Default → Optional + Computed with that default
 //	ForceNew → RequiresReplace
 //	nested block → list block with at most MaxItems elements
@@ -92,7 +99,7 @@ func resourceAttr(a reconciler.Attr, filled bool, text string) schema.Attribute 
 			MarkdownDescription: desc,
 			Validators:          []validator.Int64{int64RangeValidator{a}},
 		}
-		if n, ok := defaultInt(a.Default); ok {
+		if n, ok := a.DefaultValue().(int64); ok {
 			at.Default = int64default.StaticInt64(n)
 		}
 		if a.ForceNew {
@@ -111,6 +118,33 @@ func resourceAttr(a reconciler.Attr, filled bool, text string) schema.Attribute 
 			at.PlanModifiers = []planmodifier.Bool{boolplanmodifier.RequiresReplace()}
 		}
 		return at
+	case reconciler.Float:
+		at := schema.Float64Attribute{
+			Required: required, Optional: optional, Computed: computed, Sensitive: a.Sensitive,
+			MarkdownDescription: desc,
+			Validators:          []validator.Float64{float64RangeValidator{a}},
+		}
+		if f, ok := a.DefaultValue().(float64); ok {
+			at.Default = float64default.StaticFloat64(f)
+		}
+		if a.ForceNew {
+			at.PlanModifiers = []planmodifier.Float64{float64planmodifier.RequiresReplace()}
+		}
+		return at
+	case reconciler.StringList:
+		at := schema.ListAttribute{
+			ElementType: types.StringType,
+			Required:    required, Optional: optional, Computed: computed, Sensitive: a.Sensitive,
+			MarkdownDescription: desc,
+			Validators:          []validator.List{stringListValidator{a}},
+		}
+		if ss, ok := a.DefaultValue().([]string); ok {
+			at.Default = listdefault.StaticValue(stringList(ss))
+		}
+		if a.ForceNew {
+			at.PlanModifiers = []planmodifier.List{listplanmodifier.RequiresReplace()}
+		}
+		return at
 	}
 	at := schema.StringAttribute{
 		Required: required, Optional: optional, Computed: computed, Sensitive: a.Sensitive,
@@ -120,7 +154,7 @@ func resourceAttr(a reconciler.Attr, filled bool, text string) schema.Attribute 
 	case reconciler.Duration:
 		at.Validators = []validator.String{durationValidator{a}}
 		at.PlanModifiers = []planmodifier.String{durationEquivalent{}}
-		if n, ok := defaultInt(a.Default); ok {
+		if n, ok := a.DefaultValue().(int64); ok {
 			at.Default = stringdefault.StaticString(reconciler.FormatDuration(time.Duration(n) * a.Unit))
 		}
 	case reconciler.Ref:
@@ -163,31 +197,38 @@ func resourceDescription(a reconciler.Attr, text string) string {
 	return d + " Defaults to `" + def + "`."
 }
 
-// defaultText is a's static default as Terraform writes it: `"4d"`, `"worker"`, `3`, `false`.
+// defaultText is a's static default as Terraform writes it: `"4d"`, `"worker"`, `3`, `0.1`,
+// `false`, `["a", "b"]`.
 func defaultText(a reconciler.Attr) (string, bool) {
-	switch {
-	case a.Default == nil:
+	switch d := a.DefaultValue().(type) {
+	case nil:
 		return "", false
-	case a.Type == reconciler.Duration:
-		n, _ := defaultInt(a.Default)
-		return strconv.Quote(reconciler.FormatDuration(time.Duration(n) * a.Unit)), true
-	case a.Type == reconciler.String || a.Type == reconciler.Ref:
+	case []string:
+		elems := make([]string, len(d))
+		for i, s := range d {
+			elems[i] = strconv.Quote(s)
+		}
+		return "[" + strings.Join(elems, ", ") + "]", true
+	case float64:
+		return reconciler.FormatFloat(d), true
+	case int64:
+		if a.Type == reconciler.Duration {
+			return strconv.Quote(reconciler.FormatDuration(time.Duration(d) * a.Unit)), true
+		}
+	}
+	if a.Type == reconciler.String || a.Type == reconciler.Ref {
 		return strconv.Quote(fmt.Sprint(a.Default)), true
 	}
-	return fmt.Sprint(a.Default), true
+	return fmt.Sprint(a.DefaultValue()), true
 }
 
-// defaultInt reads an Int or Duration default as the engine's loader does.
-func defaultInt(v any) (int64, bool) {
-	switch n := v.(type) {
-	case int64:
-		return n, true
-	case int:
-		return int64(n), true
-	case int32:
-		return int64(n), true
+// stringList is ss as a framework list value.
+func stringList(ss []string) types.List {
+	elems := make([]attr.Value, len(ss))
+	for i, s := range ss {
+		elems[i] = types.StringValue(s)
 	}
-	return 0, false
+	return types.ListValueMust(types.StringType, elems)
 }
 
 // dataSourceSchema builds the schema of a data source that looks an object up by its key
@@ -222,6 +263,10 @@ func dataSourceAttrs(bs reconciler.BlockSchema, key, prefix string, texts map[st
 			out[a.Name] = dschema.Int64Attribute{Required: required, Computed: computed, Sensitive: a.Sensitive, MarkdownDescription: desc}
 		case reconciler.Bool:
 			out[a.Name] = dschema.BoolAttribute{Required: required, Computed: computed, Sensitive: a.Sensitive, MarkdownDescription: desc}
+		case reconciler.Float:
+			out[a.Name] = dschema.Float64Attribute{Required: required, Computed: computed, Sensitive: a.Sensitive, MarkdownDescription: desc}
+		case reconciler.StringList:
+			out[a.Name] = dschema.ListAttribute{ElementType: types.StringType, Required: required, Computed: computed, Sensitive: a.Sensitive, MarkdownDescription: desc}
 		default:
 			out[a.Name] = dschema.StringAttribute{Required: required, Computed: computed, Sensitive: a.Sensitive, MarkdownDescription: desc}
 		}

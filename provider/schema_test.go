@@ -3,6 +3,7 @@ package provider
 import (
 	"context"
 	"fmt"
+	"math"
 	"sort"
 	"strconv"
 	"strings"
@@ -10,6 +11,8 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/hashicorp/hcl/v2"
+	"github.com/hashicorp/hcl/v2/hclsyntax"
 	"github.com/hashicorp/terraform-plugin-framework/attr"
 	"github.com/hashicorp/terraform-plugin-framework/datasource"
 	dschema "github.com/hashicorp/terraform-plugin-framework/datasource/schema"
@@ -24,6 +27,8 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/tfsdk"
 	"github.com/hashicorp/terraform-plugin-framework/types"
 	"github.com/hashicorp/terraform-plugin-go/tftypes"
+	"github.com/zclconf/go-cty/cty"
+	"github.com/zclconf/go-cty/cty/convert"
 
 	"github.com/monotask/flareops/reconciler"
 	"github.com/monotask/flareops/reconciler/config"
@@ -62,8 +67,9 @@ func TestEveryKindHasAResource(t *testing.T) {
 	}
 }
 
+// TestSchemaAgreement compares every kind's resource, and the test-only typetest kind's
+// (typetest_resource_test.go), which has every setting of the types no kind uses yet.
 func TestSchemaAgreement(t *testing.T) {
-	ctx := context.Background()
 	resources := providerResources(t)
 	for _, k := range reconciler.Kinds(nil).Kinds() {
 		t.Run(k.Name(), func(t *testing.T) {
@@ -71,35 +77,45 @@ func TestSchemaAgreement(t *testing.T) {
 			if !ok {
 				t.Fatalf("no flareops_%s resource", k.Name())
 			}
-			var sr resource.SchemaResponse
-			r.Schema(ctx, resource.SchemaRequest{}, &sr)
-			if sr.Diagnostics.HasError() {
-				t.Fatal(sr.Diagnostics)
-			}
-			if diags := sr.Schema.ValidateImplementation(ctx); diags.HasError() {
-				t.Fatalf("invalid framework schema: %v", diags)
-			}
-			if sr.Schema.MarkdownDescription == "" {
-				t.Error("the resource has no MarkdownDescription")
-			}
-			id, ok := sr.Schema.Attributes[idAttr].(schema.StringAttribute)
-			if !ok || !id.Computed || id.Optional || id.MarkdownDescription == "" {
-				t.Errorf("id is %#v, want a described computed string", sr.Schema.Attributes[idAttr])
-			}
-			attrs := map[string]schema.Attribute{}
-			for name, a := range sr.Schema.Attributes {
-				if name != idAttr {
-					attrs[name] = a
-				}
-			}
-			kr := r.(*kindResource)
-			compareBlock(t, k, "", k.Schema(), attrs, sr.Schema.Blocks, kr.filled, kr.texts)
-			for p := range kr.texts {
-				if _, ok := attrAt(k.Schema(), p); !ok {
-					t.Errorf("texts describes %q, which the kind does not have", p)
-				}
-			}
+			checkAgreement(t, k, r)
 		})
+	}
+	t.Run(typetestKind{}.Name(), func(t *testing.T) {
+		checkAgreement(t, typetestKind{}, newTypetestResource(nil)())
+	})
+}
+
+// checkAgreement compares the schema of r with its kind's.
+func checkAgreement(t *testing.T, k reconciler.Kind, r resource.Resource) {
+	t.Helper()
+	ctx := context.Background()
+	var sr resource.SchemaResponse
+	r.Schema(ctx, resource.SchemaRequest{}, &sr)
+	if sr.Diagnostics.HasError() {
+		t.Fatal(sr.Diagnostics)
+	}
+	if diags := sr.Schema.ValidateImplementation(ctx); diags.HasError() {
+		t.Fatalf("invalid framework schema: %v", diags)
+	}
+	if sr.Schema.MarkdownDescription == "" {
+		t.Error("the resource has no MarkdownDescription")
+	}
+	id, ok := sr.Schema.Attributes[idAttr].(schema.StringAttribute)
+	if !ok || !id.Computed || id.Optional || id.MarkdownDescription == "" {
+		t.Errorf("id is %#v, want a described computed string", sr.Schema.Attributes[idAttr])
+	}
+	attrs := map[string]schema.Attribute{}
+	for name, a := range sr.Schema.Attributes {
+		if name != idAttr {
+			attrs[name] = a
+		}
+	}
+	kr := asKindResource(r)
+	compareBlock(t, k, "", k.Schema(), attrs, sr.Schema.Blocks, kr.filled, kr.texts)
+	for p := range kr.texts {
+		if _, ok := attrAt(k.Schema(), p); !ok {
+			t.Errorf("texts describes %q, which the kind does not have", p)
+		}
 	}
 }
 
@@ -147,8 +163,12 @@ func compareAttr(t *testing.T, k reconciler.Kind, prefix string, a reconciler.At
 	name := prefix + a.Name
 	wantType := map[reconciler.AttrType]attr.Type{
 		reconciler.String: types.StringType, reconciler.Duration: types.StringType, reconciler.Ref: types.StringType,
-		reconciler.Int: types.Int64Type, reconciler.Bool: types.BoolType,
+		reconciler.Int: types.Int64Type, reconciler.Bool: types.BoolType, reconciler.Float: types.Float64Type,
+		reconciler.StringList: types.ListType{ElemType: types.StringType},
 	}[a.Type]
+	if wantType == nil {
+		t.Fatalf("%s: the test knows no Terraform type for an engine %s", name, a.Type)
+	}
 	if !fa.GetType().Equal(wantType) {
 		t.Errorf("%s: type %s, want %s for an engine %s", name, fa.GetType(), wantType, a.Type)
 	}
@@ -225,16 +245,25 @@ func attrAt(bs reconciler.BlockSchema, p string) (string, bool) {
 
 // engineDefault renders an engine default as Terraform holds it; "" for none.
 func engineDefault(a reconciler.Attr) string {
-	if a.Default == nil {
+	switch d := a.DefaultValue().(type) {
+	case nil:
 		return ""
+	case int64:
+		if a.Type == reconciler.Duration {
+			return strconv.Quote(reconciler.FormatDuration(time.Duration(d) * a.Unit))
+		}
+	case string:
+		return strconv.Quote(d)
+	case float64:
+		return reconciler.FormatFloat(d)
+	case []string:
+		q := make([]string, len(d))
+		for i, s := range d {
+			q[i] = strconv.Quote(s)
+		}
+		return "[" + strings.Join(q, ", ") + "]"
 	}
-	if n, ok := defaultInt(a.Default); ok && a.Type == reconciler.Duration {
-		return strconv.Quote(reconciler.FormatDuration(time.Duration(n) * a.Unit))
-	}
-	if s, ok := a.Default.(string); ok {
-		return strconv.Quote(s)
-	}
-	return fmt.Sprint(a.Default)
+	return fmt.Sprint(a.DefaultValue())
 }
 
 func frameworkDefault(t *testing.T, fa schema.Attribute) string {
@@ -261,6 +290,24 @@ func frameworkDefault(t *testing.T, fa schema.Attribute) string {
 		var resp defaults.BoolResponse
 		x.Default.DefaultBool(ctx, defaults.BoolRequest{}, &resp)
 		return resp.PlanValue.String()
+	case schema.Float64Attribute:
+		if x.Default == nil {
+			return ""
+		}
+		var resp defaults.Float64Response
+		x.Default.DefaultFloat64(ctx, defaults.Float64Request{}, &resp)
+		return reconciler.FormatFloat(resp.PlanValue.ValueFloat64())
+	case schema.ListAttribute:
+		if x.Default == nil {
+			return ""
+		}
+		var resp defaults.ListResponse
+		x.Default.DefaultList(ctx, defaults.ListRequest{}, &resp)
+		var q []string
+		for _, e := range resp.PlanValue.Elements() {
+			q = append(q, e.String())
+		}
+		return "[" + strings.Join(q, ", ") + "]"
 	}
 	t.Fatalf("unexpected attribute %T", fa)
 	return ""
@@ -297,6 +344,23 @@ func requiresReplace(t *testing.T, fa schema.Attribute) bool {
 				return true
 			}
 		}
+	case schema.Float64Attribute:
+		for _, m := range x.PlanModifiers {
+			resp := planmodifier.Float64Response{PlanValue: types.Float64Value(0.2)}
+			m.PlanModifyFloat64(ctx, planmodifier.Float64Request{State: state, Plan: plan, StateValue: types.Float64Value(0.1), PlanValue: types.Float64Value(0.2), ConfigValue: types.Float64Value(0.2)}, &resp)
+			if resp.RequiresReplace {
+				return true
+			}
+		}
+	case schema.ListAttribute:
+		from, to := stringList([]string{"a"}), stringList([]string{"a", "b"})
+		for _, m := range x.PlanModifiers {
+			resp := planmodifier.ListResponse{PlanValue: to}
+			m.PlanModifyList(ctx, planmodifier.ListRequest{State: state, Plan: plan, StateValue: from, PlanValue: to, ConfigValue: to}, &resp)
+			if resp.RequiresReplace {
+				return true
+			}
+		}
 	}
 	return false
 }
@@ -329,6 +393,10 @@ func probes(a reconciler.Attr) []string {
 		return []string{"true", "false"}
 	case reconciler.Ref:
 		return []string{`"some-name"`, `""`}
+	case reconciler.Float:
+		return floatProbes(a)
+	case reconciler.StringList:
+		return listProbes(a)
 	}
 	out := []string{`"x"`}
 	for _, e := range a.Enum {
@@ -365,6 +433,27 @@ func providerAccepts(t *testing.T, fa schema.Attribute, lit string) (bool, strin
 		for _, v := range x.Validators {
 			var resp validator.Int64Response
 			v.ValidateInt64(ctx, validator.Int64Request{Path: p, ConfigValue: types.Int64Value(n)}, &resp)
+			if resp.Diagnostics.HasError() {
+				return false, resp.Diagnostics.Errors()[0].Detail()
+			}
+		}
+	case schema.Float64Attribute:
+		f, err := strconv.ParseFloat(lit, 64)
+		if err != nil {
+			t.Fatalf("probe %s: %v", lit, err)
+		}
+		for _, v := range x.Validators {
+			var resp validator.Float64Response
+			v.ValidateFloat64(ctx, validator.Float64Request{Path: p, ConfigValue: types.Float64Value(f)}, &resp)
+			if resp.Diagnostics.HasError() {
+				return false, resp.Diagnostics.Errors()[0].Detail()
+			}
+		}
+	case schema.ListAttribute:
+		list := listLiteral(t, lit)
+		for _, v := range x.Validators {
+			var resp validator.ListResponse
+			v.ValidateList(ctx, validator.ListRequest{Path: p, ConfigValue: list}, &resp)
 			if resp.Diagnostics.HasError() {
 				return false, resp.Diagnostics.Errors()[0].Detail()
 			}
@@ -424,6 +513,10 @@ func writeRequired(b *strings.Builder, bs reconciler.BlockSchema, skip string) {
 			fmt.Fprintf(b, "  %s = true\n", a.Name)
 		case reconciler.Duration:
 			fmt.Fprintf(b, "  %s = %q\n", a.Name, reconciler.FormatDuration(time.Duration(a.Min)*a.Unit))
+		case reconciler.Float:
+			fmt.Fprintf(b, "  %s = %s\n", a.Name, floatProbes(a)[0])
+		case reconciler.StringList:
+			fmt.Fprintf(b, "  %s = []\n", a.Name)
 		default:
 			v := "example"
 			if len(a.Enum) > 0 {
@@ -628,6 +721,8 @@ func TestForceNewRequiresReplace(t *testing.T) {
 		{Name: "r", Type: reconciler.Ref, RefKind: "queue", ForceNew: true},
 		{Name: "i", Type: reconciler.Int, ForceNew: true},
 		{Name: "b", Type: reconciler.Bool, ForceNew: true},
+		{Name: "f", Type: reconciler.Float, ForceNew: true},
+		{Name: "l", Type: reconciler.StringList, ForceNew: true},
 	} {
 		if !requiresReplace(t, resourceAttr(a, false, "")) {
 			t.Errorf("ForceNew %s attribute %s does not require replacement", a.Type, a.Name)
@@ -676,4 +771,95 @@ func TestSettingsAgreement(t *testing.T) {
 			}
 		}
 	}
+}
+
+// asKindResource is the kindResource of a flareops_* resource, also when a test wraps it.
+func asKindResource(r resource.Resource) *kindResource {
+	if tr, ok := r.(typetestResource); ok {
+		return tr.kindResource
+	}
+	return r.(*kindResource)
+}
+
+// floatProbes are numbers at and just beyond a Float's range; the first is valid.
+func floatProbes(a reconciler.Attr) []string {
+	f := reconciler.FormatFloat
+	if !a.FloatBounded {
+		return []string{"0.5", "0", "-1.5", "0.1", "1e+300"}
+	}
+	lo, hi := a.FloatMin, a.FloatMax
+	var out []string
+	switch {
+	case !math.IsInf(lo, 0) && !math.IsInf(hi, 0):
+		out = []string{f(lo + (hi-lo)/2)}
+	case !math.IsInf(lo, 0):
+		out = []string{f(lo + 1)}
+	default:
+		out = []string{f(hi - 1)}
+	}
+	if !math.IsInf(lo, 0) {
+		out = append(out, f(lo), f(math.Nextafter(lo, math.Inf(-1))), f(lo-1))
+	}
+	if !math.IsInf(hi, 0) {
+		out = append(out, f(hi), f(math.Nextafter(hi, math.Inf(1))), f(hi+1))
+	}
+	return out
+}
+
+// listProbes are lists at and beyond a StringList's limits, as HCL literals: the empty
+// list, as many distinct valid elements as allowed and one more, a repeat, elements
+// breaking the pattern, the length or the enum, a null element, a number.
+func listProbes(a reconciler.Attr) []string {
+	valid := func(i int) string {
+		if i < len(a.Enum) {
+			return strconv.Quote(a.Enum[i])
+		}
+		return strconv.Quote(string(rune('a'+i%26)) + strings.Repeat("x", i/26))
+	}
+	list := func(n int) string {
+		elems := make([]string, n)
+		for i := range elems {
+			elems[i] = valid(i)
+		}
+		return "[" + strings.Join(elems, ", ") + "]"
+	}
+	out := []string{"[]", list(1), list(2), `[` + valid(0) + `, ` + valid(0) + `]`, `["A B"]`, `[` + valid(0) + `, null]`, `[1]`}
+	if a.MaxItems > 0 {
+		out = append(out, list(a.MaxItems), list(a.MaxItems+1))
+	}
+	if a.MaxLen > 0 {
+		out = append(out, `["`+strings.Repeat("a", a.MaxLen)+`"]`, `["`+strings.Repeat("a", a.MaxLen+1)+`"]`)
+	}
+	if len(a.Enum) > 0 {
+		out = append(out, `["not-`+a.Enum[0]+`"]`)
+	}
+	return out
+}
+
+// listLiteral evaluates an HCL list literal as Terraform hands it to a list(string)
+// attribute: converted to a list of strings (1 becomes "1"), null elements kept.
+func listLiteral(t *testing.T, lit string) types.List {
+	t.Helper()
+	expr, diags := hclsyntax.ParseExpression([]byte(lit), "probe", hcl.InitialPos)
+	if diags.HasErrors() {
+		t.Fatalf("probe %s: %v", lit, diags)
+	}
+	v, diags := expr.Value(nil)
+	if diags.HasErrors() {
+		t.Fatalf("probe %s: %v", lit, diags)
+	}
+	v, err := convert.Convert(v, cty.List(cty.String))
+	if err != nil {
+		t.Fatalf("probe %s: %v", lit, err)
+	}
+	var elems []attr.Value
+	for it := v.ElementIterator(); it.Next(); {
+		_, e := it.Element()
+		if e.IsNull() {
+			elems = append(elems, types.StringNull())
+		} else {
+			elems = append(elems, types.StringValue(e.AsString()))
+		}
+	}
+	return types.ListValueMust(types.StringType, elems)
 }

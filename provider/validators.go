@@ -8,14 +8,16 @@ import (
 
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema/planmodifier"
 	"github.com/hashicorp/terraform-plugin-framework/schema/validator"
+	"github.com/hashicorp/terraform-plugin-framework/types"
 
 	"github.com/monotask/flareops/reconciler"
 )
 
 // The validators and plan modifiers of attributes built from the engine schema. Each one
-// asks the engine's own check (CheckEnum, CheckRange, DecodeDuration), so Terraform and the
-// CLI accept the same values and reject the others with the same words. Unknown and null
-// values are left alone: Terraform validates again once they are known.
+// asks the engine's own check (CheckEnum, CheckRange, DecodeDuration, CheckFloat,
+// CheckList), so Terraform and the CLI accept the same values and reject the others with
+// the same words. Unknown and null values are left alone: Terraform validates again once
+// they are known.
 
 // enumValidator accepts only the attribute's Enum values.
 type enumValidator struct{ attr reconciler.Attr }
@@ -185,5 +187,77 @@ func (durationEquivalent) PlanModifyString(_ context.Context, req planmodifier.S
 	}
 	if sameDuration(req.PlanValue.ValueString(), req.StateValue.ValueString()) {
 		resp.PlanValue = req.StateValue
+	}
+}
+
+// float64RangeValidator accepts finite numbers within the attribute's FloatMin and FloatMax.
+type float64RangeValidator struct{ attr reconciler.Attr }
+
+func (v float64RangeValidator) Description(context.Context) string { return v.attr.FloatRule() }
+
+func (v float64RangeValidator) MarkdownDescription(ctx context.Context) string {
+	return v.Description(ctx)
+}
+
+func (v float64RangeValidator) ValidateFloat64(_ context.Context, req validator.Float64Request, resp *validator.Float64Response) {
+	if req.ConfigValue.IsNull() || req.ConfigValue.IsUnknown() {
+		return
+	}
+	if err := v.attr.CheckFloat(req.ConfigValue.ValueFloat64()); err != nil {
+		detail := err.Error() + "."
+		if v.attr.Sensitive {
+			detail = fmt.Sprintf("%s must be %s; the value (sensitive, not shown) is not.", v.attr.Name, v.attr.FloatRule())
+		}
+		resp.Diagnostics.AddAttributeError(req.Path, "Value out of range", detail)
+	}
+}
+
+// stringListValidator accepts lists of strings within the attribute's MaxItems and Unique,
+// each element within its Enum, MaxLen and Pattern (Attr.CheckList), and reports each
+// problem at its element. Elements known only at apply are skipped (the API checks them
+// then); the known ones are checked, duplicates among them too.
+type stringListValidator struct{ attr reconciler.Attr }
+
+func (v stringListValidator) Description(context.Context) string {
+	return "a list of strings: " + v.attr.ListRule()
+}
+
+func (v stringListValidator) MarkdownDescription(ctx context.Context) string {
+	return v.Description(ctx)
+}
+
+func (v stringListValidator) ValidateList(_ context.Context, req validator.ListRequest, resp *validator.ListResponse) {
+	if req.ConfigValue.IsNull() || req.ConfigValue.IsUnknown() {
+		return
+	}
+	a, elems := v.attr, req.ConfigValue.Elements()
+	ss, known := make([]string, len(elems)), make([]bool, len(elems))
+	for i, e := range elems {
+		switch {
+		case e.IsUnknown():
+		case e.IsNull():
+			resp.Diagnostics.AddAttributeError(req.Path.AtListIndex(i), "Incorrect attribute value type",
+				fmt.Sprintf("%s must be a string; got null. Remove it, or write text in quotes.", reconciler.ItemName(a.Name, i)))
+		default:
+			if s, ok := e.(types.String); ok {
+				ss[i], known[i] = s.ValueString(), true
+			}
+		}
+	}
+	problems := a.CheckList(ss, func(i int) bool { return known[i] })
+	if len(problems) > 0 && a.Sensitive {
+		resp.Diagnostics.AddAttributeError(req.Path, "Invalid value",
+			fmt.Sprintf("%s must be %s; the value (sensitive, not shown) is not.", a.Name, a.ListRule()))
+		return
+	}
+	for _, p := range problems {
+		at, detail := req.Path, p.Error()+"."
+		if p.Index >= 0 {
+			at = req.Path.AtListIndex(p.Index)
+		}
+		if p.First >= 0 {
+			detail += " Remove one of them."
+		}
+		resp.Diagnostics.AddAttributeError(at, p.Summary(), detail)
 	}
 }

@@ -7,6 +7,9 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/google/go-cmp/cmp"
+	"github.com/hashicorp/terraform-plugin-framework/attr"
+	"github.com/hashicorp/terraform-plugin-framework/diag"
 	"github.com/hashicorp/terraform-plugin-framework/path"
 	"github.com/hashicorp/terraform-plugin-framework/schema/validator"
 	"github.com/hashicorp/terraform-plugin-framework/types"
@@ -76,4 +79,60 @@ func TestQueueNameIsValidatedByTerraform(t *testing.T) {
 	tg.run(t, resource.TestCase{Steps: []resource.TestStep{
 		{Config: unknown, PlanOnly: true, ExpectNonEmptyPlan: true},
 	}})
+}
+
+// The list validator reports each problem at its element, checks the elements known so
+// far (duplicates among them too) and leaves the others to the apply.
+func TestStringListValidator(t *testing.T) {
+	labels, _ := typetestSchema.Attr("labels")
+	secret := labels
+	secret.Sensitive = true
+	list := func(elems ...types.String) types.List {
+		vals := make([]attr.Value, len(elems))
+		for i, e := range elems {
+			vals[i] = e
+		}
+		return types.ListValueMust(types.StringType, vals)
+	}
+	s := types.StringValue
+	type problem struct{ path, detail string }
+	tests := []struct {
+		name  string
+		attr  reconciler.Attr
+		value types.List
+		want  []problem
+	}{
+		{"valid", labels, list(s("a"), s("b")), nil},
+		{"null", labels, types.ListNull(types.StringType), nil},
+		{"unknown", labels, types.ListUnknown(types.StringType), nil},
+		{"unknown elements are skipped, known duplicates are not", labels, list(s("a"), types.StringUnknown(), s("a")), []problem{
+			{"labels[2]", `labels[0] and labels[2] are both "a": each element must be different. Remove one of them.`},
+		}},
+		{"too many, with unknown elements", labels, list(types.StringUnknown(), types.StringUnknown(), types.StringUnknown(), types.StringUnknown()), []problem{
+			{"labels", "labels must have at most 3 elements; got 4."},
+		}},
+		{"a null element", labels, list(s("a"), types.StringNull()), []problem{
+			{"labels[1]", "labels[1] must be a string; got null. Remove it, or write text in quotes."},
+		}},
+		{"each bad element", labels, list(s("A"), s("b"), s("C")), []problem{
+			{"labels[0]", "labels[0] must be lowercase letters, digits and `_`, starting with a letter; got \"A\"."},
+			{"labels[2]", "labels[2] must be lowercase letters, digits and `_`, starting with a letter; got \"C\"."},
+		}},
+		{"sensitive", secret, list(s("hunter2"), s("hunter2")), []problem{
+			{"labels", "labels must be at most 3 elements, each lowercase letters, digits and `_`, starting with a letter, all different; the value (sensitive, not shown) is not."},
+		}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			resp := &validator.ListResponse{}
+			stringListValidator{tt.attr}.ValidateList(context.Background(), validator.ListRequest{Path: path.Root("labels"), ConfigValue: tt.value}, resp)
+			var got []problem
+			for _, d := range resp.Diagnostics.Errors() {
+				got = append(got, problem{d.(diag.DiagnosticWithPath).Path().String(), d.Detail()})
+			}
+			if d := cmp.Diff(tt.want, got, cmp.AllowUnexported(problem{})); d != "" {
+				t.Errorf("diagnostics (-want +got):\n%s", d)
+			}
+		})
+	}
 }

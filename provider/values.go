@@ -17,11 +17,15 @@ import (
 //
 //	String, Ref → string (a Ref is the referenced object's name)
 //	Int         → number (int64)
+//	Float       → number (float64), written as the plan or state wrote an equal one
 //	Bool        → bool
 //	Duration    → string as users write it ("30s"), decoded into the attribute's unit
+//	StringList  → list of strings ([]string); no elements is null or [] as the user
+//	              wrote it (values_lists.go)
 
 // valuesFrom decodes obj into engine values. Null and unknown attributes are absent, as an
-// attribute left out of an HCL block is; nested blocks become []reconciler.Values.
+// attribute left out of an HCL block is (a list with an element not known yet counts as
+// unknown); nested blocks become []reconciler.Values.
 func valuesFrom(bs reconciler.BlockSchema, obj tftypes.Value) (reconciler.Values, error) {
 	m, err := objectMap(obj)
 	if err != nil {
@@ -30,7 +34,7 @@ func valuesFrom(bs reconciler.BlockSchema, obj tftypes.Value) (reconciler.Values
 	vals := reconciler.Values{}
 	for _, a := range bs.Attrs {
 		v, ok := m[a.Name]
-		if !ok || !v.IsKnown() || v.IsNull() {
+		if !ok || !v.IsFullyKnown() || v.IsNull() {
 			continue
 		}
 		dv, err := decodeAttr(a, v)
@@ -77,6 +81,10 @@ func decodeAttr(a reconciler.Attr, v tftypes.Value) (any, error) {
 			return nil, fmt.Errorf("%s: %w", a.Name, err)
 		}
 		return b, nil
+	case reconciler.Float:
+		return decodeFloat(a, v)
+	case reconciler.StringList:
+		return decodeList(a, v)
 	}
 	var s string
 	if err := v.As(&s); err != nil {
@@ -186,12 +194,17 @@ func objectFrom(bs reconciler.BlockSchema, typ tftypes.Object, vals reconciler.V
 	return tftypes.NewValue(typ, out), nil
 }
 
-// encodeAttr encodes one engine value; nil is null.
+// encodeAttr encodes one engine value; nil is null (for a StringList, see encodeList).
 func encodeAttr(a reconciler.Attr, t tftypes.Type, v any, spellings []tftypes.Value) (tftypes.Value, error) {
+	if a.Type == reconciler.StringList {
+		return encodeList(a, t, v, spellings)
+	}
 	if v == nil {
 		return tftypes.NewValue(t, nil), nil
 	}
 	switch a.Type {
+	case reconciler.Float:
+		return encodeFloat(a, t, v, spellings)
 	case reconciler.Int:
 		n, ok := v.(int64)
 		if !ok {

@@ -2,6 +2,7 @@ package provider
 
 import (
 	"context"
+	"math/big"
 	"testing"
 	"time"
 
@@ -130,5 +131,73 @@ func TestAlign(t *testing.T) {
 	}
 	if diff := cmp.Diff([]int{0, 1, -1}, at); diff != "" {
 		t.Errorf("prior indexes (-want +got):\n%s", diff)
+	}
+}
+
+// TestListAndFloatValues converts lists and numbers both ways: an empty list is null or []
+// as the first known prior has it (else [] only with a default), and a number keeps an
+// earlier spelling of the same float64.
+func TestListAndFloatValues(t *testing.T) {
+	listT := tftypes.List{ElementType: tftypes.String}
+	list := func(ss ...string) tftypes.Value {
+		elems := []tftypes.Value{}
+		for _, s := range ss {
+			elems = append(elems, tftypes.NewValue(tftypes.String, s))
+		}
+		return tftypes.NewValue(listT, elems)
+	}
+	null, unknown := tftypes.NewValue(listT, nil), tftypes.NewValue(listT, tftypes.UnknownValue)
+	plain := reconciler.Attr{Name: "labels", Type: reconciler.StringList}
+	withDefault := reconciler.Attr{Name: "tags", Type: reconciler.StringList, Default: []string{}}
+	tests := []struct {
+		name   string
+		attr   reconciler.Attr
+		v      any
+		priors []tftypes.Value
+		want   tftypes.Value
+	}{
+		{"elements", plain, []string{"a", "b"}, []tftypes.Value{null}, list("a", "b")},
+		{"absent after null", plain, nil, []tftypes.Value{null}, null},
+		{"empty after null", plain, []string{}, []tftypes.Value{null, list()}, null},
+		{"absent after []", plain, nil, []tftypes.Value{list()}, list()},
+		{"absent after elements", plain, nil, []tftypes.Value{list("a")}, list()},
+		{"unknown priors are skipped", plain, nil, []tftypes.Value{unknown, list()}, list()},
+		{"no prior, no default", plain, nil, nil, null},
+		{"no prior, a default", withDefault, nil, nil, list()},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, err := encodeAttr(tt.attr, listT, tt.v, tt.priors)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !got.Equal(tt.want) {
+				t.Errorf("encodeAttr = %v, want %v", got, tt.want)
+			}
+		})
+	}
+	back, err := decodeAttr(plain, list("a", "b"))
+	if d := cmp.Diff([]string{"a", "b"}, back); err != nil || d != "" {
+		t.Errorf("decodeAttr: %v (-want +got):\n%s", err, d)
+	}
+	if back, err := decodeAttr(plain, list()); err != nil || back == nil || len(back.([]string)) != 0 {
+		t.Errorf("decodeAttr of [] = %#v, %v; want an empty list", back, err)
+	}
+
+	rate := reconciler.Attr{Name: "rate", Type: reconciler.Float}
+	decimal, _, _ := big.ParseFloat("0.12345678901234567890", 10, 512, big.ToNearestEven)
+	spelled := tftypes.NewValue(tftypes.Number, decimal)
+	f, err := decodeAttr(rate, spelled)
+	if err != nil || f != 0.12345678901234568 {
+		t.Fatalf("decodeAttr = %v, %v", f, err)
+	}
+	if got, _ := encodeAttr(rate, tftypes.Number, f, []tftypes.Value{spelled}); !got.Equal(spelled) {
+		t.Errorf("an equal number is written %v, want the prior %v", got, spelled)
+	}
+	if got, _ := encodeAttr(rate, tftypes.Number, 0.5, []tftypes.Value{spelled}); !got.Equal(tftypes.NewValue(tftypes.Number, big.NewFloat(0.5))) {
+		t.Errorf("a changed number is written %v, want 0.5", got)
+	}
+	if got, _ := encodeAttr(rate, tftypes.Number, nil, []tftypes.Value{spelled}); !got.IsNull() {
+		t.Errorf("an absent number is written %v, want null", got)
 	}
 }

@@ -85,10 +85,40 @@ func Diff(old, new any) []FieldChange {
 		}
 		r.flatten(fieldPath{}, reflect.ValueOf(present), tagOpts{}, old != nil)
 	} else {
-		cmp.Equal(old, new, cmp.Reporter(&r))
+		cmp.Equal(old, new, cmp.Reporter(&r), wholeLists)
 	}
 	sort.SliceStable(r.out, func(i, j int) bool { return r.out[i].Path < r.out[j].Path })
 	return r.out
+}
+
+// wholeLists compares a list of plain values (a StringList's []string) as one leaf, so
+// that a change reads whole, ["a", "b"] -> ["a", "c"], not element by element; nil and
+// empty are equal, so a kind need not tell an absent list from an empty one.
+var wholeLists = cmp.FilterValues(func(x, y any) bool {
+	return isPlainList(reflect.TypeOf(x)) && reflect.TypeOf(x) == reflect.TypeOf(y)
+}, cmp.Comparer(func(x, y any) bool {
+	vx, vy := reflect.ValueOf(x), reflect.ValueOf(y)
+	if vx.Len() != vy.Len() {
+		return false
+	}
+	for i := 0; i < vx.Len(); i++ {
+		if !vx.Index(i).Equal(vy.Index(i)) {
+			return false
+		}
+	}
+	return true
+}))
+
+func isPlainList(t reflect.Type) bool {
+	if t == nil || t.Kind() != reflect.Slice {
+		return false
+	}
+	switch t.Elem().Kind() {
+	case reflect.String, reflect.Bool, reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64,
+		reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64, reflect.Float32, reflect.Float64:
+		return true
+	}
+	return false
 }
 
 type diffReporter struct {
@@ -312,8 +342,10 @@ func render(v reflect.Value, o tagOpts) string {
 		return strconv.FormatInt(v.Int(), 10)
 	case reflect.Bool:
 		return strconv.FormatBool(v.Bool())
-	case reflect.Float64, reflect.Float32:
-		return strconv.FormatFloat(v.Float(), 'g', -1, 64)
+	case reflect.Float64:
+		return FormatFloat(v.Float())
+	case reflect.Float32:
+		return strconv.FormatFloat(v.Float(), 'f', -1, 32)
 	case reflect.Slice:
 		parts := make([]string, v.Len())
 		for i := range parts {

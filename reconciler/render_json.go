@@ -222,6 +222,9 @@ func jsonValue(f FieldChange, s string, set bool) any {
 			return u
 		}
 	case strings.HasPrefix(s, "["):
+		if list, ok := listValue(f, s); ok {
+			return list
+		}
 		if json.Valid([]byte(s)) {
 			return json.RawMessage(s)
 		}
@@ -231,6 +234,33 @@ func jsonValue(f FieldChange, s string, set bool) any {
 		}
 	}
 	return s
+}
+
+// listValue reads a list as render writes it, ["a", "b"] with Go-quoted strings (which
+// JSON cannot always read: "\x00"), into its elements, each typed as jsonValue types a
+// value.
+func listValue(f FieldChange, s string) ([]any, bool) {
+	rest, ok := strings.CutPrefix(s, "[")
+	out := []any{}
+	for ok && !strings.HasPrefix(rest, "]") {
+		if len(out) > 0 {
+			if rest, ok = strings.CutPrefix(rest, ", "); !ok {
+				return nil, false
+			}
+		}
+		elem := rest
+		if strings.HasPrefix(rest, `"`) {
+			q, err := strconv.QuotedPrefix(rest)
+			if err != nil {
+				return nil, false
+			}
+			elem = q
+		} else if i := strings.IndexAny(rest, ",]"); i >= 0 {
+			elem = rest[:i]
+		}
+		out, rest = append(out, jsonValue(f, elem, true)), rest[len(elem):]
+	}
+	return out, ok && rest == "]"
 }
 
 func originJSON(c Change) *string {

@@ -17,15 +17,17 @@ import (
 type AttrType int
 
 const (
-	String   AttrType = iota // a string
-	Int                      // a whole number
-	Bool                     // true or false
-	Duration                 // a string such as "30s", "5m", "4d", stored in Attr.Unit
-	Ref                      // a reference to another block (queue.dlq) or a literal name
+	String     AttrType = iota // a string
+	Int                        // a whole number
+	Bool                       // true or false
+	Duration                   // a string such as "30s", "5m", "4d", stored in Attr.Unit
+	Ref                        // a reference to another block (queue.dlq) or a literal name
+	StringList                 // a list of strings, e.g. ["service", "route"]
+	Float                      // a number that may have a fraction, e.g. 0.1
 )
 
 func (t AttrType) String() string {
-	return [...]string{"string", "number", "bool", "duration", "reference"}[t]
+	return [...]string{"string", "whole number", "bool", "duration", "reference", "list of strings", "number"}[t]
 }
 
 // Attr describes one attribute of a block.
@@ -34,22 +36,34 @@ type Attr struct {
 	Type     AttrType
 	Required bool
 	// Default applies when the attribute is absent, in decoded units (int64 seconds or
-	// ms for durations). nil means "unset": the API's own default applies.
+	// ms for durations, float64 for a Float, []string for a StringList). nil means
+	// "unset": the API's own default applies. See DefaultValue.
 	Default any
 	// Unit is the API unit of a Duration (time.Second or time.Millisecond).
 	Unit time.Duration
 	// Min and Max bound Int and Duration values (in decoded units). Max 0 means none.
 	Min, Max int64
-	// Enum lists the allowed values of a String.
+	// FloatMin and FloatMax bound a Float, inclusive, when FloatBounded is set. A flag
+	// rather than "0 means none" (as Max is for Int): 0 is a real bound of a fraction,
+	// e.g. a sampling rate from 0 to 1. Use math.Inf for a range open on one side.
+	FloatMin, FloatMax float64
+	FloatBounded       bool
+	// Enum lists the allowed values of a String, or of each element of a StringList.
 	Enum []string
-	// MaxLen bounds the length of a String in characters (0: no bound).
+	// MaxLen bounds the length of a String, or of each element of a StringList, in
+	// characters (0: no bound).
 	MaxLen int
-	// Pattern, when set, is what a String value must match (anchor it: ^...$), and
-	// PatternText says the same in words for messages and docs ("letters, digits and
-	// `-`, starting and ending with a letter or digit"). Both front ends check values with
-	// CheckText, so the HCL loader and `terraform validate` reject the same names.
+	// Pattern, when set, is what a String value (each element of a StringList) must
+	// match (anchor it: ^...$), and PatternText says the same in words for messages and
+	// docs ("letters, digits and `-`, starting and ending with a letter or digit"). Both
+	// front ends check values with CheckText (CheckList), so the HCL loader and
+	// `terraform validate` reject the same names.
 	Pattern     *regexp.Regexp
 	PatternText string
+	// MaxItems bounds the number of elements of a StringList (0: no bound).
+	MaxItems int
+	// Unique means the elements of a StringList must all differ.
+	Unique bool
 	// RefKind is the kind a Ref points to.
 	RefKind string
 	// RefRole says in words what the referenced object is to the referring one, for
@@ -86,8 +100,10 @@ func (b BlockSchema) Attr(name string) (Attr, bool) {
 	return Attr{}, false
 }
 
-// Values are a decoded block: attribute name → string, int64, bool or RefValue, and
-// nested block name → []Values. Absent optional attributes without a default are absent.
+// Values are a decoded block: attribute name → string, int64, float64, bool, []string
+// (never nil) or RefValue, and nested block name → []Values. Absent optional attributes
+// without a default are absent. A StringList written as [] is present and empty; kinds
+// treat it as they treat an absent one (strs returns no elements for both).
 type Values map[string]any
 
 // RefValue is a decoded Ref: the address it points to, if any, and the name it resolves to.
@@ -104,6 +120,17 @@ func (v Values) str(name string) string {
 func (v Values) int(name string) (int64, bool) {
 	n, ok := v[name].(int64)
 	return n, ok
+}
+
+func (v Values) float(name string) (float64, bool) {
+	f, ok := v[name].(float64)
+	return f, ok
+}
+
+// strs returns the elements of a StringList; nil when absent.
+func (v Values) strs(name string) []string {
+	s, _ := v[name].([]string)
+	return s
 }
 
 func (v Values) boolean(name string) bool {

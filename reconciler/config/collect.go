@@ -56,12 +56,13 @@ func checkSchema(s reconciler.BlockSchema) []string {
 		if a.Type == reconciler.Duration && a.Unit <= 0 {
 			msgs = append(msgs, fmt.Sprintf("duration %q has no unit", a.Name))
 		}
-		if a.Type < reconciler.String || a.Type > reconciler.Ref {
+		if a.Type < reconciler.String || a.Type > reconciler.Float {
 			msgs = append(msgs, fmt.Sprintf("attribute %q has an unknown type", a.Name))
 		}
-		if (a.Pattern != nil || a.MaxLen > 0) && a.Type != reconciler.String {
+		if (a.Pattern != nil || a.MaxLen > 0) && a.Type != reconciler.String && a.Type != reconciler.StringList {
 			msgs = append(msgs, fmt.Sprintf("attribute %q has a pattern or a length but is no string", a.Name))
 		}
+		msgs = append(msgs, checkTypes(a)...)
 	}
 	for _, b := range s.Blocks {
 		msgs = append(msgs, checkSchema(b.Schema)...)

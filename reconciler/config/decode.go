@@ -66,8 +66,8 @@ func (ev *blockEval) body(bd *bodyDecl, path string) (reconciler.Values, bool) {
 			ok = false
 			continue
 		}
-		if a.Default != nil {
-			vals[a.Name] = defaultValue(a)
+		if d := a.DefaultValue(); d != nil {
+			vals[a.Name] = d
 		}
 	}
 	counts := map[string]int{}
@@ -96,29 +96,19 @@ func example(a reconciler.Attr) string {
 		return `"30s"`
 	case reconciler.Ref:
 		return a.RefKind + ".example"
+	case reconciler.Float:
+		return floatExample(a)
+	case reconciler.StringList:
+		if len(a.Enum) > 0 {
+			return "[" + strconv.Quote(a.Enum[0]) + "]"
+		}
+		return `["..."]`
 	default:
 		if len(a.Enum) > 0 {
 			return strconv.Quote(a.Enum[0])
 		}
 		return `"..."`
 	}
-}
-
-// defaultValue is a schema default in the Go type Values use: int64 for numbers and, for
-// durations, int64 in the attribute's unit (a time.Duration default is converted).
-func defaultValue(a reconciler.Attr) any {
-	switch n := a.Default.(type) {
-	case int:
-		return int64(n)
-	case int32:
-		return int64(n)
-	case time.Duration:
-		if a.Unit > 0 {
-			return int64(n / a.Unit)
-		}
-		return int64(n)
-	}
-	return a.Default
 }
 
 // attr evaluates one attribute. present is false when its value is null, which counts as absent.
@@ -164,6 +154,10 @@ func (ev *blockEval) attr(a reconciler.Attr, expr hcl.Expression, path string) (
 		v, ok = ev.duration(a, expr, val, sens)
 	case reconciler.Ref:
 		v, ok = ev.literalRef(a, expr, val, sens)
+	case reconciler.StringList:
+		v, ok = ev.strList(a, expr, val, sens)
+	case reconciler.Float:
+		v, ok = ev.float(a, expr, val, sens)
 	}
 	return v, ok, ok
 }
@@ -340,6 +334,10 @@ func (ev *blockEval) typeError(a reconciler.Attr, expr hcl.Expression, val cty.V
 	case reconciler.Ref:
 		want = fmt.Sprintf("a reference to a %s or the name of one", a.RefKind)
 		hint = fmt.Sprintf(`Refer to a block, e.g. %s = %s.example, or write the name of an existing %s in quotes.`, a.Name, a.RefKind, a.RefKind)
+	case reconciler.StringList:
+		want, hint = "a list of strings", listHint(a, val, sens)
+	case reconciler.Float:
+		want, hint = "a number", fmt.Sprintf("Write a number without quotes, e.g. %s = %s.", a.Name, example(a))
 	}
 	ev.fail(expr, "Incorrect attribute value type", fmt.Sprintf("%s must be %s; got %s. %s", a.Name, want, describe(val, sens), hint))
 }

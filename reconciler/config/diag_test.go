@@ -18,7 +18,8 @@ var update = flag.Bool("update", false, "rewrite the golden files of testdata/di
 
 // goldenOptions are the options of the golden cases that need more than the queue kind.
 var goldenOptions = map[string]Options{
-	"unknown_var": {Vars: map[string]string{"enw": "prod"}},
+	"unknown_var":  {Vars: map[string]string{"enw": "prod"}},
+	"list_element": datasetOpts(),
 }
 
 var locationPattern = regexp.MustCompile(`(?m)^  on .+:\d+:\d+[,:]`)
@@ -38,7 +39,9 @@ func TestDiagnosticsGolden(t *testing.T) {
 				t.Fatal(err)
 			}
 			opts := goldenOptions[name]
-			opts.Kinds = queueOpts().Kinds
+			if opts.Kinds == nil {
+				opts.Kinds = queueOpts().Kinds
+			}
 			cfg, diags := LoadFiles(map[string][]byte{filepath.Base(path): src}, opts)
 			if !diags.HasErrors() {
 				t.Fatalf("%s loads without errors", path)

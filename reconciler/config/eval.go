@@ -155,8 +155,8 @@ func (l *loader) evalBlock(n *node) {
 }
 
 // objectFor is how other blocks see a block: an object of its attributes as users write
-// them (durations as "4d", references as the name), absent ones null, nested blocks as
-// tuples of objects.
+// them (durations as "4d", references as the name, lists of strings as lists), absent
+// ones null, nested blocks as tuples of objects.
 func objectFor(s reconciler.BlockSchema, vals reconciler.Values, sensitive map[string]bool, path string) cty.Value {
 	attrs := map[string]cty.Value{}
 	for _, a := range s.Attrs {
@@ -188,6 +188,10 @@ func objectFor(s reconciler.BlockSchema, vals reconciler.Values, sensitive map[s
 			if r, ok := v.(reconciler.RefValue); present && ok {
 				cv = cty.StringVal(r.Name)
 			}
+		case reconciler.StringList:
+			cv = listObject(v, present)
+		case reconciler.Float:
+			cv = floatObject(v, present)
 		default:
 			cv = cty.NullVal(cty.DynamicPseudoType)
 		}

@@ -80,3 +80,24 @@ func TestFormatDir(t *testing.T) {
 		t.Error("a file was rewritten although another has a syntax error")
 	}
 }
+
+// TestFormatKeepsListsAndFloats: fmt aligns and respaces lists and fractional numbers but
+// never changes what they hold.
+func TestFormatKeepsListsAndFloats(t *testing.T) {
+	in := "dataset \"a\" {\ndataset = \"a\"\n  sampling=0.10\n  columns {\n    blobs=[\"service\",\"route\"]\n    doubles = [\n      \"status\",\n      \"latency_ms\",\n    ]\n  }\n}\n"
+	want := "dataset \"a\" {\n  dataset  = \"a\"\n  sampling = 0.10\n  columns {\n    blobs = [\"service\", \"route\"]\n    doubles = [\n      \"status\",\n      \"latency_ms\",\n    ]\n  }\n}\n"
+	got := Format([]byte(in))
+	if string(got) != want {
+		t.Errorf("Format:\n%s\nwant:\n%s", got, want)
+	}
+	load := func(src []byte) []Block {
+		cfg, diags := LoadFiles(map[string][]byte{"main.flareops.hcl": src}, datasetOpts())
+		if diags.HasErrors() {
+			t.Fatal(diags)
+		}
+		return cfg.Blocks
+	}
+	if d := cmp.Diff(load([]byte(in)), load(got), ignoreRange); d != "" {
+		t.Errorf("formatting changed the values (-before +after):\n%s", d)
+	}
+}

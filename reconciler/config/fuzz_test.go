@@ -52,6 +52,7 @@ queue "q" {
 	f.Add([]byte("locals {\n  a = <<EOT\n${\"${[{a = !-1 ? 2 : 3}]}\"}\nEOT\n}\n"), strings.Repeat("[", MaxNesting+1))
 
 	opts := queueOpts()
+	opts.Kinds = append(opts.Kinds, datasetKind()) // lists and fractional numbers
 	noDeepStack(f)
 	f.Fuzz(func(t *testing.T, src []byte, rawVar string) {
 		o := opts

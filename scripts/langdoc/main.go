@@ -41,6 +41,8 @@ func run(out string) error {
 	b.WriteString("declares one object: `KIND \"NAME\" { ... }`, addressed as `KIND.NAME`. Every kind block also\n")
 	b.WriteString("accepts `prevent_destroy = true`, which makes a plan that would delete the object fail.\n\n")
 	b.WriteString("Durations are strings of a whole number and a unit: `ms`, `s`, `m`, `h`, `d` (`\"30s\"`, `\"4d\"`).\n")
+	b.WriteString("A whole number has no fraction (`10`); a number may have one (`0.1`). A list of strings is written\n")
+	b.WriteString("in brackets (`[\"service\", \"route\"]`); `[]` has no elements, as has a list left out that has no default.\n")
 	b.WriteString("The same names, types, defaults and ranges apply to the Terraform resources `flareops_KIND`.\n")
 	writeSettings(&b)
 	for _, k := range reg.Kinds() {
@@ -83,7 +85,7 @@ func writeSchema(b *bytes.Buffer, s reconciler.BlockSchema, prefix string) {
 }
 
 func def(a reconciler.Attr) string {
-	switch v := a.Default.(type) {
+	switch v := a.DefaultValue().(type) {
 	case nil:
 		return "—"
 	case int64:
@@ -93,6 +95,14 @@ func def(a reconciler.Attr) string {
 		return fmt.Sprintf("`%d`", v)
 	case string:
 		return fmt.Sprintf("`%q`", v)
+	case float64:
+		return "`" + reconciler.FormatFloat(v) + "`"
+	case []string:
+		q := make([]string, len(v))
+		for i, s := range v {
+			q[i] = fmt.Sprintf("%q", s)
+		}
+		return "`[" + strings.Join(q, ", ") + "]`"
 	default:
 		return fmt.Sprintf("`%v`", v)
 	}
@@ -100,6 +110,10 @@ func def(a reconciler.Attr) string {
 
 func allowed(a reconciler.Attr) string {
 	switch {
+	case a.Type == reconciler.StringList && a.ListRule() != "any strings":
+		return strings.ReplaceAll(a.ListRule(), "|", "\\|")
+	case a.Type == reconciler.Float && a.FloatBounded:
+		return a.FloatRule()
 	case len(a.Enum) > 0:
 		return "`" + strings.Join(a.Enum, "`, `") + "`"
 	case a.Type == reconciler.Duration:
