@@ -12,4 +12,5 @@ func (s *Server) routes() {
 	s.routesD1()
 	s.routesContainers()
 	s.routesAnalytics()
+	s.routesLogpush()
 }

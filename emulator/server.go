@@ -54,6 +54,9 @@ type Options struct {
 	// Workers they never upload; everything that stands in for Cloudflare (the CLI's
 	// local Cloudflare, `local serve`) should turn it on.
 	RequireConsumerScripts bool
+	// CronLimit is the most cron triggers an account may have across its Workers:
+	// Cloudflare allows 5 on the Free plan and 250 on Paid. Zero means 250.
+	CronLimit int
 }
 
 // Server is the emulator. It is safe for concurrent use.
@@ -89,6 +92,9 @@ func New(opts Options) (*Server, error) {
 	s := &Server{opts: opts, mux: http.NewServeMux(), st: newState(), baseURL: strings.TrimRight(opts.BaseURL, "/")}
 	if opts.Now == nil {
 		s.opts.Now = time.Now
+	}
+	if opts.CronLimit <= 0 {
+		s.opts.CronLimit = workersDefaultCronLimit
 	}
 	limit, window := opts.RateLimit, opts.RateWindow
 	if limit == 0 {

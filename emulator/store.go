@@ -26,6 +26,7 @@ type state struct {
 	D1         d1State         `json:"d1"`
 	Containers containersState `json:"containers"`
 	Analytics  analyticsState  `json:"analytics"`
+	Logpush    logpushState    `json:"logpush"`
 }
 
 const stateVersion = 1
@@ -46,6 +47,7 @@ func (st *state) init() {
 	st.D1.init()
 	st.Containers.init()
 	st.Analytics.init()
+	st.Logpush.init()
 }
 
 const stateFile = "state.json"

@@ -303,3 +303,20 @@ func (ws *workersSettings) setTailConsumers(raw json.RawMessage, _ time.Time) er
 	ws.TailConsumers = list
 	return nil
 }
+
+// SecretText returns the value of a Worker's secret_text binding, which the API never
+// answers: a hook for tests that check an edit kept a secret it could not read.
+func (s *Server) SecretText(accountID, script, binding string) (string, bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	sc := s.st.Workers.Accounts[accountID][script]
+	if sc == nil {
+		return "", false
+	}
+	b := workersFindBinding(sc.Settings.Bindings, binding)
+	if b == nil || b["type"] != "secret_text" {
+		return "", false
+	}
+	text, ok := b["text"].(string)
+	return text, ok
+}

@@ -11,8 +11,14 @@ import (
 // Cron triggers: GET/PUT /accounts/{a}/workers/scripts/{name}/schedules. PUT replaces the
 // whole list (an empty array removes every trigger).
 
-// Cron triggers per account on Paid (DOCS workers limits).
-const workersMaxCrons = 250
+const (
+	// Cron triggers per account on Paid (DOCS workers limits); Options.CronLimit
+	// overrides it (5 is the Free plan's).
+	workersDefaultCronLimit = 250
+	// workers.api.error.too_many_crons, answered with HTTP 400 (seen in
+	// cloudflare/workers-sdk#5998 and #15194).
+	workersCodeTooManyCrons = 10072
+)
 
 type workersCronItem struct {
 	Cron       string    `json:"cron"`
@@ -75,9 +81,8 @@ func (s *Server) workersCronPut(w http.ResponseWriter, r *http.Request) {
 		seen[expr] = true
 		next = append(next, workersKeepCron(sc.Crons, expr, now))
 	}
-	if n := s.workersCronCount(r.PathValue("account_id"), sc.Name) + len(next); n > workersMaxCrons {
-		writeError(w, http.StatusBadRequest, workersCodeInvalid,
-			fmt.Sprintf("%d cron triggers would exceed the limit of %d per account", n, workersMaxCrons))
+	if msg := s.workersCronOverLimit(r.PathValue("account_id"), sc, len(next)); msg != "" {
+		writeError(w, http.StatusBadRequest, workersCodeTooManyCrons, msg)
 		return
 	}
 	sc.Crons = next
@@ -91,6 +96,21 @@ func workersKeepCron(old []workersCronItem, expr string, now time.Time) workersC
 		}
 	}
 	return workersCronItem{Cron: expr, CreatedOn: now, ModifiedOn: now}
+}
+
+// workersCronOverLimit explains why the account cannot have sc's triggers replaced by n
+// others, or returns "". Cloudflare refuses a list that takes the account over its limit,
+// and also refuses every schedule update, even one that removes triggers, while the
+// account is over it (cloudflare/workers-sdk#15194); the emulator does both. An account
+// can be over the limit here when a persisted store is served with a lower CronLimit.
+func (s *Server) workersCronOverLimit(acct string, sc *workersScript, n int) string {
+	limit, others := s.opts.CronLimit, s.workersCronCount(acct, sc.Name)
+	now, next := others+len(sc.Crons), others+n
+	if now <= limit && next <= limit {
+		return ""
+	}
+	return fmt.Sprintf("workers.api.error.too_many_crons: this account has reached the limit of %d cron triggers per account (%d now, %d after this update)",
+		limit, now, next)
 }
 
 // workersCronCount counts the account's triggers on scripts other than except.

@@ -205,7 +205,11 @@ func (s *Server) workersPatch(w http.ResponseWriter, r *http.Request, body map[s
 	next, err := sc.Settings.patch(body, fields, s.Now())
 	if err == nil {
 		// A settings edit is a new version too: `inherit` refers to the current bindings.
-		next.Bindings, err = workersResolveInherit(next.Bindings, sc.Settings.Bindings, false)
+		// Unknown upstream: whether PATCH drops an `inherit` naming no current binding
+		// (as an upload without bindings_inherit=strict does) or refuses it. We refuse
+		// it (strictest): a merge that means to keep a secret it cannot read must hear
+		// that the secret is gone rather than lose it silently.
+		next.Bindings, err = workersResolveInherit(next.Bindings, sc.Settings.Bindings, true)
 	}
 	if err != nil {
 		writeError(w, http.StatusBadRequest, workersCodeInvalid, err.Error())

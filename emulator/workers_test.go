@@ -241,6 +241,35 @@ func workersKVBinding(name, nsID string) workersBinding {
 	return b
 }
 
+// workersSecret is a secret_text binding; a nil text leaves the field out.
+func workersSecret(name string, text *string) workersBinding {
+	var b workersBindText
+	setField(&b.Name, name)
+	setField(&b.Type, workers.ScriptScriptAndVersionSettingEditParamsSettingsBindingsWorkersBindingKindSecretTextTypeSecretText)
+	if text != nil {
+		setField(&b.Text, *text)
+	}
+	return b
+}
+
+// workersInherit keeps the binding of that name from the current settings.
+func workersInherit(name string) workersBinding {
+	var b workers.ScriptScriptAndVersionSettingEditParamsSettingsBindingsWorkersBindingKindInherit
+	setField(&b.Name, name)
+	setField(&b.Type, workers.ScriptScriptAndVersionSettingEditParamsSettingsBindingsWorkersBindingKindInheritTypeInherit)
+	return b
+}
+
+// workersObs is an observability edit with that head sampling rate.
+func workersObs(rate float64) workersEdit {
+	var o workers.ScriptScriptAndVersionSettingEditParamsSettingsObservability
+	setField(&o.Enabled, true)
+	setField(&o.HeadSamplingRate, rate)
+	var e workersEdit
+	setField(&e.Observability, o)
+	return e
+}
+
 type workersBindingView struct{ Name, Type, Dataset, NamespaceID, Text string }
 
 func TestWorkersSettingsMerge(t *testing.T) {
@@ -349,6 +378,10 @@ func TestWorkersSettingsErrors(t *testing.T) {
 		{"analytics_engine without dataset", "agent", bindings(workersAEBinding("M", "")), 400, 10021},
 		{"kv_namespace without namespace_id", "agent", bindings(workersKVBinding("OPS", "")), 400, 10021},
 		{"compatibility_date in the future", "agent", date("2026-03-02"), 400, 10021},
+		{"secret_text without text", "agent", bindings(workersSecret("TOKEN", nil)), 400, 10021},
+		{"inherit of a binding that does not exist", "agent", bindings(workersInherit("TOKEN")), 400, 10021},
+		{"head_sampling_rate above 1", "agent", workersObs(1.5), 400, 10021},
+		{"head_sampling_rate below 0", "agent", workersObs(-0.1), 400, 10021},
 		{"unknown script", "nope", cpu(50), 404, 10007},
 	}
 	for _, tt := range tests {
@@ -365,6 +398,36 @@ func TestWorkersSettingsErrors(t *testing.T) {
 	}
 	if len(got.Bindings) != 0 || !got.JSON.Limits.IsMissing() {
 		t.Errorf("rejected edits changed the settings: %s", got.JSON.RawJSON())
+	}
+}
+
+func TestWorkersSettingsInheritKeepsSecret(t *testing.T) {
+	srv, scripts := newWorkersFixture(t)
+	if _, err := workersUpload(t, scripts, "agent"); err != nil {
+		t.Fatalf("upload: %v", err)
+	}
+	text := "s3cr3t"
+	var first workersEdit
+	setField(&first.Bindings, []workersBinding{workersSecret("TOKEN", &text), workersKVBinding("OPS", "0123456789abcdef0123456789abcdef")})
+	if _, err := workersEditSettings(scripts, "agent", first); err != nil {
+		t.Fatalf("first edit: %v", err)
+	}
+	// The whole list is replaced: OPS goes, TOKEN is inherited, METRICS is new.
+	var second workersEdit
+	setField(&second.Bindings, []workersBinding{workersInherit("TOKEN"), workersAEBinding("METRICS", "agent_metrics")})
+	got, err := workersEditSettings(scripts, "agent", second)
+	if err != nil {
+		t.Fatalf("second edit: %v", err)
+	}
+	var names []string
+	for _, b := range got.Bindings {
+		names = append(names, b.Name+":"+string(b.Type))
+	}
+	if diff := cmp.Diff([]string{"TOKEN:secret_text", "METRICS:analytics_engine"}, names); diff != "" {
+		t.Errorf("bindings (-want +got):\n%s", diff)
+	}
+	if v, ok := srv.SecretText(workersAccount, "agent", "TOKEN"); !ok || v != text {
+		t.Errorf("TOKEN after inherit = %q, %v; want %q", v, ok, text)
 	}
 }
 
@@ -455,8 +518,73 @@ func TestWorkersScheduleErrors(t *testing.T) {
 			t.Fatalf("250 crons on one script: %v", err)
 		}
 		_, err := workersPutCrons(scripts, "b", "* * * * *")
-		if status, code := workersErr(t, err); status != 400 || code != 10021 {
-			t.Errorf("251st cron: status %d code %d, want 400 10021", status, code)
+		if status, code := workersErr(t, err); status != 400 || code != 10072 {
+			t.Errorf("251st cron: status %d code %d, want 400 10072", status, code)
 		}
 	})
+}
+
+// workersCronsOf returns a script's cron expressions.
+func workersCronsOf(t *testing.T, scripts *workers.ScriptService, name string) []string {
+	t.Helper()
+	got, err := scripts.Schedules.Get(context.Background(), name, workersAcct(workers.ScriptScheduleGetParams{}))
+	if err != nil {
+		t.Fatalf("get crons of %s: %v", name, err)
+	}
+	out := []string{}
+	for _, s := range got.Schedules {
+		out = append(out, s.Cron)
+	}
+	return out
+}
+
+func TestWorkersCronLimit(t *testing.T) {
+	dir := t.TempDir()
+	open := func(limit int) *workers.ScriptService {
+		srv, err := emulator.New(emulator.Options{DataDir: dir, CronLimit: limit, RateLimit: -1, Now: func() time.Time { return workersClock }})
+		if err != nil {
+			t.Fatalf("emulator.New: %v", err)
+		}
+		hs := httptest.NewServer(srv)
+		t.Cleanup(func() { hs.Close(); srv.Close() })
+		return workers.NewScriptService(option.WithBaseURL(hs.URL+"/client/v4/"), option.WithAPIToken("t"), option.WithMaxRetries(0))
+	}
+	free := open(5)
+	for _, name := range []string{"a", "b"} {
+		if _, err := workersUpload(t, free, name); err != nil {
+			t.Fatalf("upload %s: %v", name, err)
+		}
+	}
+	if _, err := workersPutCrons(free, "a", "0 * * * *", "1 * * * *", "2 * * * *"); err != nil {
+		t.Fatalf("3 crons: %v", err)
+	}
+	if _, err := workersPutCrons(free, "b", "3 * * * *", "4 * * * *"); err != nil {
+		t.Fatalf("5 crons in all: %v", err)
+	}
+	// Replacing a's list counts a's new list, not its old one on top of it.
+	if _, err := workersPutCrons(free, "a", "5 * * * *", "6 * * * *", "7 * * * *"); err != nil {
+		t.Errorf("replacing 3 crons with 3 others: %v", err)
+	}
+	_, err := workersPutCrons(free, "b", "3 * * * *", "4 * * * *", "8 * * * *")
+	if status, code := workersErr(t, err); status != 400 || code != 10072 {
+		t.Errorf("sixth cron: status %d code %d, want 400 10072", status, code)
+	}
+	if diff := cmp.Diff([]string{"3 * * * *", "4 * * * *"}, workersCronsOf(t, free, "b")); diff != "" {
+		t.Errorf("a refused PUT changed the crons (-want +got):\n%s", diff)
+	}
+
+	// An account over its limit (the same store served with a lower limit) can change
+	// no schedule, not even to remove one, as on Cloudflare.
+	paid := open(0)
+	if _, err := workersPutCrons(paid, "b", "3 * * * *", "4 * * * *", "8 * * * *"); err != nil {
+		t.Fatalf("sixth cron under the default limit of 250: %v", err)
+	}
+	free = open(5)
+	_, err = workersPutCrons(free, "b")
+	if status, code := workersErr(t, err); status != 400 || code != 10072 {
+		t.Errorf("removing crons while over the limit: status %d code %d, want 400 10072", status, code)
+	}
+	if got := workersCronsOf(t, free, "b"); len(got) != 3 {
+		t.Errorf("a refused PUT changed the crons: %v", got)
+	}
 }

@@ -124,7 +124,7 @@ func (r *kindResource) planOwnership(ctx context.Context, state tftypes.Value, r
 	if !known {
 		return // known at apply, when Terraform plans the change again
 	}
-	o, err := r.cache.observe(ctx, r.kind)
+	o, err := r.observe(ctx, state, resp.Plan.Raw, "")
 	if err != nil {
 		addAttributeError(&resp.Diagnostics, path.Root(key), fmt.Sprintf("Cannot plan %s %q", r.name(), name),
 			fmt.Sprintf("Listing the %ss of account %s failed, so the plan cannot tell whether the name is free.", r.name(), r.account), apiTodo(err), err)
@@ -223,7 +223,7 @@ func (r *kindResource) Read(ctx context.Context, req resource.ReadRequest, resp 
 		resp.State.RemoveResource(ctx)
 		return
 	}
-	o, err := r.cache.observe(ctx, r.kind)
+	o, err := r.observe(ctx, req.State.Raw, tftypes.Value{}, "")
 	if err != nil {
 		addError(&resp.Diagnostics, "Cannot read "+r.name()+" "+id,
 			fmt.Sprintf("Listing the %ss of account %s failed.", r.name(), r.account), apiTodo(err), err)
@@ -312,7 +312,7 @@ func (r *kindResource) ImportState(ctx context.Context, req resource.ImportState
 		resource.ImportStatePassthroughID(ctx, path.Root(idAttr), req, resp)
 		return
 	}
-	o, err := r.cache.observe(ctx, r.kind)
+	o, err := r.observe(ctx, tftypes.Value{}, tftypes.Value{}, req.ID)
 	if err != nil {
 		addError(&resp.Diagnostics, fmt.Sprintf("Cannot import %s %q", r.name(), req.ID),
 			fmt.Sprintf("Listing the %ss of account %s failed; nothing was imported.", r.name(), r.account), apiTodo(err), err)
@@ -352,4 +352,38 @@ func withDefaults(bs reconciler.BlockSchema, vals reconciler.Values) {
 			withDefaults(nb.Schema, ev)
 		}
 	}
+}
+
+// observe returns the live objects of the kind that a call needs: for most kinds the
+// run's shared list; for a kind that lives inside Workers (reconciler.ScopedObserver),
+// what the resource's state, its plan or the id being imported name.
+func (r *kindResource) observe(ctx context.Context, state, plan tftypes.Value, importID string) (*observation, error) {
+	so, ok := r.kind.(reconciler.ScopedObserver)
+	if !ok {
+		return r.cache.observe(ctx, r.kind)
+	}
+	var scope reconciler.Scope
+	if obj, ok := r.built(state); ok {
+		scope.Managed = append(scope.Managed, reconciler.ManagedEntry(r.name(), stateID(state), obj.Key, obj.Spec))
+	}
+	if obj, ok := r.built(plan); ok {
+		scope.Desired = append(scope.Desired, obj)
+	}
+	if importID != "" {
+		scope.Managed = append(scope.Managed, reconciler.StateEntry{Kind: r.name(), ID: importID, Key: importID})
+	}
+	return observeScoped(ctx, so, scope)
+}
+
+// built is the engine's object for a state or plan value, when it is known and builds.
+func (r *kindResource) built(v tftypes.Value) (reconciler.Object, bool) {
+	if v.Type() == nil || v.IsNull() || !v.IsFullyKnown() {
+		return reconciler.Object{}, false
+	}
+	vals, err := valuesFrom(r.schemaKind.Schema(), v)
+	if err != nil {
+		return reconciler.Object{}, false
+	}
+	obj, err := r.schemaKind.Build(vals)
+	return obj, err == nil
 }

@@ -142,3 +142,21 @@ func fresh(ctx context.Context, k reconciler.Kind, id string) (reconciler.Object
 	}
 	return reconciler.Object{}, false, nil
 }
+
+// observeScoped observes, for one resource, a kind that lives inside objects flareops does
+// not own (reconciler.ScopedObserver: a dataset is bindings in Workers). The scope names
+// only the resource's own object; what is shared between resources is the Worker reads,
+// which the kind's workerset caches for the run and forgets on every write.
+func observeScoped(ctx context.Context, k reconciler.ScopedObserver, scope reconciler.Scope) (*observation, error) {
+	objs, err := k.ObserveScoped(ctx, scope)
+	if err != nil {
+		return nil, err
+	}
+	o := &observation{done: make(chan struct{}), finished: true, byID: map[string]reconciler.Object{}, byKey: map[string]reconciler.Object{}}
+	for _, obj := range objs {
+		o.byID[obj.ID] = obj
+		o.byKey[obj.Key] = obj
+	}
+	close(o.done)
+	return o, nil
+}

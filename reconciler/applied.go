@@ -128,3 +128,9 @@ func classify(fields []FieldChange, applied, live, desired any, hasApplied bool)
 	}
 	return OriginConfig
 }
+
+// ManagedEntry is the state entry of an object managed elsewhere (a Terraform resource's
+// state), for a ScopedObserver's Scope: its id, key and spec as last applied.
+func ManagedEntry(kind, id, key string, spec any) StateEntry {
+	return StateEntry{Kind: kind, ID: id, Key: key, Applied: appliedJSON(spec)}
+}

@@ -11,6 +11,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/cloudflare/cloudflare-go/v6/kv"
+	"github.com/cloudflare/cloudflare-go/v6/logpush"
 	"github.com/cloudflare/cloudflare-go/v6/option"
 	"github.com/cloudflare/cloudflare-go/v6/queues"
 	"github.com/cloudflare/cloudflare-go/v6/workers"
@@ -51,6 +53,8 @@ type Client struct {
 	queues    *queues.QueueService
 	consumers *queues.ConsumerService
 	scripts   *workers.ScriptService
+	logpush   *logpush.JobService
+	kv        *kv.NamespaceService
 }
 
 // New builds a client. It never reads the environment: the caller decides.
@@ -92,6 +96,8 @@ func New(cfg Config) (*Client, error) {
 		queues:    queues.NewQueueService(opts...),
 		consumers: queues.NewConsumerService(opts...),
 		scripts:   workers.NewScriptService(opts...),
+		logpush:   logpush.NewJobService(opts...),
+		kv:        kv.NewNamespaceService(opts...),
 	}, nil
 }
 

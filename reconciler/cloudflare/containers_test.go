@@ -251,3 +251,74 @@ func TestRawClientRetries(t *testing.T) {
 		}
 	})
 }
+
+// max_instances, instance_type and a custom vcpu/memory_mib survive create, PATCH and GET.
+func TestContainersSizeRoundTrip(t *testing.T) {
+	c, _ := rawEmulator(t, 0)
+	ctx := context.Background()
+	type size struct {
+		MaxInstances int
+		InstanceType string
+		VCPU         float64
+		MemoryMiB    int
+	}
+	sizeOf := func(a ContainerApplication) size {
+		return size{a.MaxInstances, a.Configuration.InstanceType, a.Configuration.VCPU, a.Configuration.MemoryMiB}
+	}
+	tests := []struct {
+		name    string
+		create  ContainerConfiguration
+		max     int
+		patch   ContainerConfiguration
+		newMax  int
+		created size
+		patched size
+	}{
+		{
+			name:   "predefined type",
+			create: ContainerConfiguration{Image: "img:1", InstanceType: "lite"}, max: 3,
+			patch: ContainerConfiguration{InstanceType: "standard-2"}, newMax: 7,
+			created: size{3, "lite", 0, 0}, patched: size{7, "standard-2", 0, 0},
+		},
+		{
+			name:   "custom size",
+			create: ContainerConfiguration{Image: "img:1", VCPU: 0.5, MemoryMiB: 2048}, max: 5,
+			patch: ContainerConfiguration{VCPU: 1.5, MemoryMiB: 6144}, newMax: 9,
+			created: size{5, "", 0.5, 2048}, patched: size{9, "", 1.5, 6144},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			spec := ContainerApplicationSpec{Name: "sandbox-" + strings.ReplaceAll(tt.name, " ", "-"), SchedulingPolicy: "default",
+				Instances: 1, MaxInstances: tt.max, Configuration: tt.create}
+			app, err := c.CreateApplication(ctx, rawTestAccount, spec)
+			if err != nil {
+				t.Fatalf("create: %v", err)
+			}
+			got, err := c.GetApplication(ctx, rawTestAccount, app.ID)
+			if err != nil {
+				t.Fatalf("get: %v", err)
+			}
+			if diff := cmp.Diff(tt.created, sizeOf(got)); diff != "" {
+				t.Errorf("after create (-want +got):\n%s", diff)
+			}
+			patched, err := c.UpdateApplication(ctx, rawTestAccount, app.ID, ContainerApplicationPatch{MaxInstances: &tt.newMax, Configuration: &tt.patch})
+			if err != nil {
+				t.Fatalf("patch: %v", err)
+			}
+			got, err = c.GetApplication(ctx, rawTestAccount, app.ID)
+			if err != nil {
+				t.Fatalf("get after patch: %v", err)
+			}
+			if diff := cmp.Diff(tt.patched, sizeOf(got)); diff != "" {
+				t.Errorf("after patch (-want +got):\n%s", diff)
+			}
+			if diff := cmp.Diff(sizeOf(patched), sizeOf(got)); diff != "" {
+				t.Errorf("PATCH answer and GET differ (-patch +get):\n%s", diff)
+			}
+			if got.Configuration.Image != "img:1" {
+				t.Errorf("the patch lost the image: %q", got.Configuration.Image)
+			}
+		})
+	}
+}

@@ -17,6 +17,12 @@ const (
 	CodeQueueNameTaken = 11009
 	// CodeScriptNotFound is Workers' "workers.api.error.script_not_found".
 	CodeScriptNotFound = 10007
+	// CodeTooManyCrons is Workers' "workers.api.error.too_many_crons": the account's
+	// cron triggers would exceed its plan's limit (5 Free, 250 Paid).
+	CodeTooManyCrons = 10072
+	// CodeKVTitleTaken is KV's "a namespace with this account ID and title already
+	// exists" (from a third-party list of KV codes, cloudflare-api.md §9).
+	CodeKVTitleTaken = 10014
 )
 
 // APIError is a failed API call: the HTTP status and Cloudflare's error codes. Its text is
@@ -102,6 +108,13 @@ func IsNameTaken(err error) bool { return hasCode(err, CodeQueueNameTaken) }
 // IsScriptNotFound reports whether err says a Worker script does not exist (e.g. the
 // script of a queue consumer).
 func IsScriptNotFound(err error) bool { return hasCode(err, CodeScriptNotFound) }
+
+// IsTooManyCrons reports whether err is Cloudflare's refusal of cron triggers over the
+// account's limit.
+func IsTooManyCrons(err error) bool { return hasCode(err, CodeTooManyCrons) }
+
+// IsKVTitleTaken reports whether err says a KV namespace title is in use.
+func IsKVTitleTaken(err error) bool { return hasCode(err, CodeKVTitleTaken) }
 
 // IsNotFound reports whether err is an API 404.
 func IsNotFound(err error) bool {
