@@ -257,7 +257,7 @@ func (r *kindResource) Update(ctx context.Context, req resource.UpdateRequest, r
 		return
 	}
 	id := stateID(req.State.Raw)
-	live, found, err := fresh(ctx, r.kind, id)
+	live, found, err := r.fresh(ctx, id, req.State.Raw)
 	if err != nil {
 		addError(&resp.Diagnostics, "Cannot update "+r.name()+" "+desired.Key,
 			fmt.Sprintf("Listing the %ss of account %s failed; nothing was changed.", r.name(), r.account), apiTodo(err), err)
@@ -288,7 +288,7 @@ func (r *kindResource) Delete(ctx context.Context, req resource.DeleteRequest, r
 		return
 	}
 	id := stateID(req.State.Raw)
-	live, found, err := fresh(ctx, r.kind, id)
+	live, found, err := r.fresh(ctx, id, req.State.Raw)
 	if err != nil {
 		addError(&resp.Diagnostics, "Cannot delete "+r.name()+" "+id,
 			fmt.Sprintf("Listing the %ss of account %s failed; nothing was deleted.", r.name(), r.account), apiTodo(err), err)
@@ -363,10 +363,13 @@ func (r *kindResource) observe(ctx context.Context, state, plan tftypes.Value, i
 		return r.cache.observe(ctx, r.kind)
 	}
 	var scope reconciler.Scope
-	if obj, ok := r.built(state); ok {
+	if obj, ok := r.built(state); ok && obj.Key != "" {
 		scope.Managed = append(scope.Managed, reconciler.ManagedEntry(r.name(), stateID(state), obj.Key, obj.Spec))
+	} else if id := stateID(state); id != "" {
+		// Just imported: only the id is known, and a scoped kind's id is its key.
+		scope.Managed = append(scope.Managed, reconciler.StateEntry{Kind: r.name(), ID: id, Key: id})
 	}
-	if obj, ok := r.built(plan); ok {
+	if obj, ok := r.built(plan); ok && obj.Key != "" {
 		scope.Desired = append(scope.Desired, obj)
 	}
 	if importID != "" {
@@ -386,4 +389,18 @@ func (r *kindResource) built(v tftypes.Value) (reconciler.Object, bool) {
 	}
 	obj, err := r.schemaKind.Build(vals)
 	return obj, err == nil
+}
+
+// fresh reads the live object id afresh before a write: the whole kind's list, or for a
+// kind that lives inside Workers, what the resource's state names.
+func (r *kindResource) fresh(ctx context.Context, id string, state tftypes.Value) (reconciler.Object, bool, error) {
+	if _, scoped := r.kind.(reconciler.ScopedObserver); !scoped {
+		return fresh(ctx, r.kind, id)
+	}
+	o, err := r.observe(ctx, state, tftypes.Value{}, "")
+	if err != nil {
+		return reconciler.Object{}, false, err
+	}
+	obj, ok := o.byID[id]
+	return obj, ok, nil
 }

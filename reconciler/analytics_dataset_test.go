@@ -66,7 +66,7 @@ func (f *fakeWorkers) SetWorkerSettings(_ context.Context, script string, s clou
 	return nil
 }
 
-func (f *fakeWorkers) WorkerCrons(context.Context, string) ([]string, error)   { return nil, nil }
+func (f *fakeWorkers) WorkerCrons(context.Context, string) ([]string, error)  { return nil, nil }
 func (f *fakeWorkers) SetWorkerCrons(context.Context, string, []string) error { return nil }
 
 func foreignBindings() []map[string]any {

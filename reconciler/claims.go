@@ -1,6 +1,9 @@
 package reconciler
 
-import "fmt"
+import (
+	"fmt"
+	"strings"
+)
 
 // WorkerClaimer is implemented by kinds that put things on Workers (bindings, crons,
 // settings). Claims lists what one declaration sets on which Worker, so that two
@@ -12,10 +15,29 @@ type WorkerClaimer interface {
 
 // Claim is one entry a declaration sets on a Worker: "binding TASK_METRICS", "cpu_ms",
 // "cron */5 * * * *", "observability".
+//
+// What is compared as a string, by CheckClaims and by `flareops validate -wrangler`, which
+// matches what wrangler files declare against it; so its forms are stable:
+//
+//	binding NAME             a binding, by its JS name (BindingClaim): bindings of every
+//	                         type share one namespace on a Worker
+//	cron EXPR                a cron trigger, by its expression (CronClaim)
+//	queue consumer of QUEUE  the Worker consumes the queue named QUEUE (QueueConsumerClaim)
+//	cpu_ms, observability    a setting, by its name
 type Claim struct {
 	Worker string
 	What   string
 }
+
+// BindingClaim is the What of the binding name on a Worker.
+func BindingClaim(name string) string { return "binding " + name }
+
+// CronClaim is the What of a cron trigger: the expression with its fields separated by
+// one space.
+func CronClaim(expr string) string { return "cron " + strings.Join(strings.Fields(expr), " ") }
+
+// QueueConsumerClaim is the What of a Worker consuming the queue named queue.
+func QueueConsumerClaim(queue string) string { return "queue consumer of " + queue }
 
 // ClaimConflict is two declarations that set the same thing on one Worker.
 type ClaimConflict struct {

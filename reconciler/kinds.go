@@ -1,6 +1,15 @@
 package reconciler
 
-import "github.com/monotask/flareops/reconciler/cloudflare"
+import (
+	"github.com/monotask/flareops/reconciler/cloudflare"
+	"github.com/monotask/flareops/reconciler/opsdoc"
+	"github.com/monotask/flareops/reconciler/workerset"
+)
+
+var (
+	_ opsdoc.API    = (*cloudflare.Client)(nil)
+	_ workerset.API = (*cloudflare.Client)(nil)
+)
 
 // Kinds is KindsWith(client, Settings{}): the kinds of a configuration that sets nothing,
 // e.g. for commands that only need the language (validate's schemas, docs).
@@ -16,10 +25,15 @@ func Kinds(client *cloudflare.Client) *Registry { return KindsWith(client, Setti
 // as long as it.
 func KindsWith(client *cloudflare.Client, s Settings) *Registry {
 	var queues QueueAPI
+	var workers *workerset.Set // the one Worker merge of the run, shared by every Worker-side kind
 	if client != nil {
 		queues = client
+		workers = workerset.New(client)
 	}
-	r, err := NewRegistry(QueueKind{API: queues})
+	r, err := NewRegistry(
+		QueueKind{API: queues},
+		DatasetKind{Workers: workers},
+	)
 	if err != nil {
 		panic(err) // a programming error: kind names are constants
 	}

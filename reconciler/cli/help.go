@@ -22,8 +22,11 @@ type cmdHelp struct {
 // command's usage is declared here without touching its run function.
 var helps = map[string]cmdHelp{
 	"validate": {
-		usage: "flareops validate [flags]",
-		desc:  "Check the configuration. Exit 0 when it is valid; 1 with diagnostics (file:line:col) on stderr.",
+		usage: "flareops validate [flags] [-wrangler PATH...]",
+		desc: "Check the configuration. Exit 0 when it is valid; 1 with diagnostics (file:line:col) on stderr. " +
+			"With -wrangler, also read the team's wrangler files (a directory means the wrangler.json, wrangler.jsonc or wrangler.toml in it) " +
+			"and report every binding, cron trigger, queue consumer or setting (cpu_ms, observability) declared both there and here, " +
+			"on the same Worker (environments deploy <name>-<env>), with both file:line locations and which side should keep it; exit 1 when there is any.",
 	},
 	"fmt": {
 		usage: "flareops fmt [flags]",

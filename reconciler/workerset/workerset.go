@@ -306,10 +306,11 @@ func mergeSettings(cur Worker, old, next Want) (cloudflare.WorkerSettings, bool,
 	}
 	switch {
 	case next.Observability != nil && !equalObservability(st.Observability, next.Observability):
-		o := *next.Observability
-		st.Observability, changed = &o, true
+		st.Observability, changed = mergeObservability(st.Observability, next.Observability), true
 	case next.Observability == nil && old.Observability != nil && equalObservability(st.Observability, old.Observability):
-		st.Observability, changed = &cloudflare.Observability{Enabled: false}, true
+		off := mergeObservability(st.Observability, old.Observability)
+		off.Enabled = false
+		st.Observability, changed = off, true
 	}
 	switch {
 	case next.Logpush && !st.Logpush:
@@ -340,17 +341,43 @@ func indexOf(bs []Binding, name string) int {
 	return -1
 }
 
-func equalObservability(a, b *cloudflare.Observability) bool {
-	if a == nil || b == nil {
-		return a == b
+// equalObservability compares the observability fields flareops manages (enabled, head
+// sampling, and Workers Logs' enabled, invocation logs and sampling); the others (traces,
+// log persistence and destinations) belong to whoever set them.
+func equalObservability(live, want *cloudflare.Observability) bool {
+	if live == nil || want == nil {
+		return live == want
 	}
-	if a.Enabled != b.Enabled || a.HeadSamplingRate != b.HeadSamplingRate {
+	if live.Enabled != want.Enabled || live.HeadSamplingRate != want.HeadSamplingRate {
 		return false
 	}
-	if a.Logs == nil || b.Logs == nil {
-		return a.Logs == b.Logs
+	if want.Logs == nil {
+		return true // the declaration leaves Workers Logs alone
 	}
-	return *a.Logs == *b.Logs
+	if live.Logs == nil {
+		return false
+	}
+	return live.Logs.Enabled == want.Logs.Enabled && live.Logs.InvocationLogs == want.Logs.InvocationLogs && live.Logs.HeadSamplingRate == want.Logs.HeadSamplingRate
+}
+
+// mergeObservability is the live settings with the managed fields of want.
+func mergeObservability(live, want *cloudflare.Observability) *cloudflare.Observability {
+	out := &cloudflare.Observability{}
+	if live != nil {
+		*out = *live
+		if live.Logs != nil {
+			l := *live.Logs
+			out.Logs = &l
+		}
+	}
+	out.Enabled, out.HeadSamplingRate = want.Enabled, want.HeadSamplingRate
+	if want.Logs != nil {
+		if out.Logs == nil {
+			out.Logs = &cloudflare.ObservabilityLogs{}
+		}
+		out.Logs.Enabled, out.Logs.InvocationLogs, out.Logs.HeadSamplingRate = want.Logs.Enabled, want.Logs.InvocationLogs, want.Logs.HeadSamplingRate
+	}
+	return out
 }
 
 // MergeCrons removes old's crons that next does not keep and adds next's missing ones,
