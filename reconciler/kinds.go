@@ -9,6 +9,7 @@ import (
 var (
 	_ opsdoc.API    = (*cloudflare.Client)(nil)
 	_ workerset.API = (*cloudflare.Client)(nil)
+	_ ContainersAPI = (*cloudflare.Client)(nil)
 )
 
 // Kinds is KindsWith(client, Settings{}): the kinds of a configuration that sets nothing,
@@ -20,19 +21,26 @@ func Kinds(client *cloudflare.Client) *Registry { return KindsWith(client, Setti
 // disagree on what exists. A nil client gives kinds for commands that never call the API
 // (validate, schema, docs); their Build still checks what the settings must provide.
 //
-// One registry serves one run: state that kinds share for the run (the ops KV document
-// store, reconciler/opsdoc, built once here for the kinds that publish documents) lives
-// as long as it.
+// One registry serves one run: state that kinds share for the run lives as long as it,
+// and is built once here: the Worker set (reconciler/workerset), through which every kind
+// that puts something on a Worker reads and writes it, and the ops KV document store
+// (reconciler/opsdoc), where the kinds that publish documents publish them.
 func KindsWith(client *cloudflare.Client, s Settings) *Registry {
-	var queues QueueAPI
-	var workers *workerset.Set // the one Worker merge of the run, shared by every Worker-side kind
+	var (
+		queues     QueueAPI
+		containers ContainersAPI
+		workers    *workerset.Set // the one Worker merge of the run, shared by every Worker-side kind
+		docs       *opsdoc.Store  // the one document store of the run, shared by every kind that publishes
+	)
 	if client != nil {
-		queues = client
+		queues, containers = client, client
 		workers = workerset.New(client)
+		docs = opsdoc.New(client, s.OpsKVNamespace)
 	}
 	r, err := NewRegistry(
 		QueueKind{API: queues},
 		DatasetKind{Workers: workers},
+		NewSandboxKind(workers, docs, containers, s),
 	)
 	if err != nil {
 		panic(err) // a programming error: kind names are constants
