@@ -103,7 +103,8 @@ func checkGoldenText(t *testing.T, name, got string) {
 }
 
 // TestSandboxPlanApply: on an account whose Worker has crons of its own, plan says which
-// cron is added and how many are kept; after apply a second plan is empty.
+// cron is added and how many are kept; after apply a second plan is empty, also after the
+// sandbox is imported again; destroy leaves the Worker's own crons.
 func TestSandboxPlanApply(t *testing.T) {
 	a := newAccount(t, emulator.Options{})
 	c := a.client(t)
@@ -134,6 +135,10 @@ func TestSandboxPlanApply(t *testing.T) {
 	if strings.Join(crons, ",") != "0 * * * *,30 2 * * *,*/5 * * * *" {
 		t.Errorf("crons after apply: %q", crons)
 	}
+	// Forgotten, then imported by its name: the plan is still empty.
+	mustRun(t, 0, a.env, "state", "rm", "-dir", dir, "sandbox.agent")
+	mustRun(t, 0, a.env, "import", "-dir", dir, "sandbox.agent", "w")
+	mustRun(t, 0, a.env, "plan", "-detailed-exitcode", "-dir", dir)
 	mustRun(t, 0, a.env, "destroy", "-auto-approve", "-dir", dir)
 	if crons, _ = c.WorkerCrons(ctx, "w"); strings.Join(crons, ",") != "0 * * * *,30 2 * * *" {
 		t.Errorf("crons after destroy: %q", crons)
