@@ -47,9 +47,13 @@ const idAttr = "id"
 // description of the attributes (same paths) where it speaks of the CLI's language.
 func resourceSchema(k reconciler.Kind, description string, filled map[string]bool, texts map[string]string) schema.Schema {
 	attrs := resourceAttrs(k.Schema(), "", filled, texts)
+	idText := fmt.Sprintf("The %s's id in the account, assigned by Cloudflare. Import an existing %s by this id, or by its name.", k.Name(), k.Name())
+	if t, ok := texts[idAttr]; ok {
+		idText = t
+	}
 	attrs[idAttr] = schema.StringAttribute{
 		Computed:            true,
-		MarkdownDescription: fmt.Sprintf("The %s's id in the account, assigned by Cloudflare. Import an existing %s by this id, or by its name.", k.Name(), k.Name()),
+		MarkdownDescription: idText,
 		PlanModifiers:       []planmodifier.String{stringplanmodifier.UseStateForUnknown()},
 	}
 	return schema.Schema{

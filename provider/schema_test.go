@@ -113,7 +113,7 @@ func checkAgreement(t *testing.T, k reconciler.Kind, r resource.Resource) {
 	kr := asKindResource(r)
 	compareBlock(t, k, "", k.Schema(), attrs, sr.Schema.Blocks, kr.filled, kr.texts)
 	for p := range kr.texts {
-		if _, ok := attrAt(k.Schema(), p); !ok {
+		if _, ok := attrAt(k.Schema(), p); !ok && p != idAttr {
 			t.Errorf("texts describes %q, which the kind does not have", p)
 		}
 	}
@@ -661,6 +661,10 @@ func checkDataSourceAttrs(t *testing.T, prefix string, bs reconciler.BlockSchema
 // filledSamples are minimal valid declarations of each kind, one per variant whose
 // engine-filled defaults differ.
 var filledSamples = map[string][]reconciler.Values{
+	"analytics_dataset": {
+		{"dataset": "d"},
+		{"dataset": "d", "columns": []reconciler.Values{{"index": "i", "blobs": []string{"a"}}}, "binding": []reconciler.Values{{"worker": "w", "name": "D"}}},
+	},
 	"queue": {
 		{"name": "q", "consumer": []reconciler.Values{{"type": "worker", "worker": "w"}}},
 		{"name": "q", "consumer": []reconciler.Values{{"type": "http_pull"}}},
