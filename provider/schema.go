@@ -49,7 +49,7 @@ func resourceSchema(k reconciler.Kind, description string, filled map[string]boo
 	attrs := resourceAttrs(k.Schema(), "", filled, texts)
 	idText := fmt.Sprintf("The %s's id in the account, assigned by Cloudflare. Import an existing %s by this id, or by its name.", k.Name(), k.Name())
 	if t, ok := texts[idAttr]; ok {
-		idText = t // a kind whose objects have no id of their own says what stands for one
+		idText = t
 	}
 	attrs[idAttr] = schema.StringAttribute{
 		Computed:            true,
@@ -174,10 +174,7 @@ func resourceAttr(a reconciler.Attr, filled bool, text string) schema.Attribute 
 			at.Default = stringdefault.StaticString(s)
 		}
 	}
-	switch {
-	case a.ForceNew && filled:
-		at.PlanModifiers = append(at.PlanModifiers, filledRequiresReplace{})
-	case a.ForceNew:
+	if a.ForceNew {
 		at.PlanModifiers = append(at.PlanModifiers, stringplanmodifier.RequiresReplace())
 	}
 	return at

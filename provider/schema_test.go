@@ -11,7 +11,6 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
-	"github.com/google/go-cmp/cmp/cmpopts"
 	"github.com/hashicorp/hcl/v2"
 	"github.com/hashicorp/hcl/v2/hclsyntax"
 	"github.com/hashicorp/terraform-plugin-framework/attr"
@@ -662,12 +661,13 @@ func checkDataSourceAttrs(t *testing.T, prefix string, bs reconciler.BlockSchema
 // filledSamples are minimal valid declarations of each kind, one per variant whose
 // engine-filled defaults differ.
 var filledSamples = map[string][]reconciler.Values{
+	"analytics_dataset": {
+		{"dataset": "d"},
+		{"dataset": "d", "columns": []reconciler.Values{{"index": "i", "blobs": []string{"a"}}}, "binding": []reconciler.Values{{"worker": "w", "name": "D"}}},
+	},
 	"queue": {
 		{"name": "q", "consumer": []reconciler.Values{{"type": "worker", "worker": "w"}}},
 		{"name": "q", "consumer": []reconciler.Values{{"type": "http_pull"}}},
-	},
-	"analytics_dataset": {
-		{"dataset": "d"},
 	},
 	"sandbox": {
 		{"worker": "w", "execution_timeout": int64(60)},
@@ -696,7 +696,7 @@ func TestEngineFilled(t *testing.T) {
 			}
 			collectFilled(k.Schema(), "", v, k.Flatten(obj.Spec), got)
 		}
-		if diff := cmp.Diff(resources["flareops_"+k.Name()].(*kindResource).filled, got, cmpopts.EquateEmpty()); diff != "" {
+		if diff := cmp.Diff(resources["flareops_"+k.Name()].(*kindResource).filled, got); diff != "" {
 			t.Errorf("flareops_%s engine-filled attributes differ from the engine's (-declared +engine):\n%s", k.Name(), diff)
 		}
 	}

@@ -270,17 +270,30 @@ func (k DatasetKind) Delete(ctx context.Context, id string, live Object) error {
 // Impact says what a dataset change does, for the reviewer.
 func (DatasetKind) Impact(action Action, f FieldChange, _, desired any) string {
 	want, _ := desired.(DatasetSpec)
+	worker := bindingWorker(f.Path)
 	switch {
 	case action == Delete && f.Field == "dataset":
 		return fmt.Sprintf("the Workers stop writing to %s; its data stays queryable until its 3-month retention ends", f.Old)
 	case f.Field == "name" && f.NewSet && !f.OldSet:
-		return fmt.Sprintf("binding %s (dataset %s) added to its Worker; the Worker's other bindings are kept", f.New, want.Dataset)
+		return fmt.Sprintf("binding %s (dataset %s) added to Worker %s; its other bindings are kept", strings.Trim(f.New, `"`), want.Dataset, worker)
 	case f.Field == "name" && f.OldSet && !f.NewSet:
-		return fmt.Sprintf("binding %s removed from its Worker: code that writes to env.%s fails until it is redeployed without it; other bindings are kept", f.Old, strings.Trim(f.Old, `"`))
-	case strings.HasPrefix(f.Path, "columns."):
+		name := strings.Trim(f.Old, `"`)
+		return fmt.Sprintf("binding %s removed from Worker %s: code that writes to env.%s fails until it is redeployed without it; its other bindings are kept", name, worker, name)
+	case action == Update && strings.HasPrefix(f.Path, "columns."):
 		return "column names change for flareops's SQL (alert rules, SLOs); the data and the Workers are unchanged"
 	}
 	return ""
+}
+
+// bindingWorker is the Worker of a binding's field path: binding["worker/NAME"].name.
+func bindingWorker(path string) string {
+	rest, ok := strings.CutPrefix(path, `binding["`)
+	if !ok {
+		return ""
+	}
+	key, _, _ := strings.Cut(rest, `"]`)
+	w, _, _ := strings.Cut(key, "/")
+	return w
 }
 
 var _ LiveValidator = DatasetKind{}

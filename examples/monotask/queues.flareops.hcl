@@ -7,7 +7,7 @@ queue "agent_jobs" {
   message_retention = "4d"
 
   consumer {
-    worker            = "agent-worker"
+    worker            = "agent-worker-${var.env}"
     batch_size        = 5
     max_wait          = "5s"
     max_retries       = local.max_retries
@@ -38,7 +38,7 @@ queue "task_events" {
   message_retention = "4d"
 
   consumer {
-    worker            = "task-worker"
+    worker            = "task-worker-${var.env}"
     batch_size        = 50
     max_wait          = "2s"
     max_retries       = local.max_retries
@@ -60,7 +60,7 @@ queue "github_webhooks" {
   message_retention = "4d"
 
   consumer {
-    worker            = "github-worker"
+    worker            = "github-worker-${var.env}"
     batch_size        = 10
     max_wait          = "5s"
     max_retries       = local.max_retries

@@ -44,7 +44,11 @@ type account struct {
 
 // testWorkers are the Workers deployed in every test account: those the example and the
 // tests name. The account is as strict as Cloudflare: a consumer's Worker must exist.
-var testWorkers = []string{"agent-worker", "task-worker", "github-worker", "our-worker", "their-worker", "w"}
+var testWorkers = []string{
+	"agent-worker-staging", "task-worker-staging", "github-worker-staging", "api-gateway-staging",
+	"agent-worker-prod", "task-worker-prod", "github-worker-prod", "api-gateway-prod",
+	"our-worker", "their-worker", "w",
+}
 
 func newAccount(t *testing.T, opts emulator.Options) *account {
 	t.Helper()
@@ -123,7 +127,7 @@ func TestMonotaskOnLocalCloudflare(t *testing.T) {
 	dir := copyExample(t)
 	env := map[string]string{}
 	code, out, errOut := run(t, env, "plan", "-dir", dir)
-	if code != 0 || !strings.Contains(out, "Plan: 6 to create, 0 to update, 0 to replace, 0 to delete.") {
+	if code != 0 || !strings.Contains(out, "Plan: 10 to create, 0 to update, 0 to replace, 0 to delete.") {
 		t.Fatalf("plan: exit %d\n%s\n%s", code, out, errOut)
 	}
 	if !strings.Contains(errOut, "built-in local Cloudflare") {
@@ -165,7 +169,7 @@ func TestDriftIsReportedAndRepaired(t *testing.T) {
 		t.Fatal("agent jobs queue not found")
 	}
 	out := mustRun(t, ExitChanges, acct.env, "drift", "-dir", dir)
-	for _, want := range []string{"queue.agent_jobs", `consumer (worker = "agent-worker")`, "max_retries: 3 -> 0 (changed outside flareops); apply sets it back to 3"} {
+	for _, want := range []string{"queue.agent_jobs", `consumer (worker = "agent-worker-staging")`, "max_retries: 3 -> 0 (changed outside flareops); apply sets it back to 3"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("drift report lacks %q:\n%s", want, out)
 		}
@@ -377,7 +381,7 @@ func TestApplyAsksAndDestroyRespectsPreventDestroy(t *testing.T) {
 	if qs, err := acct.client(t).ListQueues(context.Background()); err != nil || len(qs) != 0 {
 		t.Fatalf("a declined apply changed the account: %d queues, %v", len(qs), err)
 	}
-	if code, out := answer("yes\n", "apply", "-dir", dir); code != 0 || !strings.Contains(out, "6 created") {
+	if code, out := answer("yes\n", "apply", "-dir", dir); code != 0 || !strings.Contains(out, "10 created") {
 		t.Fatalf("apply answered yes: exit %d\n%s", code, out)
 	}
 	code, out := answer("", "destroy", "-auto-approve", "-dir", dir)
@@ -400,7 +404,7 @@ func TestApplyAsksAndDestroyRespectsPreventDestroy(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if code, out := answer("", "destroy", "-auto-approve", "-dir", dir); code != 0 || !strings.Contains(out, "6 destroyed") {
+	if code, out := answer("", "destroy", "-auto-approve", "-dir", dir); code != 0 || !strings.Contains(out, "10 destroyed") {
 		t.Fatalf("destroy: exit %d\n%s", code, out)
 	}
 	qs, err := acct.client(t).ListQueues(context.Background())

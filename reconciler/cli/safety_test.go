@@ -2,6 +2,7 @@ package cli
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"net/http"
 	"os"
@@ -11,6 +12,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/google/go-cmp/cmp"
 
 	"github.com/monotask/flareops/emulator"
 	"github.com/monotask/flareops/reconciler"
@@ -128,7 +131,7 @@ func TestStateOfAnotherAccountIsRefused(t *testing.T) {
 	// The built-in local Cloudflare keeps its own state: the account's is not touched.
 	before, _ := os.ReadFile(filepath.Join(dir, ".flareops", "state.json"))
 	out := mustRun(t, 0, map[string]string{}, "plan", "-dir", dir)
-	if !strings.Contains(out, "6 to create") {
+	if !strings.Contains(out, "10 to create") {
 		t.Fatalf("local plan sees the account's state:\n%s", out)
 	}
 	after, _ := os.ReadFile(filepath.Join(dir, ".flareops", "state.json"))
@@ -169,8 +172,9 @@ func TestEmptyConfigurationDeletesNothing(t *testing.T) {
 	acct := newAccount(t, emulator.Options{})
 	dir := copyExample(t)
 	mustRun(t, 0, acct.env, "apply", "-auto-approve", "-dir", dir)
-	for _, f := range []string{"queues.flareops.hcl", "variables.flareops.hcl"} {
-		writeFile(t, dir, f, "# everything commented out\n")
+	files, _ := filepath.Glob(filepath.Join(dir, "*.flareops.hcl"))
+	for _, f := range files {
+		writeFile(t, dir, filepath.Base(f), "# everything commented out\n")
 	}
 	for _, args := range [][]string{{"plan", "-dir", dir}, {"apply", "-auto-approve", "-dir", dir}} {
 		code, _, errOut := run(t, acct.env, args...)
@@ -297,5 +301,73 @@ func TestPacingFollowsTheLimitTheServerAnnounces(t *testing.T) {
 	}
 	if counts.Total < 31 {
 		t.Fatalf("%d requests: the apply did not create 30 queues", counts.Total)
+	}
+}
+
+// A Worker with six bindings and two crons flareops does not own keeps them all, field by
+// field (the secret's value included), after an apply that binds a dataset in it and after
+// destroy.
+func TestDatasetKeepsTheWorkersOtherBindingsAndCrons(t *testing.T) {
+	acct := newAccount(t, emulator.Options{})
+	c := acct.client(t)
+	ctx := context.Background()
+	if err := c.UploadScript(ctx, "gateway", "export default {};\n"); err != nil {
+		t.Fatal(err)
+	}
+	foreign := []string{
+		`{"type":"kv_namespace","name":"CACHE","namespace_id":"0123456789abcdef0123456789abcdef"}`,
+		`{"type":"d1","name":"DB","id":"7b1c2d3e-0000-4000-8000-000000000001"}`,
+		`{"type":"r2_bucket","name":"FILES","bucket_name":"files"}`,
+		`{"type":"service","name":"AUTH","service":"auth-worker","environment":"production"}`,
+		`{"type":"secret_text","name":"API_KEY","text":"hunter2"}`,
+		`{"type":"plain_text","name":"MODE","text":"prod"}`,
+	}
+	var st cloudflare.WorkerSettings
+	for _, b := range foreign {
+		st.Bindings = append(st.Bindings, json.RawMessage(b))
+	}
+	if err := c.SetWorkerSettings(ctx, "gateway", st); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.SetWorkerCrons(ctx, "gateway", []string{"0 * * * *", "30 2 * * *"}); err != nil {
+		t.Fatal(err)
+	}
+	before, err := c.WorkerSettings(ctx, "gateway")
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	writeFile(t, dir, "main.flareops.hcl", "analytics_dataset \"api\" {\n  dataset = \"api_metrics\"\n  binding {\n    worker = \"gateway\"\n    name   = \"API_METRICS\"\n  }\n}\n")
+	mustRun(t, 0, acct.env, "apply", "-auto-approve", "-dir", dir)
+	mid, _ := c.WorkerSettings(ctx, "gateway")
+	if len(mid.Bindings) != 7 {
+		t.Fatalf("after apply: %d bindings, want 7", len(mid.Bindings))
+	}
+	mustRun(t, 0, acct.env, "plan", "-detailed-exitcode", "-dir", dir)
+	mustRun(t, 0, acct.env, "destroy", "-auto-approve", "-dir", dir)
+	after, err := c.WorkerSettings(ctx, "gateway")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var want, got []map[string]any
+	for _, raw := range before.Bindings {
+		var m map[string]any
+		json.Unmarshal(raw, &m) //nolint:errcheck // read back from the API
+		want = append(want, m)
+	}
+	for _, raw := range after.Bindings {
+		var m map[string]any
+		json.Unmarshal(raw, &m) //nolint:errcheck // read back from the API
+		got = append(got, m)
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Fatalf("bindings after destroy differ, field by field (-before +after):\n%s", diff)
+	}
+	if secret, _ := acct.srv.SecretText(LocalAccountID, "gateway", "API_KEY"); secret != "hunter2" {
+		t.Fatalf("the secret's value is now %q", secret)
+	}
+	crons, _ := c.WorkerCrons(ctx, "gateway")
+	if diff := cmp.Diff([]string{"0 * * * *", "30 2 * * *"}, crons); diff != "" {
+		t.Fatalf("crons (-want +got):\n%s", diff)
 	}
 }
