@@ -23,7 +23,14 @@ import (
 //     old one (after the new one has them: cleanups never stop).
 //
 // Every Worker write goes through the run's Worker set (workerset.Set.Change), which keeps
-// every cron, binding and setting the sandbox does not own. A failure after a write says
+// every cron, binding and setting the sandbox does not own.
+//
+// TODO(lead): a sandbox whose Worker a worker_settings block declares deployed_by =
+// "wrangler" is still written here (its next wrangler deploy may undo the cron and the CPU
+// limit). Once the worker_settings kind's ManualChecker and wrangler.Fragment(format,
+// workerset.Want) are merged, SandboxKind should check such a Worker instead, with
+// workerset.Want{Crons: []string{spec.cron()}, CPUMs: spec.CPUMs}, and the Worker set
+// should say which Workers wrangler deploys. A failure after a write says
 // what was done; the sandbox is then recorded as it is (a sandbox flareops manages always
 // exists), and the next plan shows what is left to do.
 

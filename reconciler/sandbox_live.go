@@ -135,6 +135,9 @@ func (k SandboxKind) observe(ctx context.Context, name string, sn *sandboxSeen, 
 		return live, nil // no policy published: timeouts and hash stay zero
 	}
 	live.Policy = shortHash(doc.Hash)
+	if live.Policy == "" {
+		live.Policy = "(written without flareops's metadata)"
+	}
 	switch {
 	case sn.desired != nil && live.Policy == sn.desired.Policy:
 		live.ExecutionTimeout, live.IdleTimeout = sn.desired.ExecutionTimeout, sn.desired.IdleTimeout
