@@ -19,13 +19,16 @@ const datasetDescription = "A Workers Analytics Engine dataset: names for its po
 	"The same kind as the `analytics_dataset` block of the `flareops` CLI. Reads cost one read of each Worker's settings, shared by every flareops resource on that Worker."
 
 // datasetTexts say in Terraform's terms what the engine's descriptions say in the CLI's.
-var datasetTexts = map[string]string{}
+var datasetTexts = map[string]string{
+	idAttr: "The dataset's name (Analytics Engine gives datasets no other id). Import an existing dataset by its name.",
+}
 
 // NewDatasetResource is the flareops_analytics_dataset resource.
 func NewDatasetResource() resource.Resource {
 	return &kindResource{
 		schemaKind:  reconciler.DatasetKind{},
 		description: datasetDescription,
+		filled:      map[string]bool{}, // Build fills nothing
 		texts:       datasetTexts,
 	}
 }

@@ -137,8 +137,11 @@ func TestQueueDataSourceNotFound(t *testing.T) {
 // the live queues that the CLI's examples/monotask/*.flareops.hcl declares; then that a
 // second plan is empty.
 func TestMonotaskExample(t *testing.T) {
-	tg := newEmulatorTarget(t, emulator.Options{})
+	tg := newEmulatorTarget(t, emulator.Options{RequireConsumerScripts: true})
 	tg.setEnv(t)
+	for _, w := range []string{"agent-worker-staging", "task-worker-staging", "github-worker-staging", "api-gateway-staging"} {
+		tg.deployWorker(t, w, "export default {}", nil)
+	}
 	dir := copyWithoutPreventDestroy(t, filepath.Join("..", "examples", "monotask", "terraform"))
 	want := monotaskFromHCL(t)
 
@@ -168,8 +171,10 @@ func TestMonotaskExample(t *testing.T) {
 						got[o.Key] = o.Spec
 					}
 					wantByName := map[string]any{}
-					for _, o := range want {
-						wantByName[o.Key] = o.Spec
+					for addr, o := range want {
+						if strings.HasPrefix(addr, "queue.") {
+							wantByName[o.Key] = o.Spec
+						}
 					}
 					if diff := cmp.Diff(wantByName, got); diff != "" {
 						return fmt.Errorf("live queues differ from what the CLI's HCL declares (-hcl +live):\n%s", diff)
@@ -206,8 +211,8 @@ func monotaskFromHCL(t *testing.T) map[string]reconciler.Object {
 		}
 		out[b.Address()] = obj
 	}
-	if len(out) != 6 {
-		t.Fatalf("examples/monotask declares %d blocks, want the platform's 6 queues", len(out))
+	if len(out) != 10 {
+		t.Fatalf("examples/monotask declares %d blocks, want the platform's 6 queues and 4 datasets", len(out))
 	}
 	return out
 }

@@ -88,9 +88,20 @@ func (r *kindResource) ValidateConfig(_ context.Context, req resource.ValidateCo
 		return // an attribute's own validator reports it
 	}
 	withDefaults(bs, vals)
-	if _, err := r.schemaKind.Build(vals); err != nil {
+	if _, err := r.schemaKind.Build(vals); err != nil && !errors.Is(err, reconciler.ErrNoOpsKVNamespace) {
+		// The ops KV namespace may come from the environment, which validation does not
+		// see: the configured kind checks it at plan time.
 		invalidConfig(&resp.Diagnostics, r.name(), err)
 	}
+}
+
+// builder is the kind that builds desired objects: once the provider is configured, the
+// kind given the provider's settings (the ops KV namespace), before, the schema's.
+func (r *kindResource) builder() reconciler.Kind {
+	if r.kind != nil {
+		return r.kind
+	}
+	return r.schemaKind
 }
 
 // ModifyPlan plans the engine-filled attributes as Build will set them (batch_size is 10
@@ -103,12 +114,13 @@ func (r *kindResource) ModifyPlan(ctx context.Context, req resource.ModifyPlanRe
 		return // destroy: Delete only ever deletes the object whose id the state holds
 	}
 	if len(r.filled) > 0 {
-		planned, err := planFilled(r.schemaKind, r.filled, r.objectType(ctx), req.Config.Raw, req.Plan.Raw, req.State.Raw)
+		planned, err := planFilled(r.builder(), r.filled, r.objectType(ctx), req.Config.Raw, req.Plan.Raw, req.State.Raw)
 		if err != nil {
 			invalidConfig(&resp.Diagnostics, r.name(), err)
 			return
 		}
 		resp.Plan.Raw = planned
+		resp.RequiresReplace = append(resp.RequiresReplace, r.replaceFilled(req.State.Raw, planned)...)
 	}
 	r.planOwnership(ctx, req.State.Raw, resp)
 	r.planLiveChecks(ctx, resp)
@@ -149,7 +161,7 @@ func (r *kindResource) desired(plan tftypes.Value, diags *diag.Diagnostics) (rec
 	vals, err := valuesFrom(r.schemaKind.Schema(), plan)
 	if err == nil {
 		var obj reconciler.Object
-		if obj, err = r.schemaKind.Build(vals); err == nil {
+		if obj, err = r.builder().Build(vals); err == nil {
 			return obj, true
 		}
 	}
@@ -390,7 +402,7 @@ func (r *kindResource) built(v tftypes.Value) (reconciler.Object, bool) {
 	if err != nil {
 		return reconciler.Object{}, false
 	}
-	obj, err := r.schemaKind.Build(vals)
+	obj, err := r.builder().Build(vals)
 	return obj, err == nil
 }
 
@@ -406,4 +418,27 @@ func (r *kindResource) fresh(ctx context.Context, id string, state tftypes.Value
 	}
 	obj, ok := o.byID[id]
 	return obj, ok, nil
+}
+
+// replaceFilled lists the engine-filled attributes that cannot change in place and that
+// the plan changes (see filledRequiresReplace).
+func (r *kindResource) replaceFilled(state, plan tftypes.Value) path.Paths {
+	if state.Type() == nil || state.IsNull() {
+		return nil
+	}
+	sm, err := objectMap(state)
+	if err != nil {
+		return nil
+	}
+	pm, err := objectMap(plan)
+	if err != nil {
+		return nil
+	}
+	var out path.Paths
+	for _, a := range r.schemaKind.Schema().Attrs {
+		if a.ForceNew && r.filled[a.Name] && pm[a.Name].IsKnown() && !pm[a.Name].Equal(sm[a.Name]) {
+			out = append(out, path.Root(a.Name))
+		}
+	}
+	return out
 }

@@ -47,9 +47,13 @@ const idAttr = "id"
 // description of the attributes (same paths) where it speaks of the CLI's language.
 func resourceSchema(k reconciler.Kind, description string, filled map[string]bool, texts map[string]string) schema.Schema {
 	attrs := resourceAttrs(k.Schema(), "", filled, texts)
+	idText := idDescription(k)
+	if t, ok := texts[idAttr]; ok {
+		idText = t
+	}
 	attrs[idAttr] = schema.StringAttribute{
 		Computed:            true,
-		MarkdownDescription: idDescription(k),
+		MarkdownDescription: idText,
 		PlanModifiers:       []planmodifier.String{stringplanmodifier.UseStateForUnknown()},
 	}
 	return schema.Schema{

@@ -113,7 +113,7 @@ func checkAgreement(t *testing.T, k reconciler.Kind, r resource.Resource) {
 	kr := asKindResource(r)
 	compareBlock(t, k, "", k.Schema(), attrs, sr.Schema.Blocks, kr.filled, kr.texts)
 	for p := range kr.texts {
-		if _, ok := attrAt(k.Schema(), p); !ok {
+		if _, ok := attrAt(k.Schema(), p); !ok && p != idAttr {
 			t.Errorf("texts describes %q, which the kind does not have", p)
 		}
 	}
@@ -680,12 +680,17 @@ func checkDataSourceAttrs(t *testing.T, prefix string, bs reconciler.BlockSchema
 // filledSamples are minimal valid declarations of each kind, one per variant whose
 // engine-filled defaults differ.
 var filledSamples = map[string][]reconciler.Values{
+	"analytics_dataset": {
+		{"dataset": "d"},
+		{"dataset": "d", "columns": []reconciler.Values{{"index": "i", "blobs": []string{"a"}}}, "binding": []reconciler.Values{{"worker": "w", "name": "D"}}},
+	},
 	"queue": {
 		{"name": "q", "consumer": []reconciler.Values{{"type": "worker", "worker": "w"}}},
 		{"name": "q", "consumer": []reconciler.Values{{"type": "http_pull"}}},
 	},
-	"analytics_dataset": {
-		{"dataset": "d", "binding": []reconciler.Values{{"worker": "w", "name": "M"}}},
+	"sandbox": {
+		{"worker": "w", "execution_timeout": int64(60)},
+		{"worker": "w", "execution_timeout": int64(60), "container": []reconciler.Values{{"application": "a", "max_instances": int64(2)}}},
 	},
 	"worker_settings": {
 		{"script": "w", "cpu_ms": int64(50)},
@@ -699,7 +704,8 @@ var filledSamples = map[string][]reconciler.Values{
 // left out. A missing one would be a perpetual diff; an extra one could never be unset.
 func TestEngineFilled(t *testing.T) {
 	resources := providerResources(t)
-	for _, k := range reconciler.Kinds(nil).Kinds() {
+	// With the settings a sandbox needs: Build checks them.
+	for _, k := range reconciler.KindsWith(nil, reconciler.Settings{OpsKVNamespace: "ops"}).Kinds() {
 		samples, ok := filledSamples[k.Name()]
 		if !ok {
 			t.Errorf("no filledSamples for kind %s: add minimal declarations of it", k.Name())

@@ -261,3 +261,31 @@ func (v stringListValidator) ValidateList(_ context.Context, req validator.ListR
 		resp.Diagnostics.AddAttributeError(at, p.Summary(), detail)
 	}
 }
+
+// filledRequiresReplace is RequiresReplace for an engine-filled string (a sandbox's name,
+// which defaults to its Worker's). Left out of the configuration, its planned value is
+// unknown whenever anything changes, which RequiresReplace would take for a change: here
+// it keeps the state's value instead, and the resource's ModifyPlan, which plans it as
+// Build sets it, asks for the replacement if that differs (replaceFilled).
+type filledRequiresReplace struct{}
+
+func (filledRequiresReplace) Description(context.Context) string {
+	return "a change replaces the object, also when the value is derived from other attributes"
+}
+
+func (m filledRequiresReplace) MarkdownDescription(ctx context.Context) string {
+	return m.Description(ctx)
+}
+
+func (filledRequiresReplace) PlanModifyString(_ context.Context, req planmodifier.StringRequest, resp *planmodifier.StringResponse) {
+	if req.State.Raw.IsNull() || req.Plan.Raw.IsNull() {
+		return // create or destroy
+	}
+	if req.PlanValue.IsUnknown() && req.ConfigValue.IsNull() {
+		resp.PlanValue = req.StateValue
+		return
+	}
+	if !req.PlanValue.Equal(req.StateValue) {
+		resp.RequiresReplace = true
+	}
+}

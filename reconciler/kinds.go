@@ -9,6 +9,7 @@ import (
 var (
 	_ opsdoc.API    = (*cloudflare.Client)(nil)
 	_ workerset.API = (*cloudflare.Client)(nil)
+	_ ContainersAPI = (*cloudflare.Client)(nil)
 )
 
 // Kinds is KindsWith(client, Settings{}): the kinds of a configuration that sets nothing,
@@ -20,23 +21,30 @@ func Kinds(client *cloudflare.Client) *Registry { return KindsWith(client, Setti
 // disagree on what exists. A nil client gives kinds for commands that never call the API
 // (validate, schema, docs); their Build still checks what the settings must provide.
 //
-// One registry serves one run: state that kinds share for the run (the ops KV document
-// store, reconciler/opsdoc, built once here for the kinds that publish documents) lives
-// as long as it.
+// One registry serves one run: state that kinds share for the run lives as long as it,
+// and is built once here: the Worker set (reconciler/workerset), through which every kind
+// that puts something on a Worker reads and writes it, and the ops KV document store
+// (reconciler/opsdoc), where the kinds that publish documents publish them.
 func KindsWith(client *cloudflare.Client, s Settings) *Registry {
-	var queues QueueAPI
-	var logpush LogpushAPI
-	var workers *workerset.Set // the one Worker merge of the run, shared by every Worker-side kind
-	var account string
+	var (
+		queues     QueueAPI
+		containers ContainersAPI
+		logpush    LogpushAPI
+		account    string         // the account in the R2 destinations of Logpush jobs
+		workers    *workerset.Set // the one Worker merge of the run, shared by every Worker-side kind
+		docs       *opsdoc.Store  // the one document store of the run, shared by every kind that publishes
+	)
 	if client != nil {
-		queues, logpush = client, client
-		workers = workerset.New(client)
+		queues, containers, logpush = client, client, client
 		account = client.AccountID()
+		workers = workerset.New(client)
+		docs = opsdoc.New(client, s.OpsKVNamespace)
 	}
 	r, err := NewRegistry(
 		QueueKind{API: queues},
 		DatasetKind{Workers: workers},
 		WorkerSettingsKind{Workers: workers, Logpush: logpush, AccountID: account},
+		NewSandboxKind(workers, docs, containers, s),
 	)
 	if err != nil {
 		panic(err) // a programming error: kind names are constants

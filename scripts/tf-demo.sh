@@ -31,6 +31,14 @@ done
 export TF_CLI_CONFIG_FILE="$work/dev.tfrc" CHECKPOINT_DISABLE=1 TF_IN_AUTOMATION=1
 export CLOUDFLARE_BASE_URL="http://127.0.0.1:$port/client/v4"
 export CLOUDFLARE_API_TOKEN=local CLOUDFLARE_ACCOUNT_ID=0123456789abcdef0123456789abcdef
+# The Workers the example names are deployed with wrangler in real life; here, placeholders.
+printf 'export default { async queue(batch) { batch.ackAll(); } };\n' > "$work/index.js"
+for w in agent-worker-staging task-worker-staging github-worker-staging api-gateway-staging; do
+	curl -fsS -o /dev/null -X PUT -H "Authorization: Bearer local" \
+		-F 'metadata={"main_module":"index.js"};type=application/json' \
+		-F "files=@$work/index.js;filename=index.js;type=application/javascript+module" \
+		"$CLOUDFLARE_BASE_URL/accounts/$CLOUDFLARE_ACCOUNT_ID/workers/scripts/$w"
+done
 cd "$work/config"
 echo "== tofu plan";   "$root/bin/tofu" plan -input=false -no-color
 echo "== tofu apply";  "$root/bin/tofu" apply -input=false -auto-approve -no-color

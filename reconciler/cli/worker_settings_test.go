@@ -446,3 +446,15 @@ analytics_dataset "api" {
 		t.Fatalf("after destroy: %d bindings, %d crons", len(bindings), len(crons))
 	}
 }
+
+// A sandbox and worker_settings both setting cpu_ms on one Worker are refused, naming both.
+func TestWorkerSettingsAndASandboxClaimCPUOnce(t *testing.T) {
+	dir := t.TempDir()
+	writeFile(t, dir, "main.flareops.hcl", opsBlock+sandboxSource("agent", nil)+"\nworker_settings \"w\" {\n  script = \"w\"\n  cpu_ms = 50\n}\n")
+	for _, cmd := range []string{"validate", "plan"} {
+		code, _, errOut := run(t, map[string]string{}, cmd, "-dir", dir)
+		if code != 1 || !strings.Contains(errOut, "sandbox.agent") || !strings.Contains(errOut, "worker_settings") || !strings.Contains(errOut, "cpu_ms") || !strings.Contains(errOut, "Worker w") {
+			t.Fatalf("%s: exit %d\n%s", cmd, code, errOut)
+		}
+	}
+}

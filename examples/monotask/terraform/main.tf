@@ -1,4 +1,4 @@
-# The monotask platform ("Stage 3" plan) in Terraform form: the same six queues as
+# The monotask platform ("Stage 3" plan) in Terraform form: the same queues and datasets as
 # examples/monotask/*.flareops.hcl, with the same attribute names and values. A test
 # applies both and checks that they make the same live objects.
 
@@ -11,7 +11,7 @@ resource "flareops_queue" "agent_jobs" {
   message_retention = "4d"
 
   consumer {
-    worker            = "agent-worker"
+    worker            = "agent-worker-${var.env}"
     batch_size        = 5
     max_wait          = "5s"
     max_retries       = local.max_retries
@@ -45,7 +45,7 @@ resource "flareops_queue" "task_events" {
   message_retention = "4d"
 
   consumer {
-    worker            = "task-worker"
+    worker            = "task-worker-${var.env}"
     batch_size        = 50
     max_wait          = "2s"
     max_retries       = local.max_retries
@@ -70,7 +70,7 @@ resource "flareops_queue" "github_webhooks" {
   message_retention = "4d"
 
   consumer {
-    worker            = "github-worker"
+    worker            = "github-worker-${var.env}"
     batch_size        = 10
     max_wait          = "5s"
     max_retries       = local.max_retries

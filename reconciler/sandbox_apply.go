@@ -1,0 +1,234 @@
+package reconciler
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"strings"
+
+	"github.com/monotask/flareops/reconciler/cloudflare"
+	"github.com/monotask/flareops/reconciler/opsdoc"
+	"github.com/monotask/flareops/reconciler/workerset"
+)
+
+// The writes of a sandbox go in the order that leaves least behind when one is refused:
+//
+//  1. the cleanup cron on the Worker: the likeliest refusal (the account's limit of cron
+//     triggers), so it goes first, and a refusal leaves the account as it was;
+//  2. the Worker's CPU limit;
+//  3. the application's instance size and max instances;
+//  4. the policy document, last, so that the sandbox code never reads limits that are not
+//     in force yet;
+//  5. for a sandbox that moved to another Worker, its cron and CPU limit are taken off the
+//     old one (after the new one has them: cleanups never stop).
+//
+// Every Worker write goes through the run's Worker set (workerset.Set.Change), which keeps
+// every cron, binding and setting the sandbox does not own.
+//
+// TODO(lead): a sandbox whose Worker a worker_settings block declares deployed_by =
+// "wrangler" is still written here (its next wrangler deploy may undo the cron and the CPU
+// limit). Once the worker_settings kind's ManualChecker and wrangler.Fragment(format,
+// workerset.Want) are merged, SandboxKind should check such a Worker instead, with
+// workerset.Want{Crons: []string{spec.cron()}, CPUMs: spec.CPUMs}, and the Worker set
+// should say which Workers wrangler deploys. A failure after a write says
+// what was done; the sandbox is then recorded as it is (a sandbox flareops manages always
+// exists), and the next plan shows what is left to do.
+
+// Create puts the sandbox on its Worker and application and publishes its policy.
+func (k SandboxKind) Create(ctx context.Context, desired Object) (string, error) {
+	want := desired.Spec.(SandboxSpec)
+	if err := k.foreignCron(ctx, want); err != nil {
+		return "", err
+	}
+	done, err := k.apply(ctx, SandboxSpec{Name: want.Name, Worker: want.Worker}, want)
+	if err != nil && len(done) == 0 {
+		return "", err // nothing was written: nothing to record
+	}
+	return want.Name, err
+}
+
+// Update changes what differs between live and desired.
+func (k SandboxKind) Update(ctx context.Context, _ string, live, desired Object) error {
+	_, err := k.apply(ctx, live.Spec.(SandboxSpec), desired.Spec.(SandboxSpec))
+	return err
+}
+
+// Delete takes the sandbox's cron and CPU limit off its Worker (where they are still as
+// flareops set them) and deletes its policy document. The application is left as it is.
+// Deleting what is gone is success.
+func (k SandboxKind) Delete(ctx context.Context, _ string, live Object) error {
+	s := live.Spec.(SandboxSpec)
+	if err := k.takeOff(ctx, s); err != nil {
+		return err
+	}
+	return k.Docs.Delete(ctx, opsdoc.Key("sandbox", s.Name))
+}
+
+// takeOff removes the sandbox's cron and CPU limit from its Worker, where they are still
+// as flareops set them.
+func (k SandboxKind) takeOff(ctx context.Context, s SandboxSpec) error {
+	if s.Worker == "" {
+		return nil // a document flareops could not read: nothing known to take off
+	}
+	if c := s.cron(); c != "" {
+		if err := k.Workers.Change(ctx, s.Worker, workerset.Want{Crons: []string{c}}, workerset.Want{}); err != nil {
+			return fmt.Errorf("cannot remove cron `%s` from Worker %s: %w", c, s.Worker, err)
+		}
+	}
+	if s.CPUMs != 0 {
+		if err := k.Workers.Change(ctx, s.Worker, workerset.Want{CPUMs: s.CPUMs}, workerset.Want{}); err != nil {
+			return fmt.Errorf("cannot reset the CPU limit of Worker %s: %w", s.Worker, err)
+		}
+	}
+	return nil
+}
+
+// apply turns have (live) into want, in the order above, and returns what it did.
+func (k SandboxKind) apply(ctx context.Context, have, want SandboxSpec) (done []string, err error) {
+	defer func() {
+		if err != nil && len(done) > 0 {
+			err = fmt.Errorf("%w (already done: %s; the next plan shows what is left)", err, strings.Join(done, "; "))
+		}
+	}()
+	moved := have.Worker != want.Worker
+	old := have
+	if moved {
+		old = SandboxSpec{} // nothing of the sandbox is on the new Worker yet
+		if err := k.foreignCron(ctx, want); err != nil {
+			return done, err
+		}
+	}
+	if o, n := old.cron(), want.cron(); o != n {
+		if err := k.Workers.Change(ctx, want.Worker, workerset.Want{Crons: nonEmpty(o)}, workerset.Want{Crons: nonEmpty(n)}); err != nil {
+			return done, k.cronError(ctx, want.Worker, n, err)
+		}
+		done = append(done, cronDone(want.Worker, o, n))
+	}
+	if old.CPUMs != want.CPUMs {
+		if err := k.Workers.Change(ctx, want.Worker, workerset.Want{CPUMs: old.CPUMs}, workerset.Want{CPUMs: want.CPUMs}); err != nil {
+			return done, fmt.Errorf("cannot set the CPU limit of Worker %s: %w", want.Worker, err)
+		}
+		done = append(done, fmt.Sprintf("CPU limit of Worker %s set", want.Worker))
+	}
+	if d, err := k.resize(ctx, have, want); err != nil {
+		return done, err
+	} else if d != "" {
+		done = append(done, d)
+	}
+	if have.Policy != want.Policy {
+		if err := k.Docs.Put(ctx, opsdoc.Key("sandbox", want.Name), want.policy()); err != nil {
+			return done, err
+		}
+		done = append(done, "policy document published")
+	}
+	if moved {
+		if err := k.takeOff(ctx, have); err != nil {
+			return done, err
+		}
+	}
+	return done, nil
+}
+
+// foreignCron refuses a new sandbox, or one moving to another Worker, whose cleanup cron
+// the Worker already has: that cron is someone else's, and removing the sandbox would
+// remove it. (Once a sandbox is managed,
+// its cron on its Worker is its own: an apply that failed halfway may have added it.) The
+// crons are those this run observed, so that a create retried after a lost answer does
+// not take its own cron for someone else's.
+func (k SandboxKind) foreignCron(ctx context.Context, want SandboxSpec) error {
+	c := want.cron()
+	if c == "" {
+		return nil
+	}
+	crons, seen := k.seenCrons(want.Worker)
+	if !seen {
+		var err error
+		if crons, err = k.crons(ctx, want.Worker); err != nil {
+			return err
+		}
+	}
+	if !slices.Contains(crons, c) {
+		return nil
+	}
+	return Refused(fmt.Errorf("Worker %s already has cron `%s`, which flareops does not manage: a sandbox never takes a cron over (removing the sandbox would remove it). "+
+		"Choose another cleanup_every, or remove that cron from the Worker; nothing was changed", want.Worker, c))
+}
+
+// resize sets the application's max instances and instance size where they differ.
+func (k SandboxKind) resize(ctx context.Context, have, want SandboxSpec) (string, error) {
+	wc, ok := want.container()
+	if !ok {
+		return "", nil // a removed container block leaves the application as it is
+	}
+	hc := have.Container[wc.Application]
+	var size cloudflare.ContainerSize
+	if wc.MaxInstances != 0 && wc.MaxInstances != hc.MaxInstances {
+		size.MaxInstances = int(wc.MaxInstances)
+	}
+	if wc.managesSize() && (wc.InstanceType != hc.InstanceType || !sameFloat(wc.VCPU, hc.VCPU) || wc.MemoryMiB != hc.MemoryMiB) {
+		size.InstanceType, size.VCPU, size.MemoryMiB = wc.InstanceType, wc.VCPU, int(wc.MemoryMiB)
+	}
+	if size == (cloudflare.ContainerSize{}) {
+		return "", nil
+	}
+	app, found, err := k.application(ctx, wc.Application)
+	if err != nil {
+		return "", err
+	}
+	if !found {
+		return "", Refused(fmt.Errorf("containers application %q does not exist: flareops manages only existing applications; deploy it, or fix the name", wc.Application))
+	}
+	if k.run != nil {
+		defer func() {
+			k.run.mu.Lock()
+			k.run.fresh = false
+			k.run.mu.Unlock()
+		}()
+	}
+	if err := k.Containers.ResizeContainerApplication(ctx, app.ID, size); err != nil {
+		return "", fmt.Errorf("cannot set the size of containers application %s: %w", wc.Application, err)
+	}
+	return fmt.Sprintf("containers application %s resized", wc.Application), nil
+}
+
+// cronError says why a cron could not be set, naming the Worker and its crons.
+func (k SandboxKind) cronError(ctx context.Context, worker, cron string, err error) error {
+	if !cloudflare.IsTooManyCrons(err) {
+		return fmt.Errorf("cannot set the cleanup cron of Worker %s: %w", worker, err)
+	}
+	have := "unknown: they could not be read"
+	if crons, rerr := k.Workers.Crons(ctx, worker); rerr == nil {
+		have = quoteCrons(crons)
+	}
+	return fmt.Errorf("cannot add cron `%s` to Worker %s, whose crons are %s: the account has reached its limit of cron triggers (%w). "+
+		"Nothing of this sandbox was changed. Remove cron triggers the account no longer needs, on any Worker, or ask Cloudflare for a higher limit; then apply again",
+		cron, worker, have, err)
+}
+
+func quoteCrons(crons []string) string {
+	if len(crons) == 0 {
+		return "none"
+	}
+	q := make([]string, len(crons))
+	for i, c := range crons {
+		q[i] = "`" + c + "`"
+	}
+	return strings.Join(q, ", ")
+}
+
+func cronDone(worker, old, next string) string {
+	switch {
+	case old == "":
+		return fmt.Sprintf("cron `%s` added to Worker %s", next, worker)
+	case next == "":
+		return fmt.Sprintf("cron `%s` removed from Worker %s", old, worker)
+	}
+	return fmt.Sprintf("cron `%s` replaced by `%s` on Worker %s", old, next, worker)
+}
+
+func nonEmpty(s string) []string {
+	if s == "" {
+		return nil
+	}
+	return []string{s}
+}

@@ -1,0 +1,82 @@
+package reconciler_test
+
+import (
+	"context"
+	"fmt"
+	"net/http/httptest"
+	"testing"
+
+	"github.com/monotask/flareops/emulator"
+	"github.com/monotask/flareops/reconciler"
+	"github.com/monotask/flareops/reconciler/cloudflare"
+)
+
+// workerPlatform is a synthetic platform of n Workers, each with perWorker analytics
+// datasets bound in it, applied to an emulator. Each plan builds a fresh registry, as a
+// CLI run does (Worker reads are cached per run).
+func workerPlatform(b *testing.B, n, perWorker int) (*emulator.Server, func() *reconciler.Engine, []reconciler.Desired) {
+	b.Helper()
+	srv, err := emulator.New(emulator.Options{RateLimit: -1})
+	if err != nil {
+		b.Fatal(err)
+	}
+	hs := httptest.NewServer(srv)
+	b.Cleanup(func() { hs.Close(); srv.Close() })
+	c, err := cloudflare.New(cloudflare.Config{BaseURL: hs.URL + emulator.APIPrefix, Token: "t", AccountID: benchAccount, RateLimit: 1 << 20})
+	if err != nil {
+		b.Fatal(err)
+	}
+	ctx := context.Background()
+	var ds []reconciler.Desired
+	for w := 0; w < n; w++ {
+		script := fmt.Sprintf("worker-%03d", w)
+		if err := c.UploadScript(ctx, script, "export default {};\n"); err != nil {
+			b.Fatal(err)
+		}
+		for d := 0; d < perWorker; d++ {
+			name := fmt.Sprintf("w%03d_d%d", w, d)
+			ds = append(ds, reconciler.Desired{Addr: reconciler.Address{Kind: "analytics_dataset", Name: name}, Values: reconciler.Values{
+				"dataset": name,
+				"binding": []reconciler.Values{{"worker": script, "name": fmt.Sprintf("METRICS_%d", d)}},
+			}})
+		}
+	}
+	state := reconciler.NewMemoryState()
+	engine := func() *reconciler.Engine {
+		return &reconciler.Engine{Registry: reconciler.Kinds(c), State: state}
+	}
+	e := engine()
+	p, err := e.Plan(ctx, ds)
+	if err != nil {
+		b.Fatal(err)
+	}
+	if err := e.Apply(ctx, p, reconciler.ApplyOptions{Parallelism: 16}); err != nil {
+		b.Fatal(err)
+	}
+	return srv, engine, ds
+}
+
+// BenchmarkWorkerSidePlan plans a platform of Workers with Worker-side declarations when
+// nothing changed. requests/op is the API calls of one plan: it grows with the number of
+// Workers (one settings read each, however many declarations are on it), never with the
+// number of declarations.
+func BenchmarkWorkerSidePlan(b *testing.B) {
+	for _, c := range []struct{ workers, perWorker int }{{5, 1}, {5, 4}, {50, 1}, {50, 4}} {
+		b.Run(fmt.Sprintf("workers=%d/declarations=%d", c.workers, c.workers*c.perWorker), func(b *testing.B) {
+			srv, engine, ds := workerPlatform(b, c.workers, c.perWorker)
+			srv.ResetCounts()
+			b.ResetTimer()
+			for i := 0; i < b.N; i++ {
+				p, err := engine().Plan(context.Background(), ds)
+				if err != nil {
+					b.Fatal(err)
+				}
+				if p.HasChanges() {
+					b.Fatal("steady state plan has changes")
+				}
+			}
+			b.StopTimer()
+			b.ReportMetric(float64(srv.Counts().Total)/float64(b.N), "requests/op")
+		})
+	}
+}
