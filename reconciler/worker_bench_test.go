@@ -12,7 +12,7 @@ import (
 )
 
 // workerPlatform is a synthetic platform of n Workers, each with perWorker analytics
-// datasets bound in it, applied to an emulator. Each plan builds a fresh registry, as a
+// datasets bound in it and its settings (cpu_ms, observability), applied to an emulator. Each plan builds a fresh registry, as a
 // CLI run does (Worker reads are cached per run).
 func workerPlatform(b *testing.B, n, perWorker int) (*emulator.Server, func() *reconciler.Engine, []reconciler.Desired) {
 	b.Helper()
@@ -33,6 +33,10 @@ func workerPlatform(b *testing.B, n, perWorker int) (*emulator.Server, func() *r
 		if err := c.UploadScript(ctx, script, "export default {};\n"); err != nil {
 			b.Fatal(err)
 		}
+		ds = append(ds, reconciler.Desired{Addr: reconciler.Address{Kind: "worker_settings", Name: fmt.Sprintf("w%03d", w)}, Values: reconciler.Values{
+			"script": script, "deployed_by": "flareops", "cpu_ms": int64(50),
+			"observability": []reconciler.Values{{"enabled": true, "head_sampling_rate": 0.5}},
+		}})
 		for d := 0; d < perWorker; d++ {
 			name := fmt.Sprintf("w%03d_d%d", w, d)
 			ds = append(ds, reconciler.Desired{Addr: reconciler.Address{Kind: "analytics_dataset", Name: name}, Values: reconciler.Values{
@@ -59,10 +63,10 @@ func workerPlatform(b *testing.B, n, perWorker int) (*emulator.Server, func() *r
 // BenchmarkWorkerSidePlan plans a platform of Workers with Worker-side declarations when
 // nothing changed. requests/op is the API calls of one plan: it grows with the number of
 // Workers (one settings read each, however many declarations are on it), never with the
-// number of declarations.
+// number of declarations; the worker_settings kind adds one list of Logpush jobs.
 func BenchmarkWorkerSidePlan(b *testing.B) {
 	for _, c := range []struct{ workers, perWorker int }{{5, 1}, {5, 4}, {50, 1}, {50, 4}} {
-		b.Run(fmt.Sprintf("workers=%d/declarations=%d", c.workers, c.workers*c.perWorker), func(b *testing.B) {
+		b.Run(fmt.Sprintf("workers=%d/declarations=%d", c.workers, c.workers*(c.perWorker+1)), func(b *testing.B) {
 			srv, engine, ds := workerPlatform(b, c.workers, c.perWorker)
 			srv.ResetCounts()
 			b.ResetTimer()
