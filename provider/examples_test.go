@@ -22,6 +22,7 @@ import (
 
 	"github.com/monotask/flareops/emulator"
 	"github.com/monotask/flareops/reconciler"
+	"github.com/monotask/flareops/reconciler/cloudflare"
 	"github.com/monotask/flareops/reconciler/config"
 )
 
@@ -139,8 +140,15 @@ func TestQueueDataSourceNotFound(t *testing.T) {
 func TestMonotaskExample(t *testing.T) {
 	tg := newEmulatorTarget(t, emulator.Options{RequireConsumerScripts: true})
 	tg.setEnv(t)
+	t.Setenv("FLAREOPS_OPS_KV_NAMESPACE", "monotask-staging-ops") // the example's provider block
 	for _, w := range []string{"agent-worker-staging", "task-worker-staging", "github-worker-staging", "api-gateway-staging"} {
 		tg.deployWorker(t, w, "export default {}", nil)
+	}
+	if _, err := tg.client(t).Raw().CreateApplication(context.Background(), tg.account, cloudflare.ContainerApplicationSpec{
+		Name: "monotask-staging-sandbox", SchedulingPolicy: "default", MaxInstances: 5,
+		Configuration: cloudflare.ContainerConfiguration{Image: "registry.cloudflare.com/monotask/sandbox:1", InstanceType: "basic"},
+	}); err != nil {
+		t.Fatal(err)
 	}
 	dir := copyWithoutPreventDestroy(t, filepath.Join("..", "examples", "monotask", "terraform"))
 	want := monotaskFromHCL(t)
@@ -202,6 +210,7 @@ func monotaskFromHCL(t *testing.T) map[string]reconciler.Object {
 	if diags.HasErrors() {
 		t.Fatal(diags.Error())
 	}
+	reg = reconciler.KindsWith(nil, cfg.Settings.Engine())
 	out := map[string]reconciler.Object{}
 	for _, b := range cfg.Blocks {
 		k, _ := reg.Kind(b.Kind)
@@ -211,14 +220,16 @@ func monotaskFromHCL(t *testing.T) map[string]reconciler.Object {
 		}
 		out[b.Address()] = obj
 	}
-	if len(out) != 10 {
-		t.Fatalf("examples/monotask declares %d blocks, want the platform's 6 queues and 4 datasets", len(out))
+	if len(out) != 11 {
+		t.Fatalf("examples/monotask declares %d blocks, want the platform's 6 queues, 4 datasets and 1 sandbox", len(out))
 	}
 	return out
 }
 
 // copyWithoutPreventDestroy copies a configuration so the test can destroy what it made:
 // the example protects its dead-letter queues with prevent_destroy, as production should.
+var providerBlockRE = regexp.MustCompile(`(?s)provider "flareops" \{.*?\n\}\n`)
+
 func copyWithoutPreventDestroy(t *testing.T, src string) string {
 	t.Helper()
 	dst := t.TempDir()
@@ -238,6 +249,10 @@ func copyWithoutPreventDestroy(t *testing.T, src string) string {
 		s := string(b)
 		protected += strings.Count(s, "prevent_destroy = true")
 		s = strings.ReplaceAll(s, "prevent_destroy = true", "prevent_destroy = false")
+		// The test framework configures the provider itself and refuses a provider block;
+		// the example's only setting there, the ops KV namespace, comes from the
+		// environment instead (the test sets FLAREOPS_OPS_KV_NAMESPACE).
+		s = providerBlockRE.ReplaceAllString(s, "")
 		if err := os.WriteFile(filepath.Join(dst, e.Name()), []byte(s), 0o644); err != nil {
 			t.Fatal(err)
 		}

@@ -79,8 +79,12 @@ func expectCrons(t *testing.T, c *cloudflare.Client, worker string, want ...stri
 		if err != nil {
 			return err
 		}
-		if !slices.Equal(got, want) {
-			return fmt.Errorf("Worker %s crons = %q, want %q", worker, got, want)
+		// Order is not meaningful, and two resources on one Worker apply in either order.
+		g, w := slices.Clone(got), slices.Clone(want)
+		slices.Sort(g)
+		slices.Sort(w)
+		if !slices.Equal(g, w) {
+			return fmt.Errorf("Worker %s crons = %q, want %q (in any order)", worker, got, want)
 		}
 		return nil
 	}

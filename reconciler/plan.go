@@ -285,7 +285,7 @@ func (e *Engine) planRemovals(live liveIndex, which func(addr string) (skip bool
 	return changes, problems
 }
 
-// renameWarnings warns when a plan renames every managed object it keeps (at least two):
+// renameWarnings warns when a plan renames (nearly) every managed object it keeps:
 // that is what applying one workspace's configuration with another's variables, or
 // another workspace's state, looks like.
 func renameWarnings(p *Plan) []string {
@@ -299,12 +299,17 @@ func renameWarnings(p *Plan) []string {
 			renamed++
 		}
 	}
-	if kept >= 2 && renamed == kept {
+	// Most of them (not all: some names do not follow the environment, e.g. a sandbox's).
+	if renamed >= 2 && renamed*4 >= kept*3 {
 		ws := p.Target.Workspace
 		if ws == "" {
 			ws = DefaultWorkspace
 		}
-		return []string{fmt.Sprintf("this plan renames every object flareops manages here (%d of %d), in workspace %q. Was another workspace (-workspace, FLAREOPS_WORKSPACE) or other variables meant? Read the plan before applying it.", renamed, kept, ws)}
+		what := "every object"
+		if renamed < kept {
+			what = "nearly every object"
+		}
+		return []string{fmt.Sprintf("this plan renames %s flareops manages here (%d of %d), in workspace %q. Was another workspace (-workspace, FLAREOPS_WORKSPACE) or other variables meant? Read the plan before applying it.", what, renamed, kept, ws)}
 	}
 	return nil
 }

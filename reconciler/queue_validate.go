@@ -35,7 +35,9 @@ type LiveProblem struct {
 
 // StandIn reports whether the built-in local Cloudflare can stand in for the missing
 // object (a Worker: a placeholder script); other problems are problems there too.
-func (p LiveProblem) StandIn() bool { return p.Object == "Worker" }
+func (p LiveProblem) StandIn() bool {
+	return p.Object == "Worker" || p.Object == "containers application"
+}
 
 func (p LiveProblem) String() string {
 	return fmt.Sprintf("%s (%s): %s", p.Addr, p.Source, p.Detail)
@@ -117,7 +119,7 @@ func standInNotes(found []LiveProblem) []string {
 	}
 	var notes []string
 	for _, s := range standIns(found) {
-		notes = append(notes, fmt.Sprintf("the local Cloudflare stands in for %s %s, which does not exist there (used by %s): apply uploads a placeholder script", s.Object, s.Name, strings.Join(users[s], ", ")))
+		notes = append(notes, fmt.Sprintf("the local Cloudflare stands in for %s %s, which does not exist there (used by %s): apply creates a placeholder", s.Object, s.Name, strings.Join(users[s], ", ")))
 	}
 	return notes
 }

@@ -78,7 +78,7 @@ func TestCheckLiveFindsMissingWorkers(t *testing.T) {
 			name:     "the local Cloudflare stands in for missing Workers, once per Worker",
 			desired:  []reconciler.Desired{consumerQueue("a", "billing-worker"), consumerQueue("b", "billing-worker"), consumerQueue("c", "agent-worker")},
 			standIn:  true,
-			notes:    []string{"the local Cloudflare stands in for Worker billing-worker, which does not exist there (used by queue.a, queue.b): apply uploads a placeholder script"},
+			notes:    []string{"the local Cloudflare stands in for Worker billing-worker, which does not exist there (used by queue.a, queue.b): apply creates a placeholder"},
 			requests: 1,
 		},
 		{

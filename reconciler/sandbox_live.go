@@ -269,15 +269,26 @@ func (k SandboxKind) applications(ctx context.Context) ([]cloudflare.ContainerAp
 	return apps, nil
 }
 
+// application finds an application by name. A name missing from the run's list is looked
+// up once more in a fresh list: it may have been made since the plan (on the built-in
+// local Cloudflare, apply stands in for a missing one before it writes).
 func (k SandboxKind) application(ctx context.Context, name string) (cloudflare.ContainerApplication, bool, error) {
-	apps, err := k.applications(ctx)
-	if err != nil {
-		return cloudflare.ContainerApplication{}, false, err
-	}
-	for _, a := range apps {
-		if a.Name == name {
-			return a, true, nil
+	for attempt := 0; attempt < 2; attempt++ {
+		apps, err := k.applications(ctx)
+		if err != nil {
+			return cloudflare.ContainerApplication{}, false, err
 		}
+		for _, a := range apps {
+			if a.Name == name {
+				return a, true, nil
+			}
+		}
+		if k.run == nil {
+			break
+		}
+		k.run.mu.Lock()
+		k.run.fresh = false
+		k.run.mu.Unlock()
 	}
 	return cloudflare.ContainerApplication{}, false, nil
 }

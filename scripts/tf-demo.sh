@@ -39,6 +39,10 @@ for w in agent-worker-staging task-worker-staging github-worker-staging api-gate
 		-F "files=@$work/index.js;filename=index.js;type=application/javascript+module" \
 		"$CLOUDFLARE_BASE_URL/accounts/$CLOUDFLARE_ACCOUNT_ID/workers/scripts/$w"
 done
+# So is the sandbox's containers application (flareops sizes it; it does not create it).
+curl -fsS -o /dev/null -X POST -H "Authorization: Bearer local" -H "Content-Type: application/json" \
+	-d '{"name":"monotask-staging-sandbox","scheduling_policy":"default","instances":0,"max_instances":5,"configuration":{"image":"registry.cloudflare.com/monotask/sandbox:1","instance_type":"basic"}}' \
+	"$CLOUDFLARE_BASE_URL/accounts/$CLOUDFLARE_ACCOUNT_ID/containers/applications"
 cd "$work/config"
 echo "== tofu plan";   "$root/bin/tofu" plan -input=false -no-color
 echo "== tofu apply";  "$root/bin/tofu" apply -input=false -auto-approve -no-color

@@ -75,6 +75,14 @@ func newAccount(t *testing.T, opts emulator.Options) *account {
 			t.Fatalf("deploy Worker %s: %v", w, err)
 		}
 	}
+	for _, app := range []string{"monotask-staging-sandbox", "monotask-prod-sandbox"} {
+		if _, err := c.Raw().CreateApplication(context.Background(), LocalAccountID, cloudflare.ContainerApplicationSpec{
+			Name: app, SchedulingPolicy: "default", MaxInstances: 5,
+			Configuration: cloudflare.ContainerConfiguration{Image: "registry.cloudflare.com/monotask/sandbox:1", InstanceType: "basic"},
+		}); err != nil {
+			t.Fatalf("deploy containers application %s: %v", app, err)
+		}
+	}
 	srv.ResetCounts()
 	return a
 }
@@ -127,7 +135,7 @@ func TestMonotaskOnLocalCloudflare(t *testing.T) {
 	dir := copyExample(t)
 	env := map[string]string{}
 	code, out, errOut := run(t, env, "plan", "-dir", dir)
-	if code != 0 || !strings.Contains(out, "Plan: 10 to create, 0 to update, 0 to replace, 0 to delete.") {
+	if code != 0 || !strings.Contains(out, "Plan: 11 to create, 0 to update, 0 to replace, 0 to delete.") {
 		t.Fatalf("plan: exit %d\n%s\n%s", code, out, errOut)
 	}
 	if !strings.Contains(errOut, "built-in local Cloudflare") {
@@ -381,7 +389,7 @@ func TestApplyAsksAndDestroyRespectsPreventDestroy(t *testing.T) {
 	if qs, err := acct.client(t).ListQueues(context.Background()); err != nil || len(qs) != 0 {
 		t.Fatalf("a declined apply changed the account: %d queues, %v", len(qs), err)
 	}
-	if code, out := answer("yes\n", "apply", "-dir", dir); code != 0 || !strings.Contains(out, "10 created") {
+	if code, out := answer("yes\n", "apply", "-dir", dir); code != 0 || !strings.Contains(out, "11 created") {
 		t.Fatalf("apply answered yes: exit %d\n%s", code, out)
 	}
 	code, out := answer("", "destroy", "-auto-approve", "-dir", dir)
@@ -404,7 +412,7 @@ func TestApplyAsksAndDestroyRespectsPreventDestroy(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if code, out := answer("", "destroy", "-auto-approve", "-dir", dir); code != 0 || !strings.Contains(out, "10 destroyed") {
+	if code, out := answer("", "destroy", "-auto-approve", "-dir", dir); code != 0 || !strings.Contains(out, "11 destroyed") {
 		t.Fatalf("destroy: exit %d\n%s", code, out)
 	}
 	qs, err := acct.client(t).ListQueues(context.Background())

@@ -138,13 +138,26 @@ func (t *target) standIn(ctx context.Context, p *reconciler.Plan, io IO) error {
 		return nil
 	}
 	for _, s := range p.StandIns {
-		if s.Object != "Worker" {
+		var err error
+		switch s.Object {
+		case "Worker":
+			err = t.client.UploadScript(ctx, s.Name, placeholderScript)
+		case "containers application":
+			_, err = t.client.Raw().CreateApplication(ctx, t.client.AccountID(), cloudflare.ContainerApplicationSpec{
+				Name: s.Name, SchedulingPolicy: "default", Instances: 0, MaxInstances: 1,
+				Configuration: cloudflare.ContainerConfiguration{Image: placeholderImage, InstanceType: "lite"},
+			})
+		default:
 			continue
 		}
-		if err := t.client.UploadScript(ctx, s.Name, placeholderScript); err != nil {
-			return fmt.Errorf("cannot stand in for Worker %s on the local Cloudflare: %w", s.Name, err)
+		if err != nil {
+			return fmt.Errorf("cannot stand in for %s %s on the local Cloudflare: %w", s.Object, s.Name, err)
 		}
-		fmt.Fprintf(io.Stderr, "flareops: the local Cloudflare stands in for Worker %s with a placeholder script\n", s.Name)
+		fmt.Fprintf(io.Stderr, "flareops: the local Cloudflare stands in for %s %s with a placeholder\n", s.Object, s.Name)
 	}
 	return nil
 }
+
+// placeholderImage is the image of a containers application the built-in local Cloudflare
+// stands in for; nothing runs it there.
+const placeholderImage = "registry.cloudflare.com/flareops/placeholder:latest"

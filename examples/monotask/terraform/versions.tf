@@ -8,6 +8,6 @@ terraform {
   }
 }
 
-# The provider needs no block here: credentials come from CLOUDFLARE_API_TOKEN and
-# CLOUDFLARE_ACCOUNT_ID (and CLOUDFLARE_BASE_URL for `flareops local serve`), as they do
-# for the flareops CLI.
+# Credentials come from CLOUDFLARE_API_TOKEN and CLOUDFLARE_ACCOUNT_ID (and
+# CLOUDFLARE_BASE_URL for `flareops local serve`), as they do for the flareops CLI; the
+# provider block in sandbox.tf names only the ops KV namespace.
