@@ -220,8 +220,8 @@ func monotaskFromHCL(t *testing.T) map[string]reconciler.Object {
 		}
 		out[b.Address()] = obj
 	}
-	if len(out) != 11 {
-		t.Fatalf("examples/monotask declares %d blocks, want the platform's 6 queues, 4 datasets and 1 sandbox", len(out))
+	if len(out) != 13 {
+		t.Fatalf("examples/monotask declares %d blocks, want the platform's 6 queues, 4 datasets, 1 sandbox and 2 Worker settings", len(out))
 	}
 	return out
 }
