@@ -250,7 +250,7 @@ func (e *Engine) create(ctx context.Context, c *Change) (string, error) {
 			return "", fmt.Errorf("%w (and cannot check whether it was created: %v; the next plan will)", err, ferr)
 		}
 		if found {
-			if owner := e.ownerOfID(live.ID); owner != "" && owner != c.Address {
+			if owner := e.ownerOfID(k.Name(), live.ID); owner != "" && owner != c.Address {
 				return "", fmt.Errorf("%w; %s %q now exists but is managed as %s", err, k.Name(), c.Key, owner)
 			}
 			if uerr := k.Update(ctx, live.ID, live, c.desired); uerr != nil {

@@ -247,3 +247,27 @@ func TestInterruptedApplyReportsWhatWasNotStarted(t *testing.T) {
 		t.Errorf("objects created after the interrupt: %d", len(k.objs))
 	}
 }
+
+// otherKind is a second fake kind whose ids collide with thing's ("id-1", ...).
+type otherKind struct{ *fakeKind }
+
+func (otherKind) Name() string { return "other" }
+
+func TestIdsAreUniqueOnlyWithinAKind(t *testing.T) {
+	a, b := newFakeKind(), newFakeKind()
+	reg, err := NewRegistry(a, otherKind{b})
+	if err != nil {
+		t.Fatal(err)
+	}
+	e := &Engine{Registry: reg, State: NewMemoryState()}
+	x := thing("x", 1)
+	y := thing("x", 1)
+	y.Addr.Kind = "other"
+	mustApply(t, e, mustPlan(t, e, x, y))
+	if ex, _ := e.State.Get("thing.x"); ex.ID != "id-1" {
+		t.Fatalf("thing.x id = %q", ex.ID)
+	}
+	if p := mustPlan(t, e, x, y); p.HasChanges() {
+		t.Fatalf("second plan: %v", actions(p))
+	}
+}

@@ -104,7 +104,7 @@ func (e *Engine) planDesired(d Desired, want Object, live liveIndex) (Change, st
 		if !found {
 			// Gone. The name is free, or someone else's now: never take that one over.
 			if other, taken := kl.byKey[want.Key]; taken {
-				if owner := e.ownerOfID(other.ID); owner != "" {
+				if owner := e.ownerOfID(k.Name(), other.ID); owner != "" {
 					return c, fmt.Sprintf("%s (%s): the %s flareops managed here (id %s) was deleted outside flareops, and its name %q now belongs to the %s managed as %s; give one of them another name", addr, d.Source, k.Name(), entry.ID, want.Key, k.Name(), owner)
 				}
 				return c, fmt.Sprintf("%s (%s): the %s flareops managed here (id %s) was deleted outside flareops, and its name %q now belongs to another %s (id %s) that flareops does not manage. flareops will not take it over. If this one should be managed here, run: %s; otherwise give the block another name", addr, d.Source, k.Name(), entry.ID, want.Key, k.Name(), other.ID, e.command("import", addr, other.ID))
@@ -115,7 +115,7 @@ func (e *Engine) planDesired(d Desired, want Object, live liveIndex) (Change, st
 	default:
 		cur, found = kl.byKey[want.Key]
 		if found && !(managed && entry.Pending) {
-			if owner := e.ownerOfID(cur.ID); owner != "" {
+			if owner := e.ownerOfID(k.Name(), cur.ID); owner != "" {
 				return c, fmt.Sprintf("%s (%s): %s %q is already managed as %s; give one of them another name", addr, d.Source, k.Name(), want.Key, owner)
 			}
 			return c, fmt.Sprintf("%s (%s): %s %q already exists in the account (id %s) and flareops does not manage it; to manage it, run: %s", addr, d.Source, k.Name(), want.Key, cur.ID, e.command("import", addr, want.Key))
@@ -131,13 +131,13 @@ func (e *Engine) planDesired(d Desired, want Object, live liveIndex) (Change, st
 		}
 		return c, ""
 	}
-	if owner := e.ownerOfID(cur.ID); owner != "" && owner != addr {
+	if owner := e.ownerOfID(k.Name(), cur.ID); owner != "" && owner != addr {
 		return c, fmt.Sprintf("%s (%s): the live %s %q is already managed as %s", addr, d.Source, k.Name(), cur.Key, owner)
 	}
 	if cur.Key != want.Key {
 		if other, taken := kl.byKey[want.Key]; taken && other.ID != cur.ID {
 			who := "that flareops does not manage"
-			if owner := e.ownerOfID(other.ID); owner != "" {
+			if owner := e.ownerOfID(k.Name(), other.ID); owner != "" {
 				who = "managed as " + owner
 			}
 			return c, fmt.Sprintf("%s (%s): renaming %s %q to %q would collide: the account already has a %s named %q (id %s) %s. Choose another name", addr, d.Source, k.Name(), cur.Key, want.Key, k.Name(), want.Key, other.ID, who)
@@ -229,18 +229,20 @@ func (e *Engine) planRemoved(addr string, live liveIndex, protect *bool) (Change
 	return c, ""
 }
 
-// ownersByID indexes the state by live id, once per plan.
+// ownersByID indexes the state by kind and live id, once per plan. Ids are unique only
+// within a kind (a sandbox and the Worker settings of one Worker may both be named after
+// it).
 func (e *Engine) ownersByID() map[string]string {
 	out := map[string]string{}
 	for _, a := range e.State.Addresses() {
 		if en, ok := e.State.Get(a); ok && en.ID != "" {
-			out[en.ID] = a
+			out[en.Kind+"\x00"+en.ID] = a
 		}
 	}
 	return out
 }
 
-func (e *Engine) ownerOfID(id string) string { return e.owners[id] }
+func (e *Engine) ownerOfID(kind, id string) string { return e.owners[kind+"\x00"+id] }
 
 func forcesNew(s BlockSchema, fields []FieldChange) bool {
 	for _, f := range fields {

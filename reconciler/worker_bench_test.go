@@ -37,6 +37,9 @@ func workerPlatform(b *testing.B, n, perWorker int) (*emulator.Server, func() *r
 			"script": script, "deployed_by": "flareops", "cpu_ms": int64(50),
 			"observability": []reconciler.Values{{"enabled": true, "head_sampling_rate": 0.5}},
 		}})
+		ds = append(ds, reconciler.Desired{Addr: reconciler.Address{Kind: "sandbox", Name: fmt.Sprintf("w%03d", w)}, Values: reconciler.Values{
+			"name": script, "worker": script, "cleanup_every": "5m", "execution_timeout": int64(1800), "idle_timeout": int64(600),
+		}})
 		for d := 0; d < perWorker; d++ {
 			name := fmt.Sprintf("w%03d_d%d", w, d)
 			ds = append(ds, reconciler.Desired{Addr: reconciler.Address{Kind: "analytics_dataset", Name: name}, Values: reconciler.Values{
@@ -47,7 +50,7 @@ func workerPlatform(b *testing.B, n, perWorker int) (*emulator.Server, func() *r
 	}
 	state := reconciler.NewMemoryState()
 	engine := func() *reconciler.Engine {
-		return &reconciler.Engine{Registry: reconciler.Kinds(c), State: state}
+		return &reconciler.Engine{Registry: reconciler.KindsWith(c, reconciler.Settings{OpsKVNamespace: "bench-ops"}), State: state}
 	}
 	e := engine()
 	p, err := e.Plan(ctx, ds)
@@ -66,7 +69,7 @@ func workerPlatform(b *testing.B, n, perWorker int) (*emulator.Server, func() *r
 // number of declarations; the worker_settings kind adds one list of Logpush jobs.
 func BenchmarkWorkerSidePlan(b *testing.B) {
 	for _, c := range []struct{ workers, perWorker int }{{5, 1}, {5, 4}, {50, 1}, {50, 4}} {
-		b.Run(fmt.Sprintf("workers=%d/declarations=%d", c.workers, c.workers*(c.perWorker+1)), func(b *testing.B) {
+		b.Run(fmt.Sprintf("workers=%d/declarations=%d", c.workers, c.workers*(c.perWorker+2)), func(b *testing.B) {
 			srv, engine, ds := workerPlatform(b, c.workers, c.perWorker)
 			srv.ResetCounts()
 			b.ResetTimer()

@@ -102,7 +102,7 @@ func runImport(args []string, io IO) int {
 		}
 	}
 	for _, other := range s.engine.State.Addresses() {
-		if e, _ := s.engine.State.Get(other); e.ID == obj.ID && other != addr {
+		if e, _ := s.engine.State.Get(other); e.ID == obj.ID && e.Kind == a.Kind && other != addr {
 			return errorf(io, "%s %q (id %s) is already managed as %s", a.Kind, obj.Key, obj.ID, other)
 		}
 	}
