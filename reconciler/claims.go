@@ -81,3 +81,66 @@ func CheckClaims(reg *Registry, desired []Desired) []ClaimConflict {
 	}
 	return out
 }
+
+// Deployer is implemented by kinds that say who deploys a Worker: worker_settings with
+// deployed_by = "wrangler". Tool is "" when flareops may write to the Worker.
+type Deployer interface {
+	DeployedBy(v Values) (worker, tool string)
+}
+
+// DeployerConflict is a declaration that would write to a Worker another tool deploys.
+type DeployerConflict struct {
+	Decl  Desired
+	Claim Claim
+	By    Desired // the block that says Tool deploys the Worker
+	Tool  string
+}
+
+func (c DeployerConflict) String() string {
+	return fmt.Sprintf("%s (%s) sets %s on Worker %s, which %s (%s) says %s deploys: its next deploy would undo it, so flareops does not write it. Declare it in the Worker's %s configuration instead (`flareops validate -wrangler PATH` checks both agree), or set deployed_by = \"flareops\"",
+		c.Decl.Addr, c.Decl.Source, c.Claim.What, c.Claim.Worker, c.By.Addr, c.By.Source, c.Tool, c.Tool)
+}
+
+// CheckDeployers refuses declarations of other blocks that would write to a Worker that
+// another tool deploys (a binding, a cron, a limit): its next deploy would undo them, and
+// flareops promises never to write there. They belong in the tool's configuration.
+func CheckDeployers(reg *Registry, desired []Desired) []DeployerConflict {
+	deployer := map[string]Desired{} // Worker → the block that says another tool deploys it
+	tools := map[string]string{}
+	for _, d := range desired {
+		k, ok := reg.Kind(d.Addr.Kind)
+		if !ok {
+			continue
+		}
+		if dk, ok := k.(Deployer); ok {
+			if w, tool := dk.DeployedBy(d.Values); tool != "" && w != "" {
+				deployer[w], tools[w] = d, tool
+			}
+		}
+	}
+	if len(deployer) == 0 {
+		return nil
+	}
+	var out []DeployerConflict
+	for _, d := range desired {
+		k, ok := reg.Kind(d.Addr.Kind)
+		if !ok {
+			continue
+		}
+		wc, ok := k.(WorkerClaimer)
+		if !ok {
+			continue
+		}
+		if _, err := k.Build(d.Values); err != nil {
+			continue
+		}
+		for _, c := range wc.Claims(d.Values) {
+			by, managed := deployer[c.Worker]
+			if !managed || by.Addr == d.Addr {
+				continue
+			}
+			out = append(out, DeployerConflict{Decl: d, Claim: c, By: by, Tool: tools[c.Worker]})
+		}
+	}
+	return out
+}

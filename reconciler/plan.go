@@ -189,6 +189,9 @@ func (e *Engine) Plan(ctx context.Context, desired []Desired) (*Plan, error) {
 	for _, c := range CheckClaims(e.Registry, desired) {
 		problems = append(problems, c.String())
 	}
+	for _, c := range CheckDeployers(e.Registry, desired) {
+		problems = append(problems, c.String())
+	}
 	refs, err := liveProblems(ctx, e.Registry, desired)
 	if err != nil {
 		return nil, err

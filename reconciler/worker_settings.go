@@ -302,3 +302,13 @@ func percent(rate float64) string {
 	p := math.Round(rate*1e6) / 1e4
 	return fmt.Sprintf("%g%%", p)
 }
+
+var _ Deployer = WorkerSettingsKind{}
+
+// DeployedBy says which tool deploys the Worker, when it is not flareops.
+func (WorkerSettingsKind) DeployedBy(v Values) (string, string) {
+	if v.str("deployed_by") == deployedByWrangler {
+		return v.str("script"), deployedByWrangler
+	}
+	return v.str("script"), ""
+}

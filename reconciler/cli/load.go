@@ -136,6 +136,15 @@ func buildCheck(cfg *config.Config, reg *reconciler.Registry) hcl.Diagnostics {
 		ranges[addr.String()] = b.DeclRange
 		desired = append(desired, reconciler.Desired{Addr: addr, Values: b.Values, Source: fmt.Sprintf("%s:%d", b.DeclRange.Filename, b.DeclRange.Start.Line)})
 	}
+	for _, c := range reconciler.CheckDeployers(reg, desired) {
+		rng := ranges[c.Decl.Addr.String()]
+		diags = append(diags, &hcl.Diagnostic{
+			Severity: hcl.DiagError,
+			Summary:  fmt.Sprintf("%s on Worker %s, which %s deploys", c.Claim.What, c.Claim.Worker, c.Tool),
+			Detail:   c.String() + ".",
+			Subject:  &rng,
+		})
+	}
 	for _, c := range reconciler.CheckClaims(reg, desired) {
 		rng := ranges[c.Then.Addr.String()]
 		diags = append(diags, &hcl.Diagnostic{

@@ -371,3 +371,27 @@ func TestDatasetKeepsTheWorkersOtherBindingsAndCrons(t *testing.T) {
 		t.Fatalf("crons (-want +got):\n%s", diff)
 	}
 }
+
+// A dataset binding or a sandbox cron on a Worker that worker_settings says wrangler
+// deploys is refused in validate and plan, naming both blocks: flareops never writes there.
+func TestNothingIsWrittenToAWranglerWorker(t *testing.T) {
+	dir := t.TempDir()
+	writeFile(t, dir, "main.flareops.hcl", `worker_settings "gw" {
+  script      = "gateway"
+  deployed_by = "wrangler"
+  cpu_ms      = 50
+}
+
+analytics_dataset "api" {
+  dataset = "api_metrics"
+  binding {
+    worker = "gateway"
+    name   = "API_METRICS"
+  }
+}
+`)
+	code, _, errOut := run(t, map[string]string{}, "validate", "-dir", dir)
+	if code != 1 || !strings.Contains(errOut, "binding API_METRICS on Worker gateway, which wrangler deploys") || !fileLineCol.MatchString(errOut) || !strings.Contains(errOut, "worker_settings.gw") {
+		t.Fatalf("validate: exit %d\n%s", code, errOut)
+	}
+}
