@@ -55,19 +55,8 @@ func CheckClaims(reg *Registry, desired []Desired) []ClaimConflict {
 	owner := map[Claim]Desired{}
 	var out []ClaimConflict
 	for _, d := range desired {
-		k, ok := reg.Kind(d.Addr.Kind)
-		if !ok {
-			continue
-		}
-		wc, ok := k.(WorkerClaimer)
-		if !ok {
-			continue
-		}
-		if _, err := k.Build(d.Values); err != nil {
-			continue
-		}
 		seen := map[Claim]bool{}
-		for _, c := range wc.Claims(d.Values) {
+		for _, c := range claimsOf(reg, d) {
 			if seen[c] {
 				continue
 			}
@@ -123,18 +112,7 @@ func CheckDeployers(reg *Registry, desired []Desired) []DeployerConflict {
 	}
 	var out []DeployerConflict
 	for _, d := range desired {
-		k, ok := reg.Kind(d.Addr.Kind)
-		if !ok {
-			continue
-		}
-		wc, ok := k.(WorkerClaimer)
-		if !ok {
-			continue
-		}
-		if _, err := k.Build(d.Values); err != nil {
-			continue
-		}
-		for _, c := range wc.Claims(d.Values) {
+		for _, c := range claimsOf(reg, d) {
 			by, managed := deployer[c.Worker]
 			if !managed || by.Addr == d.Addr {
 				continue
@@ -143,4 +121,21 @@ func CheckDeployers(reg *Registry, desired []Desired) []DeployerConflict {
 		}
 	}
 	return out
+}
+
+// claimsOf is what a declaration claims on Workers; nothing for kinds that put nothing on
+// Workers, or for a declaration that does not build (its own errors are reported).
+func claimsOf(reg *Registry, d Desired) []Claim {
+	k, ok := reg.Kind(d.Addr.Kind)
+	if !ok {
+		return nil
+	}
+	wc, ok := k.(WorkerClaimer)
+	if !ok {
+		return nil
+	}
+	if _, err := k.Build(d.Values); err != nil {
+		return nil
+	}
+	return wc.Claims(d.Values)
 }
