@@ -3,6 +3,7 @@ package cli
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
@@ -267,18 +268,26 @@ var fileLineCol = regexp.MustCompile(`[a-z_]+\.flareops\.hcl:\d+:\d+`)
 
 func TestInvalidInputExitsOneWithLocation(t *testing.T) {
 	cases := map[string]string{
-		"syntax":         "queue \"a\" {\n  name = \n}\n",
-		"unknown attr":   "queue \"a\" {\n  name = \"a\"\n  retention = \"4d\"\n}\n",
-		"wrong type":     "queue \"a\" {\n  name = \"a\"\n  consumer {\n    worker = \"w\"\n    max_retries = \"three\"\n  }\n}\n",
-		"out of range":   "queue \"a\" {\n  name = \"a\"\n  consumer {\n    worker = \"w\"\n    batch_size = 500\n  }\n}\n",
-		"duplicate":      "queue \"a\" {\n  name = \"a\"\n}\nqueue \"a\" {\n  name = \"b\"\n}\n",
-		"undefined ref":  "queue \"a\" {\n  name = \"a\"\n  consumer {\n    worker = \"w\"\n    dead_letter_queue = queue.nope\n  }\n}\n",
-		"cycle":          "queue \"a\" {\n  name = \"a\"\n  consumer {\n    worker = \"w\"\n    dead_letter_queue = queue.b\n  }\n}\nqueue \"b\" {\n  name = \"b\"\n  consumer {\n    worker = \"w\"\n    dead_letter_queue = queue.a\n  }\n}\n",
-		"missing worker": "queue \"a\" {\n  name = \"a\"\n  consumer {\n    batch_size = 5\n  }\n}\n",
-		"settings twice": "flareops {\n  ops_kv_namespace = \"a\"\n}\nflareops {\n  ops_kv_namespace = \"b\"\n}\n",
-		"settings typo":  "flareops {\n  ops_kv_namesapce = \"ops\"\n}\n",
-		"settings label": "flareops \"main\" {\n  ops_kv_namespace = \"ops\"\n}\n",
-		"settings title": "flareops {\n  ops_kv_namespace = \" ops\"\n}\n",
+		"syntax":               "queue \"a\" {\n  name = \n}\n",
+		"unknown attr":         "queue \"a\" {\n  name = \"a\"\n  retention = \"4d\"\n}\n",
+		"wrong type":           "queue \"a\" {\n  name = \"a\"\n  consumer {\n    worker = \"w\"\n    max_retries = \"three\"\n  }\n}\n",
+		"out of range":         "queue \"a\" {\n  name = \"a\"\n  consumer {\n    worker = \"w\"\n    batch_size = 500\n  }\n}\n",
+		"duplicate":            "queue \"a\" {\n  name = \"a\"\n}\nqueue \"a\" {\n  name = \"b\"\n}\n",
+		"undefined ref":        "queue \"a\" {\n  name = \"a\"\n  consumer {\n    worker = \"w\"\n    dead_letter_queue = queue.nope\n  }\n}\n",
+		"cycle":                "queue \"a\" {\n  name = \"a\"\n  consumer {\n    worker = \"w\"\n    dead_letter_queue = queue.b\n  }\n}\nqueue \"b\" {\n  name = \"b\"\n  consumer {\n    worker = \"w\"\n    dead_letter_queue = queue.a\n  }\n}\n",
+		"missing worker":       "queue \"a\" {\n  name = \"a\"\n  consumer {\n    batch_size = 5\n  }\n}\n",
+		"settings twice":       "flareops {\n  ops_kv_namespace = \"a\"\n}\nflareops {\n  ops_kv_namespace = \"b\"\n}\n",
+		"settings typo":        "flareops {\n  ops_kv_namesapce = \"ops\"\n}\n",
+		"settings label":       "flareops \"main\" {\n  ops_kv_namespace = \"ops\"\n}\n",
+		"settings title":       "flareops {\n  ops_kv_namespace = \" ops\"\n}\n",
+		"dataset column twice": "analytics_dataset \"d\" {\n  dataset = \"d\"\n  columns {\n    index = \"service\"\n    blobs = [\"service\"]\n  }\n}\n",
+		"dataset blob twice":   "analytics_dataset \"d\" {\n  dataset = \"d\"\n  columns {\n    blobs = [\"a\", \"b\", \"a\"]\n  }\n}\n",
+		"dataset 21 blobs":     "analytics_dataset \"d\" {\n  dataset = \"d\"\n  columns {\n    blobs = [" + blobs21() + "]\n  }\n}\n",
+		"dataset binding name": "analytics_dataset \"d\" {\n  dataset = \"d\"\n  binding {\n    worker = \"w\"\n    name = \"task-metrics\"\n  }\n}\n",
+		"binding name twice":   "analytics_dataset \"a\" {\n  dataset = \"a\"\n  binding {\n    worker = \"w\"\n    name = \"M\"\n  }\n}\nanalytics_dataset \"b\" {\n  dataset = \"b\"\n  binding {\n    worker = \"w\"\n    name = \"M\"\n  }\n}\n",
+		"cleanup every 7m":     "flareops {\n  ops_kv_namespace = \"ops\"\n}\nsandbox \"s\" {\n  worker = \"w\"\n  cleanup_every = \"7m\"\n  execution_timeout = \"30m\"\n}\n",
+		"cpu_ms twice":         "flareops {\n  ops_kv_namespace = \"ops\"\n}\nsandbox \"s\" {\n  worker = \"w\"\n  cpu_ms = 100\n  execution_timeout = \"30m\"\n}\nworker_settings \"w\" {\n  script = \"w\"\n  cpu_ms = 50\n}\n",
+		"sampling rate":        "worker_settings \"w\" {\n  script = \"w\"\n  observability {\n    head_sampling_rate = 1.5\n  }\n}\n",
 	}
 	for name, src := range cases {
 		t.Run(name, func(t *testing.T) {
@@ -477,4 +486,13 @@ func TestFmt(t *testing.T) {
 	}
 	// The example stays formatted.
 	mustRun(t, 0, nil, "fmt", "-check", "-dir", filepath.Join("..", "..", "examples", "monotask"))
+}
+
+// blobs21 is a list of 21 distinct column names: one more than Analytics Engine allows.
+func blobs21() string {
+	var names []string
+	for i := 0; i < 21; i++ {
+		names = append(names, fmt.Sprintf("\"b%d\"", i))
+	}
+	return strings.Join(names, ", ")
 }
