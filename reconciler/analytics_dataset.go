@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/monotask/flareops/reconciler/workerset"
+	"github.com/monotask/flareops/reconciler/wrangler"
 )
 
 // DatasetKind is the `analytics_dataset` block: a Workers Analytics Engine dataset, the
@@ -189,20 +190,31 @@ func (k DatasetKind) ObserveScoped(ctx context.Context, scope Scope) ([]Object, 
 			}
 		}
 	}
+	for w, tool := range scope.Deployed {
+		k.Workers.SetDeployedBy(w, tool)
+	}
 	var out []Object
 	for _, name := range sortedKeys(all) {
 		d := all[name]
 		live := DatasetSpec{Dataset: name, Columns: d.columns, Bindings: map[string]DatasetBinding{}}
+		present := 0 // bindings really seen (not those left to another tool)
 		for key, b := range d.pairs {
+			if scope.Deployed[b.Worker] != "" {
+				// Another tool deploys the Worker: flareops writes nothing there, so the
+				// binding is not part of the diff; CheckManual says whether it is there.
+				live.Bindings[key] = b
+				continue
+			}
 			w, err := k.Workers.Read(ctx, b.Worker)
 			if err != nil {
 				return nil, fmt.Errorf("cannot read Worker %s: %w", b.Worker, err)
 			}
 			if lb, ok := w.Binding(b.Name); ok && lb.Equal(b.binding(name)) {
 				live.Bindings[key] = b
+				present++
 			}
 		}
-		if d.managed || len(live.Bindings) > 0 {
+		if d.managed || present > 0 {
 			out = append(out, Object{Key: name, ID: name, Spec: live})
 		}
 	}
@@ -339,4 +351,50 @@ func (k DatasetKind) Claims(v Values) []Claim {
 		out = append(out, Claim{Worker: bv.str("worker"), What: "binding " + bv.str("name")})
 	}
 	return out
+}
+
+var _ ManualChecker = DatasetKind{}
+
+// CheckManual reports the bindings missing from Workers that another tool deploys (the
+// configuration says so with worker_settings' deployed_by), with the lines to add to
+// that tool's configuration: flareops never writes them there.
+func (k DatasetKind) CheckManual(ctx context.Context, desired Object) (*ManualStep, error) {
+	s := desired.Spec.(DatasetSpec)
+	missing := map[string]workerset.Want{}
+	differs := map[string][]string{}
+	for _, key := range sortedKeys(s.Bindings) {
+		b := s.Bindings[key]
+		if k.Workers == nil || k.Workers.DeployedBy(b.Worker) == "" {
+			continue
+		}
+		w, err := k.Workers.Read(ctx, b.Worker)
+		if err != nil {
+			return nil, fmt.Errorf("cannot read Worker %s: %w", b.Worker, err)
+		}
+		if !w.Exists {
+			continue // the LiveValidator reports it
+		}
+		if lb, ok := w.Binding(b.Name); ok && lb.Equal(b.binding(s.Dataset)) {
+			continue
+		}
+		want := missing[b.Worker]
+		want.Bindings = append(want.Bindings, b.binding(s.Dataset))
+		missing[b.Worker] = want
+		differs[b.Worker] = append(differs[b.Worker], fmt.Sprintf("binding %s to dataset %s is missing", b.Name, s.Dataset))
+	}
+	if len(missing) == 0 {
+		return nil, nil
+	}
+	// One step per declaration: the first Worker that lacks something, then the others.
+	workers := sortedKeys(missing)
+	step := &ManualStep{Tool: k.Workers.DeployedBy(workers[0]), Object: "Worker " + strings.Join(workers, ", Worker ")}
+	var all workerset.Want
+	for _, w := range workers {
+		step.Differs = append(step.Differs, differs[w]...)
+		all.Bindings = append(all.Bindings, missing[w].Bindings...)
+	}
+	for _, f := range wrangler.Formats {
+		step.Fragments = append(step.Fragments, Fragment{File: wrangler.FileName(f), Text: wrangler.Fragment(f, all)})
+	}
+	return step, nil
 }

@@ -93,6 +93,9 @@ func (c DeployerConflict) String() string {
 // CheckDeployers refuses declarations of other blocks that would write to a Worker that
 // another tool deploys (a binding, a cron, a limit): its next deploy would undo them, and
 // flareops promises never to write there. They belong in the tool's configuration.
+//
+// Kinds that check such Workers themselves (ManualChecker: the plan shows what the tool's
+// configuration lacks) are not refused: their writes are skipped by the Worker merge.
 func CheckDeployers(reg *Registry, desired []Desired) []DeployerConflict {
 	deployer := map[string]Desired{} // Worker → the block that says another tool deploys it
 	tools := map[string]string{}
@@ -112,6 +115,11 @@ func CheckDeployers(reg *Registry, desired []Desired) []DeployerConflict {
 	}
 	var out []DeployerConflict
 	for _, d := range desired {
+		if k, ok := reg.Kind(d.Addr.Kind); ok {
+			if _, checks := k.(ManualChecker); checks {
+				continue
+			}
+		}
 		for _, c := range claimsOf(reg, d) {
 			by, managed := deployer[c.Worker]
 			if !managed || by.Addr == d.Addr {
@@ -138,4 +146,22 @@ func claimsOf(reg *Registry, d Desired) []Claim {
 		return nil
 	}
 	return wc.Claims(d.Values)
+}
+
+// deployedWorkers maps each Worker that a declaration says another tool deploys to that
+// tool.
+func deployedWorkers(reg *Registry, desired []Desired) map[string]string {
+	out := map[string]string{}
+	for _, d := range desired {
+		k, ok := reg.Kind(d.Addr.Kind)
+		if !ok {
+			continue
+		}
+		if dk, ok := k.(Deployer); ok {
+			if w, tool := dk.DeployedBy(d.Values); tool != "" && w != "" {
+				out[w] = tool
+			}
+		}
+	}
+	return out
 }

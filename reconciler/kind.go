@@ -65,6 +65,9 @@ type ScopedObserver interface {
 type Scope struct {
 	Desired []Object
 	Managed []StateEntry
+	// Deployed maps a Worker to the tool that deploys it ("wrangler"), as the
+	// configuration says (see Deployer): flareops writes nothing there.
+	Deployed map[string]string
 }
 
 // ObserveFor observes what scope touches of k: ObserveScoped for a ScopedObserver,

@@ -41,6 +41,10 @@ func (e *Engine) observe(ctx context.Context, desired []Desired) (liveIndex, err
 			scopeOf(en.Kind).Managed = append(scopeOf(en.Kind).Managed, en)
 		}
 	}
+	deployed := deployedWorkers(e.Registry, desired)
+	for _, sc := range scope {
+		sc.Deployed = deployed
+	}
 	out := liveIndex{}
 	var mu sync.Mutex
 	var wg sync.WaitGroup
@@ -57,7 +61,7 @@ func (e *Engine) observe(ctx context.Context, desired []Desired) (liveIndex, err
 			if so, ok := k.(ScopedObserver); ok {
 				sc := scope[k.Name()]
 				if sc == nil {
-					sc = &Scope{}
+					sc = &Scope{Deployed: deployed}
 				}
 				objs, err = so.ObserveScoped(ctx, *sc)
 			} else {

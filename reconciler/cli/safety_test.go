@@ -372,16 +372,26 @@ func TestDatasetKeepsTheWorkersOtherBindingsAndCrons(t *testing.T) {
 	}
 }
 
-// A dataset binding or a sandbox cron on a Worker that worker_settings says wrangler
-// deploys is refused in validate and plan, naming both blocks: flareops never writes there.
+// On a Worker that worker_settings says wrangler deploys, flareops writes nothing: a dataset
+// binding is left to wrangler (the plan and drift show the lines to add, apply writes
+// nothing), and a sandbox's cron or CPU limit there is refused, naming both blocks.
 func TestNothingIsWrittenToAWranglerWorker(t *testing.T) {
+	acct := newAccount(t, emulator.Options{})
+	c := acct.client(t)
+	ctx := context.Background()
+	if err := c.UploadScript(ctx, "gateway", "export default {};\n"); err != nil {
+		t.Fatal(err)
+	}
 	dir := t.TempDir()
-	writeFile(t, dir, "main.flareops.hcl", `worker_settings "gw" {
+	settings := `worker_settings "gw" {
   script      = "gateway"
   deployed_by = "wrangler"
-  cpu_ms      = 50
+  observability {
+    enabled = true
+  }
 }
-
+`
+	writeFile(t, dir, "main.flareops.hcl", settings+`
 analytics_dataset "api" {
   dataset = "api_metrics"
   binding {
@@ -390,8 +400,33 @@ analytics_dataset "api" {
   }
 }
 `)
-	code, _, errOut := run(t, map[string]string{}, "validate", "-dir", dir)
-	if code != 1 || !strings.Contains(errOut, "binding API_METRICS on Worker gateway, which wrangler deploys") || !fileLineCol.MatchString(errOut) || !strings.Contains(errOut, "worker_settings.gw") {
+	out := mustRun(t, 0, acct.env, "plan", "-dir", dir)
+	for _, want := range []string{"binding API_METRICS to dataset api_metrics is missing", "[[analytics_engine_datasets]]", `"analytics_engine_datasets"`} {
+		if !strings.Contains(out, want) {
+			t.Errorf("plan lacks %q:\n%s", want, out)
+		}
+	}
+	mustRun(t, 0, acct.env, "apply", "-auto-approve", "-dir", dir)
+	st, err := c.WorkerSettings(ctx, "gateway")
+	if err != nil || len(st.Bindings) != 0 {
+		t.Fatalf("apply wrote to a Worker wrangler deploys: %d bindings (%v)", len(st.Bindings), err)
+	}
+	mustRun(t, 0, acct.env, "plan", "-detailed-exitcode", "-dir", dir) // nothing for apply to do
+	mustRun(t, ExitChanges, acct.env, "drift", "-dir", dir)            // until wrangler deploys it
+
+	writeFile(t, dir, "main.flareops.hcl", settings+`
+flareops {
+  ops_kv_namespace = "ops"
+}
+
+sandbox "s" {
+  worker            = "gateway"
+  cleanup_every     = "5m"
+  execution_timeout = "30m"
+}
+`)
+	code, _, errOut := run(t, acct.env, "validate", "-dir", dir)
+	if code != 1 || !strings.Contains(errOut, "on Worker gateway, which wrangler deploys") || !fileLineCol.MatchString(errOut) || !strings.Contains(errOut, "worker_settings.gw") {
 		t.Fatalf("validate: exit %d\n%s", code, errOut)
 	}
 }

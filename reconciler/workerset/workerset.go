@@ -119,9 +119,30 @@ func (w Worker) Binding(name string) (Binding, bool) {
 type Set struct {
 	api API
 
-	mu      sync.Mutex
-	workers map[string]*cached
-	locks   map[string]*sync.Mutex
+	mu       sync.Mutex
+	workers  map[string]*cached
+	locks    map[string]*sync.Mutex
+	deployed map[string]string // Worker → the tool that deploys it (and would undo our writes)
+}
+
+// SetDeployedBy records that tool (e.g. "wrangler") deploys the Worker: its next deploy
+// would undo anything flareops wrote there, so Change never writes to it. The planner
+// learns it from the configuration (worker_settings' deployed_by) before anything is
+// written.
+func (s *Set) SetDeployedBy(script, tool string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.deployed == nil {
+		s.deployed = map[string]string{}
+	}
+	s.deployed[script] = tool
+}
+
+// DeployedBy is the tool that deploys the Worker, "" when flareops may write to it.
+func (s *Set) DeployedBy(script string) string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.deployed[script]
 }
 
 type cached struct {
@@ -243,6 +264,9 @@ func (e *ForeignError) Error() string {
 // crons back only where they changed. Entries someone else changed since (a binding of
 // ours now pointing elsewhere) are left alone when removed.
 func (s *Set) Change(ctx context.Context, script string, old, next Want) error {
+	if s.DeployedBy(script) != "" {
+		return nil // another tool deploys it: the plan shows what to add there instead
+	}
 	l := s.lock(script)
 	l.Lock()
 	defer l.Unlock()
