@@ -97,19 +97,7 @@ func (c DeployerConflict) String() string {
 // Kinds that check such Workers themselves (ManualChecker: the plan shows what the tool's
 // configuration lacks) are not refused: their writes are skipped by the Worker merge.
 func CheckDeployers(reg *Registry, desired []Desired) []DeployerConflict {
-	deployer := map[string]Desired{} // Worker → the block that says another tool deploys it
-	tools := map[string]string{}
-	for _, d := range desired {
-		k, ok := reg.Kind(d.Addr.Kind)
-		if !ok {
-			continue
-		}
-		if dk, ok := k.(Deployer); ok {
-			if w, tool := dk.DeployedBy(d.Values); tool != "" && w != "" {
-				deployer[w], tools[w] = d, tool
-			}
-		}
-	}
+	deployer := deployers(reg, desired)
 	if len(deployer) == 0 {
 		return nil
 	}
@@ -122,10 +110,10 @@ func CheckDeployers(reg *Registry, desired []Desired) []DeployerConflict {
 		}
 		for _, c := range claimsOf(reg, d) {
 			by, managed := deployer[c.Worker]
-			if !managed || by.Addr == d.Addr {
+			if !managed || by.decl.Addr == d.Addr {
 				continue
 			}
-			out = append(out, DeployerConflict{Decl: d, Claim: c, By: by, Tool: tools[c.Worker]})
+			out = append(out, DeployerConflict{Decl: d, Claim: c, By: by.decl, Tool: by.tool})
 		}
 	}
 	return out
@@ -148,10 +136,16 @@ func claimsOf(reg *Registry, d Desired) []Claim {
 	return wc.Claims(d.Values)
 }
 
-// deployedWorkers maps each Worker that a declaration says another tool deploys to that
-// tool.
-func deployedWorkers(reg *Registry, desired []Desired) map[string]string {
-	out := map[string]string{}
+// deployment is a Worker's deployer, as one declaration says.
+type deployment struct {
+	tool string
+	decl Desired
+}
+
+// deployers maps each Worker that a declaration says another tool deploys to that tool
+// and declaration.
+func deployers(reg *Registry, desired []Desired) map[string]deployment {
+	out := map[string]deployment{}
 	for _, d := range desired {
 		k, ok := reg.Kind(d.Addr.Kind)
 		if !ok {
@@ -159,9 +153,18 @@ func deployedWorkers(reg *Registry, desired []Desired) map[string]string {
 		}
 		if dk, ok := k.(Deployer); ok {
 			if w, tool := dk.DeployedBy(d.Values); tool != "" && w != "" {
-				out[w] = tool
+				out[w] = deployment{tool: tool, decl: d}
 			}
 		}
+	}
+	return out
+}
+
+// deployedWorkers maps each Worker that another tool deploys to that tool.
+func deployedWorkers(reg *Registry, desired []Desired) map[string]string {
+	out := map[string]string{}
+	for w, dep := range deployers(reg, desired) {
+		out[w] = dep.tool
 	}
 	return out
 }

@@ -206,7 +206,7 @@ func (e *Engine) Plan(ctx context.Context, desired []Desired) (*Plan, error) {
 		problems = append(problems, r.String())
 	}
 	notes = standInNotes(stood)
-	live, err := e.observe(ctx, desired)
+	live, err := e.observe(ctx, desired, built)
 	if err != nil {
 		return nil, err
 	}
@@ -248,7 +248,7 @@ func (e *Engine) PlanDestroy(ctx context.Context, declared []Desired) (*Plan, er
 	for _, d := range declared {
 		protect[d.Addr.String()] = d.PreventDestroy
 	}
-	live, err := e.observe(ctx, nil)
+	live, err := e.observe(ctx, nil, nil)
 	if err != nil {
 		return nil, err
 	}

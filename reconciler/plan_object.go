@@ -18,7 +18,8 @@ type kindLive struct {
 }
 
 // observe lists the live objects of every kind that is declared or managed, in parallel.
-func (e *Engine) observe(ctx context.Context, desired []Desired) (liveIndex, error) {
+// built holds the declarations that built, by address (scoped kinds observe what they name).
+func (e *Engine) observe(ctx context.Context, desired []Desired, built map[string]Object) (liveIndex, error) {
 	need := map[string]bool{}
 	scope := map[string]*Scope{}
 	scopeOf := func(kind string) *Scope {
@@ -29,10 +30,8 @@ func (e *Engine) observe(ctx context.Context, desired []Desired) (liveIndex, err
 	}
 	for _, d := range desired {
 		need[d.Addr.Kind] = true
-		if k, ok := e.Registry.Kind(d.Addr.Kind); ok {
-			if obj, err := k.Build(d.Values); err == nil {
-				scopeOf(d.Addr.Kind).Desired = append(scopeOf(d.Addr.Kind).Desired, obj)
-			}
+		if obj, ok := built[d.Addr.String()]; ok {
+			scopeOf(d.Addr.Kind).Desired = append(scopeOf(d.Addr.Kind).Desired, obj)
 		}
 	}
 	for _, a := range e.State.Addresses() {
