@@ -3,12 +3,10 @@ package reconciler_test
 import (
 	"context"
 	"fmt"
-	"net/http/httptest"
 	"testing"
 
 	"github.com/monotask/flareops/emulator"
 	"github.com/monotask/flareops/reconciler"
-	"github.com/monotask/flareops/reconciler/cloudflare"
 )
 
 // workerPlatform is a synthetic platform of n Workers, each with perWorker analytics
@@ -16,16 +14,7 @@ import (
 // CLI run does (Worker reads are cached per run).
 func workerPlatform(b *testing.B, n, perWorker int) (*emulator.Server, func() *reconciler.Engine, []reconciler.Desired) {
 	b.Helper()
-	srv, err := emulator.New(emulator.Options{RateLimit: -1})
-	if err != nil {
-		b.Fatal(err)
-	}
-	hs := httptest.NewServer(srv)
-	b.Cleanup(func() { hs.Close(); srv.Close() })
-	c, err := cloudflare.New(cloudflare.Config{BaseURL: hs.URL + emulator.APIPrefix, Token: "t", AccountID: benchAccount, RateLimit: 1 << 20})
-	if err != nil {
-		b.Fatal(err)
-	}
+	srv, c := benchAccountClient(b)
 	ctx := context.Background()
 	var ds []reconciler.Desired
 	for w := 0; w < n; w++ {
@@ -71,19 +60,7 @@ func BenchmarkWorkerSidePlan(b *testing.B) {
 	for _, c := range []struct{ workers, perWorker int }{{5, 1}, {5, 4}, {50, 1}, {50, 4}} {
 		b.Run(fmt.Sprintf("workers=%d/declarations=%d", c.workers, c.workers*(c.perWorker+2)), func(b *testing.B) {
 			srv, engine, ds := workerPlatform(b, c.workers, c.perWorker)
-			srv.ResetCounts()
-			b.ResetTimer()
-			for i := 0; i < b.N; i++ {
-				p, err := engine().Plan(context.Background(), ds)
-				if err != nil {
-					b.Fatal(err)
-				}
-				if p.HasChanges() {
-					b.Fatal("steady state plan has changes")
-				}
-			}
-			b.StopTimer()
-			b.ReportMetric(float64(srv.Counts().Total)/float64(b.N), "requests/op")
+			benchPlans(b, srv, engine, ds)
 		})
 	}
 }
