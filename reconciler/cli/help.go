@@ -71,6 +71,13 @@ var helps = map[string]cmdHelp{
 		usage: "flareops destroy [flags]",
 		desc:  "Delete every object flareops manages here, after showing the plan and asking. prevent_destroy = true stops it.",
 	},
+	"graph": {
+		usage: "flareops graph [flags]",
+		desc: "Draw the declared objects and their references: between blocks (a queue's dead-letter queue), and to objects outside the configuration " +
+			"(a consumer's Worker, the Workers a dataset is bound in, a sandbox's Worker and containers application), drawn dashed. " +
+			"With -plan PLANFILE (from plan -out), each object is colored by what the plan does to it, with a legend. " +
+			"SVG (the default) is laid out by Graphviz compiled to WebAssembly: nothing to install, nothing fetched. Reads only the configuration. Exit 0, or 1 on error.",
+	},
 	"local": {
 		usage:    "flareops local serve [flags]",
 		desc:     "The built-in local Cloudflare (API and R2 S3), for development and tests.",
