@@ -39,7 +39,9 @@ var helps = map[string]cmdHelp{
 	},
 	"apply": {
 		usage: "flareops apply [flags] [PLANFILE]",
-		desc:  "Make the account match the configuration, after showing the plan and asking. With PLANFILE (from plan -out, from any directory), apply exactly that plan; refused, naming them, when the configuration or an object the plan touches or references changed since.",
+		desc: "Make the account match the configuration, after showing the plan and asking. With PLANFILE (from plan -out, from any directory), apply exactly that plan; refused, naming them, when the configuration or an object the plan touches or references changed since. " +
+			"On a terminal (or with -progress, or FLAREOPS_PROGRESS=1) a line per finished change on stderr gives the elapsed time and the request budget: requests left in the window, waits so far. " +
+			"-format json prints one result document on stdout instead of text and progress (with -auto-approve or PLANFILE).",
 	},
 	"drift": {
 		usage: "flareops drift [flags]",
@@ -69,7 +71,7 @@ var helps = map[string]cmdHelp{
 	},
 	"destroy": {
 		usage: "flareops destroy [flags]",
-		desc:  "Delete every object flareops manages here, after showing the plan and asking. prevent_destroy = true stops it.",
+		desc:  "Delete every object flareops manages here, after showing the plan and asking. prevent_destroy = true stops it. -progress and -format json as for apply.",
 	},
 	"graph": {
 		usage: "flareops graph [flags]",
