@@ -186,3 +186,19 @@ func golden(t *testing.T, name, got string) {
 		t.Errorf("%s mismatch (-golden +got); if intended, rerun with -update:\n%.5000s", path, diff)
 	}
 }
+
+// The drift report of the same 2,000 changes fits one issue body too, verdict first.
+func TestRenderDriftMarkdownLargePlanFits(t *testing.T) {
+	var b bytes.Buffer
+	if err := RenderDriftMarkdown(&b, renderLargePlan(2000), RenderOptions{Target: renderTarget}); err != nil {
+		t.Fatal(err)
+	}
+	md := b.String()
+	checkMarkdownComment(t, md)
+	if !strings.HasPrefix(md, "**flareops drift**: ") || !strings.Contains(md, "more changes not shown") || !strings.Contains(md, "Run `flareops drift`") {
+		t.Errorf("the report lacks its verdict or the note of what it leaves out:\n%.500s", md)
+	}
+	if strings.Contains(md, renderNewSecret) || strings.Contains(md, renderOldSecret) {
+		t.Error("a secret is in the report")
+	}
+}
