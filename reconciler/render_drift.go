@@ -233,7 +233,9 @@ func RenderDriftMarkdown(w io.Writer, p *Plan, o RenderOptions) error {
 	outside, config := OutsideChanges(p), configSection(p)
 	head := driftHeadlineManual(len(outside), len(config), p.Manual)
 	summary := fmt.Sprintf("**flareops drift**: %s%s.\n", strings.ToLower(head[:1]), head[1:])
-	more := func(n int) string { return "- " + strings.ReplaceAll(moreChanges(n), "flareops plan", "flareops drift") + "\n" }
+	more := func(n int) string {
+		return "- " + strings.ReplaceAll(moreChanges(n), "flareops plan", "flareops drift") + "\n"
+	}
 	var outs, configs []string
 	for _, c := range outside {
 		var b bytes.Buffer
