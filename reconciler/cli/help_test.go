@@ -46,6 +46,9 @@ func TestHelpVersionAndUnknownCommands(t *testing.T) {
 		{name: "state show -h", args: []string{"state", "show", "-h"}, code: 0, stdout: []string{"Usage: flareops state show [flags] ADDRESS\n", "-dir"}},
 		{name: "local -h", args: []string{"local", "--help"}, code: 0, stdout: []string{"Usage: flareops local serve [flags]", "  serve "}},
 		{name: "local serve -h", args: []string{"local", "serve", "-h"}, code: 0, stdout: []string{"-listen", "-fail-rate"}},
+		{name: "graph -h", args: []string{"graph", "-h"}, code: 0, stdout: []string{"Usage: flareops graph [flags]\n", "-plan PLANFILE", "-format FORMAT", "-out FILE"}},
+		{name: "validate -h", args: []string{"validate", "-h"}, code: 0, stdout: []string{"-format FORMAT", "sarif"}},
+		{name: "apply -h progress", args: []string{"apply", "-h"}, code: 0, stdout: []string{"-progress", "FLAREOPS_PROGRESS", "-format FORMAT"}},
 		{name: "version -h", args: []string{"version", "-h"}, code: 0, stdout: []string{"Usage: flareops version\n"}},
 
 		{name: "help plan", args: []string{"help", "plan"}, code: 0, stdout: []string{"Usage: flareops plan [flags]\n", "-detailed-exitcode"}},
