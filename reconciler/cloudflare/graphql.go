@@ -118,3 +118,21 @@ func joinPath(path []any) string {
 func (c *Client) WorkerInvocations(ctx context.Context, q WorkerInvocationsQuery) (*WorkerInvocations, error) {
 	return c.Raw().WorkerInvocations(ctx, c.accountID, q)
 }
+
+// QueueDelivery reads a queue's message operations in this client's account (see
+// RawClient.QueueDelivery).
+func (c *Client) QueueDelivery(ctx context.Context, q QueueMetricsQuery) (*QueueDelivery, error) {
+	return c.Raw().QueueDelivery(ctx, c.accountID, q)
+}
+
+// QueueBacklog reads a queue's backlog in this client's account (see
+// RawClient.QueueBacklog).
+func (c *Client) QueueBacklog(ctx context.Context, q QueueMetricsQuery) ([]QueueBacklogPoint, error) {
+	return c.Raw().QueueBacklog(ctx, c.accountID, q)
+}
+
+// D1QueryTime reads a D1 database's query time in this client's account (see
+// RawClient.D1QueryTime).
+func (c *Client) D1QueryTime(ctx context.Context, q D1QueryTimeQuery) ([]D1QueryTimeBucket, error) {
+	return c.Raw().D1QueryTime(ctx, c.accountID, q)
+}

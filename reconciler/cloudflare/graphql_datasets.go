@@ -19,7 +19,8 @@ import (
 // whose answer fills a page fails rather than return a truncated series.
 const GraphQLPageSize = 10000
 
-// TimeRange is [From, To).
+// TimeRange is [From, To). The readers filter on the event time, so a From that is not
+// a multiple of the Bucket makes the first bucket partial: align it to get whole ones.
 type TimeRange struct {
 	From, To time.Time
 }
