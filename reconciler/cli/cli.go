@@ -61,6 +61,7 @@ func commands() []command {
 		{name: "import", summary: "bring an existing object under management", run: runImport},
 		{name: "state", summary: "inspect the inventory: state list|show|rm", run: runState},
 		{name: "destroy", summary: "delete every object flareops manages here", run: runDestroy},
+		{name: "graph", summary: "draw the declared objects and their references (SVG or DOT)", run: runGraph},
 		{name: "local", summary: "the built-in local Cloudflare: local serve", run: runLocal},
 		{name: "version", summary: "print the version", run: runVersion},
 		notYet("backup", "backups: run|list|verify|restore|drill", "the backup kind"),

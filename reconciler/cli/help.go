@@ -26,7 +26,8 @@ var helps = map[string]cmdHelp{
 		desc: "Check the configuration. Exit 0 when it is valid; 1 with diagnostics (file:line:col) on stderr. " +
 			"With -wrangler, also read the team's wrangler files (a directory means the wrangler.json, wrangler.jsonc or wrangler.toml in it) " +
 			"and report every binding, cron trigger, queue consumer or setting (cpu_ms, observability) declared both there and here, " +
-			"on the same Worker (environments deploy <name>-<env>), with both file:line locations and which side should keep it; exit 1 when there is any.",
+			"on the same Worker (environments deploy <name>-<env>), with both file:line locations and which side should keep it; exit 1 when there is any. " +
+			"-format json or sarif prints every diagnostic as one document on stdout instead (SARIF 2.1.0 for GitHub code scanning, which annotates the pull request); the exit codes are the same.",
 	},
 	"fmt": {
 		usage: "flareops fmt [flags]",
@@ -69,6 +70,13 @@ var helps = map[string]cmdHelp{
 	"destroy": {
 		usage: "flareops destroy [flags]",
 		desc:  "Delete every object flareops manages here, after showing the plan and asking. prevent_destroy = true stops it.",
+	},
+	"graph": {
+		usage: "flareops graph [flags]",
+		desc: "Draw the declared objects and their references: between blocks (a queue's dead-letter queue), and to objects outside the configuration " +
+			"(a consumer's Worker, the Workers a dataset is bound in, a sandbox's Worker and containers application), drawn dashed. " +
+			"With -plan PLANFILE (from plan -out), each object is colored by what the plan does to it, with a legend. " +
+			"SVG (the default) is laid out by Graphviz compiled to WebAssembly: nothing to install, nothing fetched. Reads only the configuration. Exit 0, or 1 on error.",
 	},
 	"local": {
 		usage:    "flareops local serve [flags]",
