@@ -123,9 +123,9 @@ func TestGraphQLBudgetAndAuth(t *testing.T) {
 	if code, body = post(t, "GET", url+"/client/v4/accounts/0123456789abcdef0123456789abcdef/queues", "tok", ""); code != 200 {
 		t.Fatalf("REST after the GraphQL budget: %d %s", code, body)
 	}
-	// No token: the API's front door refuses before GraphQL sees the query.
-	if code, _ = post(t, "POST", url+"/client/v4/graphql", "", gqlRequestsQuery); code < 400 {
-		t.Fatalf("no token: %d; want a refusal", code)
+	// No token: 401 Unauthorized in the GraphQL shape, not the v4 envelope.
+	if code, body = post(t, "POST", url+"/client/v4/graphql", "", gqlRequestsQuery); code != 401 || !strings.HasPrefix(body, `{"data":null,"errors":[{"message":"Unauthorized"`) {
+		t.Fatalf("no token: %d %s; want 401 Unauthorized", code, body)
 	}
 	// GraphQL queries are counted like every request.
 	if n := srv.Counts().ByRoute["POST /client/v4/graphql"]; n != 3 {

@@ -309,13 +309,20 @@ func TestGraphQLErrors(t *testing.T) {
 	}
 	srv.SetGraphQLBudget(-1, 0)
 
-	// A bad token is refused at the API's front door with a v4 envelope: *APIError.
+	// A bad token: 401 Unauthorized, in the GraphQL shape.
 	bad, _ := gqlEmulator(t, emulator.Options{Token: "right"})
 	bad.Token = "wrong"
 	err = bad.GraphQL(ctx, `{ viewer { accounts(filter: {accountTag: "`+rawTestAccount+`"}) { settings { d1AnalyticsAdaptiveGroups { maxPageSize } } } } }`, nil, nil)
+	if !errors.As(err, &ge) || ge.Status != http.StatusUnauthorized || ge.Messages[0] != "Unauthorized" {
+		t.Fatalf("bad token: %v; want a 401 GraphQLError Unauthorized", err)
+	}
+	// An answer in the v4 envelope (here an injected 503 of the API's front door) is an
+	// *APIError.
+	srv.SetFaults(emulator.Faults{Seed: 1, FailRate: 1})
+	err = c.GraphQL(ctx, `{ viewer { __typename } }`, nil, nil)
 	var ae *APIError
-	if !errors.As(err, &ae) || ae.Status != http.StatusForbidden {
-		t.Fatalf("bad token: %v; want an *APIError 403", err)
+	if !errors.As(err, &ae) || ae.Status != http.StatusServiceUnavailable {
+		t.Fatalf("front-door 503: %v; want an *APIError 503", err)
 	}
 }
 
