@@ -171,6 +171,15 @@ func orderGroups(d *datasetSpec, groups []*group, dims []dimSpec, orderBy any) *
 	var keys []orderKey
 	for _, item := range list {
 		s, _ := item.(string)
+		// Variables may spell an enum value in any case (the parser's coercion
+		// accepts that); the schema's spelling is the one to act on.
+		for _, key := range d.orderKeys() {
+			for _, dir := range []string{"_ASC", "_DESC"} {
+				if strings.EqualFold(s, key+dir) {
+					s = key + dir
+				}
+			}
+		}
 		name, desc := strings.CutSuffix(s, "_DESC")
 		if !desc {
 			name = strings.TrimSuffix(name, "_ASC")
@@ -278,7 +287,8 @@ func render(kind metricKind, v float64) any {
 	case mUint64:
 		return uint64(math.Round(v))
 	case mFloat32:
-		return float64(float32(v))
+		// The shortest text of the float32, as a float32 field renders.
+		return json.Number(strconv.FormatFloat(float64(float32(v)), 'g', -1, 32))
 	}
 	return v
 }

@@ -145,10 +145,11 @@ func TestVariables(t *testing.T) {
 	ev := testEvents(t)
 	q := `query Q($tag: String!, $filter: AccountWorkersInvocationsAdaptiveFilter_InputObject!, $limit: Int!, $order: [AccountWorkersInvocationsAdaptiveOrderBy!]) {
   viewer { accounts(filter: {accountTag: $tag}) { workersInvocationsAdaptive(filter: $filter, limit: $limit, orderBy: $order) { dimensions { scriptName } sum { requests } } } } }`
-	vars := map[string]any{"tag": testAccount, "limit": 1, "order": []string{"sum_requests_ASC"},
+	vars := map[string]any{"tag": testAccount, "limit": 1, "order": []string{"sum_requests_desc"},
 		"filter": map[string]any{"datetime_geq": "2026-03-10T11:00:00Z", "status_in": []string{"success", `x" } evil: {`}}}
 	got := serve(t, NewService(-1, 0), ev, q, vars)
-	if want := data(`[{"dimensions":{"scriptName":"api"},"sum":{"requests":15}}]`); got.status != 200 || got.body != want {
+	// The enum value in lower case (the parser accepts any case in variables) is obeyed.
+	if want := data(`[{"dimensions":{"scriptName":"web"},"sum":{"requests":100}}]`); got.status != 200 || got.body != want {
 		t.Errorf("got HTTP %d %s\nwant %s", got.status, got.body, want)
 	}
 }
@@ -269,5 +270,18 @@ func TestSettings(t *testing.T) {
 		`"d1AnalyticsAdaptiveGroups":{"notOlderThan":2678400}}}]}},"errors":null}`
 	if got.status != 200 || got.body != want {
 		t.Errorf("HTTP %d\n got %s\nwant %s", got.status, got.body, want)
+	}
+}
+
+// float32 fields render as the float32 they are (0.1, not 0.10000000149011612); float64
+// averages keep their precision.
+func TestFloat32Rendering(t *testing.T) {
+	var ev Events
+	if err := ev.AddWorkers(testNow, []WorkerInvocation{{Datetime: testNow.Add(-time.Minute), ScriptName: "api", Status: "success", WallTimeUs: 0.1, Duration: 0.1}}); err != nil {
+		t.Fatal(err)
+	}
+	got := serve(t, NewService(-1, 0), ev, workers(`limit: 1, filter: {`+lastHour+`}`, `quantiles { wallTimeP50 } sum { duration }`), nil)
+	if want := data(`[{"quantiles":{"wallTimeP50":0.1},"sum":{"duration":0.1}}]`); got.body != want {
+		t.Errorf("got %s\nwant %s", got.body, want)
 	}
 }
