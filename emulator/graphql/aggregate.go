@@ -314,7 +314,7 @@ func aggregate(block string, m metricSpec, rows []*row) float64 {
 	case "sum":
 		s := 0.0
 		for _, r := range rows {
-			s += r.v[m.src] * r.si
+			s += r.v[m.vi] * r.si
 		}
 		return s
 	case "avg":
@@ -323,33 +323,33 @@ func aggregate(block string, m metricSpec, rows []*row) float64 {
 		}
 		s := 0.0
 		for _, r := range rows {
-			s += r.v[m.src] * r.si
+			s += r.v[m.vi] * r.si
 		}
 		return s / weight(rows)
 	case "max", "min":
-		out := rows[0].v[m.src]
+		out := rows[0].v[m.vi]
 		for _, r := range rows[1:] {
-			if v := r.v[m.src]; (block == "max") == (v > out) && v != out {
+			if v := r.v[m.vi]; (block == "max") == (v > out) && v != out {
 				out = v
 			}
 		}
 		return out
 	case "quantiles":
-		return quantile(m.src, m.q, rows)
+		return quantile(m.vi, m.q, rows)
 	}
 	return 0
 }
 
-func quantile(src string, q float64, rows []*row) float64 {
+func quantile(vi int, q float64, rows []*row) float64 {
 	sorted := append([]*row(nil), rows...)
-	sort.SliceStable(sorted, func(i, j int) bool { return sorted[i].v[src] < sorted[j].v[src] })
+	sort.SliceStable(sorted, func(i, j int) bool { return sorted[i].v[vi] < sorted[j].v[vi] })
 	rank := math.Ceil(q * weight(sorted))
 	acc := 0.0
 	for _, r := range sorted {
 		acc += r.si
 		if acc >= rank {
-			return r.v[src]
+			return r.v[vi]
 		}
 	}
-	return sorted[len(sorted)-1].v[src]
+	return sorted[len(sorted)-1].v[vi]
 }

@@ -40,7 +40,7 @@ type answer struct {
 	body   string
 }
 
-func serve(t *testing.T, svc *Service, ev Events, query string, vars map[string]any) answer {
+func serve(t testing.TB, svc *Service, ev Events, query string, vars map[string]any) answer {
 	t.Helper()
 	body, err := json.Marshal(map[string]any{"query": query, "variables": vars})
 	if err != nil {
@@ -283,5 +283,22 @@ func TestFloat32Rendering(t *testing.T) {
 	got := serve(t, NewService(-1, 0), ev, workers(`limit: 1, filter: {`+lastHour+`}`, `quantiles { wallTimeP50 } sum { duration }`), nil)
 	if want := data(`[{"quantiles":{"wallTimeP50":0.1},"sum":{"duration":0.1}}]`); got.body != want {
 		t.Errorf("got %s\nwant %s", got.body, want)
+	}
+}
+
+func TestSkipInclude(t *testing.T) {
+	q := `query($detail: Boolean!) { viewer { accounts(filter: {accountTag: "` + testAccount + `"}) { workersInvocationsAdaptive(limit: 10, filter: {` + lastHour + `}) {
+  dimensions @include(if: $detail) { scriptName } sum { requests errors @skip(if: true) } } } } }`
+	for _, tc := range []struct {
+		detail bool
+		want   string
+	}{
+		{false, data(`[{"sum":{"requests":122}}]`)},
+		{true, data(`[{"dimensions":{"scriptName":"api"},"sum":{"requests":20}},{"dimensions":{"scriptName":"web"},"sum":{"requests":102}}]`)},
+	} {
+		got := serve(t, NewService(-1, 0), testEvents(t), q, map[string]any{"detail": tc.detail})
+		if got.body != tc.want {
+			t.Errorf("detail %v:\n got %s\nwant %s", tc.detail, got.body, tc.want)
+		}
 	}
 }
