@@ -274,7 +274,7 @@ func renderGroup(d *datasetSpec, g *group, dims []dimSpec, set ast.SelectionSet)
 					continue
 				}
 				m, _ := b.metric(sub.Name)
-				o = append(o, kv{sub.Alias, render(m.kind, aggregate(b.name, m, g.rows))})
+				o = append(o, kv{sub.Alias, render(b.name, m.kind, aggregate(b.name, m, g.rows))})
 			}
 			out = append(out, kv{f.Alias, o})
 		}
@@ -282,9 +282,15 @@ func renderGroup(d *datasetSpec, g *group, dims []dimSpec, set ast.SelectionSet)
 	return out
 }
 
-func render(kind metricKind, v float64) any {
+// render gives a value its schema type. An average typed as an integer is truncated
+// (Unknown upstream: how Cloudflare makes it one; ClickHouse's toUInt64 truncates);
+// sums of integers are integers already, up to float rounding.
+func render(block string, kind metricKind, v float64) any {
 	switch kind {
-	case mUint64:
+	case mUint64, mUint32:
+		if block == "avg" {
+			return uint64(math.Trunc(v))
+		}
 		return uint64(math.Round(v))
 	case mFloat32:
 		// The shortest text of the float32, as a float32 field renders.

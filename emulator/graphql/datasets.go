@@ -6,7 +6,9 @@ import (
 
 // The datasets of the subset (analytics.md §1.5–1.7), declared once: the schema the
 // parser validates against and the executor are both built from these specs, so they
-// cannot disagree about a field.
+// cannot disagree about a field. Field types are those of Cloudflare's schema dump
+// (analytics.md "SCHEMA"): e.g. the queue averages are integers and D1's quantiles
+// float64, while the Workers quantiles are float32.
 
 type dimKind int
 
@@ -28,6 +30,7 @@ type metricKind string
 
 const (
 	mUint64  metricKind = "uint64"
+	mUint32  metricKind = "uint32"
 	mFloat64 metricKind = "float64"
 	mFloat32 metricKind = "float32"
 )
@@ -220,8 +223,9 @@ var queueOpsSpec = &datasetSpec{
 	count: true,
 	blocks: []blockSpec{
 		{name: "sum", metrics: metrics(mUint64, "billableOperations", "bytes")},
-		{name: "avg", metrics: append(metrics(mFloat64, "lagTime", "retryCount"), sampleInterval)},
-		{name: "max", metrics: metrics(mUint64, "messageSize")},
+		// Averages typed as integers, as in the schema (lagTime uint64, retryCount uint32).
+		{name: "avg", metrics: []metricSpec{{name: "lagTime", kind: mUint64, src: "lagTime"}, {name: "retryCount", kind: mUint32, src: "retryCount"}, sampleInterval}},
+		{name: "max", metrics: metrics(mUint32, "messageSize")},
 	},
 	retention: month,
 	limits:    limitsFor(month, month),
@@ -243,7 +247,7 @@ var queueBacklogSpec = &datasetSpec{
 	node:      "queueBacklogAdaptiveGroups",
 	typ:       "AccountQueueBacklogAdaptiveGroups",
 	dims:      queueTimeDims,
-	blocks:    []blockSpec{{name: "avg", metrics: append(metrics(mFloat64, "bytes", "messages"), sampleInterval)}},
+	blocks:    []blockSpec{{name: "avg", metrics: append(metrics(mUint64, "bytes", "messages"), sampleInterval)}},
 	retention: month,
 	limits:    limitsFor(month, month),
 	strs:      []string{"queueId"},
@@ -274,13 +278,13 @@ var d1Spec = &datasetSpec{
 	},
 	count: true,
 	blocks: []blockSpec{
-		{name: "sum", metrics: metrics(mUint64, "readQueries", "writeQueries", "rowsRead", "rowsWritten", "queryBatchResponseBytes")},
+		{name: "sum", metrics: append(metrics(mUint64, "readQueries", "writeQueries", "rowsRead", "rowsWritten"), metricSpec{name: "queryBatchResponseBytes", kind: mFloat64, src: "queryBatchResponseBytes"})},
 		{name: "avg", metrics: append(metrics(mFloat64, "queryBatchTimeMs", "queryBatchResponseBytes"), sampleInterval)},
 		{name: "quantiles", metrics: []metricSpec{
-			{name: "queryBatchTimeMsP50", kind: mFloat32, src: "queryBatchTimeMs", q: .5},
-			{name: "queryBatchTimeMsP90", kind: mFloat32, src: "queryBatchTimeMs", q: .9},
-			{name: "queryBatchResponseBytesP50", kind: mFloat32, src: "queryBatchResponseBytes", q: .5},
-			{name: "queryBatchResponseBytesP90", kind: mFloat32, src: "queryBatchResponseBytes", q: .9},
+			{name: "queryBatchTimeMsP50", kind: mFloat64, src: "queryBatchTimeMs", q: .5},
+			{name: "queryBatchTimeMsP90", kind: mFloat64, src: "queryBatchTimeMs", q: .9},
+			{name: "queryBatchResponseBytesP50", kind: mFloat64, src: "queryBatchResponseBytes", q: .5},
+			{name: "queryBatchResponseBytesP90", kind: mFloat64, src: "queryBatchResponseBytes", q: .9},
 		}},
 	},
 	retention: month,

@@ -124,3 +124,27 @@ func TestExpire(t *testing.T) {
 		t.Errorf("after expiry: %d backlog samples (want 1), %d invocations (want 1), old slice %d (want 2, untouched)", len(e.QueueBacklog), len(e.Workers), len(old))
 	}
 }
+
+// The schema types the queue averages as integers: an average of 1000 and 1001 ms is
+// 1000, and of 1 and 2 retries is 1; D1's batch time average stays a float.
+func TestIntegerAverages(t *testing.T) {
+	var ev Events
+	at := testNow.Add(-time.Minute)
+	if err := ev.AddQueueOperations(testNow, []QueueOperation{
+		{Datetime: at, QueueID: testQueue, ActionType: "ReadMessage", ConsumerType: "worker", LagTimeMs: 1000, RetryCount: 1},
+		{Datetime: at, QueueID: testQueue, ActionType: "ReadMessage", ConsumerType: "worker", LagTimeMs: 1001, RetryCount: 2},
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if err := ev.AddD1(testNow, []D1Query{{Datetime: at, DatabaseID: "6f1e2d3c-4b5a-4978-8a6b-5c4d3e2f1a0b", QueryBatchTimeMs: 1}, {Datetime: at, DatabaseID: "6f1e2d3c-4b5a-4978-8a6b-5c4d3e2f1a0b", QueryBatchTimeMs: 2}}); err != nil {
+		t.Fatal(err)
+	}
+	q := `{ viewer { accounts(filter: {accountTag: "` + testAccount + `"}) {
+  queueMessageOperationsAdaptiveGroups(limit: 1, filter: {datetime_geq: "2026-03-10T11:00:00Z"}) { avg { lagTime retryCount } }
+  d1AnalyticsAdaptiveGroups(limit: 1, filter: {datetimeMinute_geq: "2026-03-10T11:00:00Z"}) { avg { queryBatchTimeMs } quantiles { queryBatchTimeMsP50 } } } } }`
+	got := serve(t, NewService(-1, 0), ev, q, nil)
+	want := `{"data":{"viewer":{"accounts":[{"queueMessageOperationsAdaptiveGroups":[{"avg":{"lagTime":1000,"retryCount":1}}],"d1AnalyticsAdaptiveGroups":[{"avg":{"queryBatchTimeMs":1.5},"quantiles":{"queryBatchTimeMsP50":1}}]}]}},"errors":null}`
+	if got.body != want {
+		t.Errorf("got %s\nwant %s", got.body, want)
+	}
+}
