@@ -13,6 +13,11 @@ import (
 // The GraphQL Analytics API (analytics.md §1), served by package graphql over the
 // events the admin interface (or the Go hooks below) feeds in. Events are global to the
 // emulator, like Analytics Engine datasets: every well-formed account tag sees them.
+//
+// A query passes the API's front door like every request (counted, faults injected,
+// the REST rate limit), then GraphQL's own budget of 300 queries per 5 minutes. Unknown
+// upstream: whether GraphQL queries also count against the REST API's 1,200 per 5
+// minutes; here they do, the stricter choice.
 
 func (s *Server) routesGraphQL() {
 	budget := 0

@@ -292,6 +292,11 @@ func (s *Server) serveAPI(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Ratelimit-Policy", s.limiter.policy())
 	}
 	token, authErr := s.authenticate(r)
+	if authErr != nil && r.URL.Path == APIPrefix+"/graphql" {
+		s.counter.status(route, http.StatusUnauthorized)
+		graphql.Unauthorized(w, s.Now()) // GraphQL answers in its own shape (analytics.md §1.1)
+		return
+	}
 	if authErr != nil {
 		s.counter.status(route, authErr.status)
 		writeError(w, authErr.status, authErr.code, authErr.msg)

@@ -171,6 +171,15 @@ func orderGroups(d *datasetSpec, groups []*group, dims []dimSpec, orderBy any) *
 	var keys []orderKey
 	for _, item := range list {
 		s, _ := item.(string)
+		// Variables may spell an enum value in any case (the parser's coercion
+		// accepts that); the schema's spelling is the one to act on.
+		for _, key := range d.orderKeys() {
+			for _, dir := range []string{"_ASC", "_DESC"} {
+				if strings.EqualFold(s, key+dir) {
+					s = key + dir
+				}
+			}
+		}
 		name, desc := strings.CutSuffix(s, "_DESC")
 		if !desc {
 			name = strings.TrimSuffix(name, "_ASC")
@@ -265,7 +274,7 @@ func renderGroup(d *datasetSpec, g *group, dims []dimSpec, set ast.SelectionSet)
 					continue
 				}
 				m, _ := b.metric(sub.Name)
-				o = append(o, kv{sub.Alias, render(m.kind, aggregate(b.name, m, g.rows))})
+				o = append(o, kv{sub.Alias, render(b.name, m.kind, aggregate(b.name, m, g.rows))})
 			}
 			out = append(out, kv{f.Alias, o})
 		}
@@ -273,12 +282,19 @@ func renderGroup(d *datasetSpec, g *group, dims []dimSpec, set ast.SelectionSet)
 	return out
 }
 
-func render(kind metricKind, v float64) any {
+// render gives a value its schema type. An average typed as an integer is truncated
+// (Unknown upstream: how Cloudflare makes it one; ClickHouse's toUInt64 truncates);
+// sums of integers are integers already, up to float rounding.
+func render(block string, kind metricKind, v float64) any {
 	switch kind {
-	case mUint64:
+	case mUint64, mUint32:
+		if block == "avg" {
+			return uint64(math.Trunc(v))
+		}
 		return uint64(math.Round(v))
 	case mFloat32:
-		return float64(float32(v))
+		// The shortest text of the float32, as a float32 field renders.
+		return json.Number(strconv.FormatFloat(float64(float32(v)), 'g', -1, 32))
 	}
 	return v
 }
@@ -304,7 +320,7 @@ func aggregate(block string, m metricSpec, rows []*row) float64 {
 	case "sum":
 		s := 0.0
 		for _, r := range rows {
-			s += r.v[m.src] * r.si
+			s += r.v[m.vi] * r.si
 		}
 		return s
 	case "avg":
@@ -313,33 +329,33 @@ func aggregate(block string, m metricSpec, rows []*row) float64 {
 		}
 		s := 0.0
 		for _, r := range rows {
-			s += r.v[m.src] * r.si
+			s += r.v[m.vi] * r.si
 		}
 		return s / weight(rows)
 	case "max", "min":
-		out := rows[0].v[m.src]
+		out := rows[0].v[m.vi]
 		for _, r := range rows[1:] {
-			if v := r.v[m.src]; (block == "max") == (v > out) && v != out {
+			if v := r.v[m.vi]; (block == "max") == (v > out) && v != out {
 				out = v
 			}
 		}
 		return out
 	case "quantiles":
-		return quantile(m.src, m.q, rows)
+		return quantile(m.vi, m.q, rows)
 	}
 	return 0
 }
 
-func quantile(src string, q float64, rows []*row) float64 {
+func quantile(vi int, q float64, rows []*row) float64 {
 	sorted := append([]*row(nil), rows...)
-	sort.SliceStable(sorted, func(i, j int) bool { return sorted[i].v[src] < sorted[j].v[src] })
+	sort.SliceStable(sorted, func(i, j int) bool { return sorted[i].v[vi] < sorted[j].v[vi] })
 	rank := math.Ceil(q * weight(sorted))
 	acc := 0.0
 	for _, r := range sorted {
 		acc += r.si
 		if acc >= rank {
-			return r.v[src]
+			return r.v[vi]
 		}
 	}
-	return sorted[len(sorted)-1].v[src]
+	return sorted[len(sorted)-1].v[vi]
 }

@@ -6,7 +6,9 @@ import (
 
 // The datasets of the subset (analytics.md §1.5–1.7), declared once: the schema the
 // parser validates against and the executor are both built from these specs, so they
-// cannot disagree about a field.
+// cannot disagree about a field. Field types are those of Cloudflare's schema dump
+// (analytics.md "SCHEMA"): e.g. the queue averages are integers and D1's quantiles
+// float64, while the Workers quantiles are float32.
 
 type dimKind int
 
@@ -20,6 +22,7 @@ type dimSpec struct {
 	name  string
 	kind  dimKind
 	trunc time.Duration // dimTime only
+	idx   int           // dimString: its index in row.s (set by init)
 }
 
 // metricKind is the GraphQL type of an aggregate.
@@ -27,6 +30,7 @@ type metricKind string
 
 const (
 	mUint64  metricKind = "uint64"
+	mUint32  metricKind = "uint32"
 	mFloat64 metricKind = "float64"
 	mFloat32 metricKind = "float32"
 )
@@ -36,6 +40,7 @@ type metricSpec struct {
 	kind metricKind
 	src  string  // the row value aggregated ("" for avg.sampleInterval)
 	q    float64 // quantiles only
+	vi   int     // src's index in row.v (set by init)
 }
 
 type blockSpec struct {
@@ -51,7 +56,10 @@ type datasetSpec struct {
 	count     bool // a top-level count field
 	retention time.Duration
 	limits    Limits
-	rows      func(e *Events) []row
+	// strs and vals name the string dimensions and the values of a row, in the order
+	// rows fills row.s and row.v.
+	strs, vals []string
+	rows       func(e *Events) []row
 }
 
 // Limits are a dataset's settings node values (analytics.md §1.2), in seconds.
@@ -62,12 +70,50 @@ type Limits struct {
 	MaxNumberOfFields int   // the most fields one dataset node may select
 }
 
-// row is one event as the executor sees it.
+// row is one event as the executor sees it: its string dimensions and values in the
+// order of its dataset's strs and vals.
 type row struct {
 	t  time.Time
 	si float64
-	s  map[string]string
-	v  map[string]float64
+	s  []string
+	v  []float64
+}
+
+// newRows allocates n rows with their dimension and value slices in two blocks.
+func newRows(n, strs, vals int) []row {
+	rows := make([]row, n)
+	sb, vb := make([]string, n*strs), make([]float64, n*vals)
+	for i := range rows {
+		rows[i].s, rows[i].v = sb[i*strs:(i+1)*strs:(i+1)*strs], vb[i*vals:(i+1)*vals:(i+1)*vals]
+	}
+	return rows
+}
+
+// init resolves the names of the specs to row indexes; a name that is not there is a
+// bug in the specs.
+func init() {
+	for _, d := range datasets {
+		index := func(list []string, name string) int {
+			for i, n := range list {
+				if n == name {
+					return i
+				}
+			}
+			panic("emulator/graphql: " + d.node + " has no row field " + name)
+		}
+		for i := range d.dims {
+			if d.dims[i].kind == dimString {
+				d.dims[i].idx = index(d.strs, d.dims[i].name)
+			}
+		}
+		for _, b := range d.blocks {
+			for i := range b.metrics {
+				if b.metrics[i].src != "" {
+					b.metrics[i].vi = index(d.vals, b.metrics[i].src)
+				}
+			}
+		}
+	}
 }
 
 var timeDims = []dimSpec{
@@ -150,17 +196,19 @@ var workersSpec = &datasetSpec{
 	},
 	retention: 92 * day,
 	limits:    limitsFor(month, 92*day),
+	strs:      []string{"scriptName", "scriptVersion", "environmentName", "status", "usageModel"},
+	vals:      []string{"requests", "errors", "subrequests", "responseBodySize", "wallTime", "cpuTimeUs", "cpuTime", "duration"},
 	rows: func(e *Events) []row {
-		out := make([]row, len(e.Workers))
+		out := newRows(len(e.Workers), 5, 8)
 		for i, ev := range e.Workers {
 			errs := 0.0
 			if workersIsError(ev.Status) {
 				errs = 1
 			}
-			out[i] = row{t: ev.Datetime, si: float64(ev.SampleInterval),
-				s: map[string]string{"scriptName": ev.ScriptName, "scriptVersion": ev.ScriptVersion, "environmentName": ev.EnvironmentName, "status": ev.Status, "usageModel": ev.UsageModel},
-				v: map[string]float64{"requests": 1, "errors": errs, "subrequests": ev.Subrequests, "responseBodySize": ev.ResponseBodySize,
-					"wallTime": ev.WallTimeUs, "cpuTimeUs": ev.CPUTimeUs, "cpuTime": ev.CPUTimeUs, "duration": ev.Duration}}
+			r := &out[i]
+			r.t, r.si = ev.Datetime, float64(ev.SampleInterval)
+			copy(r.s, []string{ev.ScriptName, ev.ScriptVersion, ev.EnvironmentName, ev.Status, ev.UsageModel})
+			copy(r.v, []float64{1, errs, ev.Subrequests, ev.ResponseBodySize, ev.WallTimeUs, ev.CPUTimeUs, ev.CPUTimeUs, ev.Duration})
 		}
 		return out
 	},
@@ -175,17 +223,21 @@ var queueOpsSpec = &datasetSpec{
 	count: true,
 	blocks: []blockSpec{
 		{name: "sum", metrics: metrics(mUint64, "billableOperations", "bytes")},
-		{name: "avg", metrics: append(metrics(mFloat64, "lagTime", "retryCount"), sampleInterval)},
-		{name: "max", metrics: metrics(mUint64, "messageSize")},
+		// Averages typed as integers, as in the schema (lagTime uint64, retryCount uint32).
+		{name: "avg", metrics: []metricSpec{{name: "lagTime", kind: mUint64, src: "lagTime"}, {name: "retryCount", kind: mUint32, src: "retryCount"}, sampleInterval}},
+		{name: "max", metrics: metrics(mUint32, "messageSize")},
 	},
 	retention: month,
 	limits:    limitsFor(month, month),
+	strs:      []string{"queueId", "actionType", "consumerType", "outcome"},
+	vals:      []string{"billableOperations", "bytes", "lagTime", "retryCount", "messageSize"},
 	rows: func(e *Events) []row {
-		out := make([]row, len(e.QueueOperations))
+		out := newRows(len(e.QueueOperations), 4, 5)
 		for i, ev := range e.QueueOperations {
-			out[i] = row{t: ev.Datetime, si: float64(ev.SampleInterval),
-				s: map[string]string{"queueId": ev.QueueID, "actionType": ev.ActionType, "consumerType": ev.ConsumerType, "outcome": ev.Outcome},
-				v: map[string]float64{"billableOperations": ev.Billable, "bytes": ev.Bytes, "lagTime": ev.LagTimeMs, "retryCount": ev.RetryCount, "messageSize": ev.MessageSize}}
+			r := &out[i]
+			r.t, r.si = ev.Datetime, float64(ev.SampleInterval)
+			copy(r.s, []string{ev.QueueID, ev.ActionType, ev.ConsumerType, ev.Outcome})
+			copy(r.v, []float64{ev.Billable, ev.Bytes, ev.LagTimeMs, ev.RetryCount, ev.MessageSize})
 		}
 		return out
 	},
@@ -195,15 +247,18 @@ var queueBacklogSpec = &datasetSpec{
 	node:      "queueBacklogAdaptiveGroups",
 	typ:       "AccountQueueBacklogAdaptiveGroups",
 	dims:      queueTimeDims,
-	blocks:    []blockSpec{{name: "avg", metrics: append(metrics(mFloat64, "bytes", "messages"), sampleInterval)}},
+	blocks:    []blockSpec{{name: "avg", metrics: append(metrics(mUint64, "bytes", "messages"), sampleInterval)}},
 	retention: month,
 	limits:    limitsFor(month, month),
+	strs:      []string{"queueId"},
+	vals:      []string{"bytes", "messages"},
 	rows: func(e *Events) []row {
-		out := make([]row, len(e.QueueBacklog))
+		out := newRows(len(e.QueueBacklog), 1, 2)
 		for i, ev := range e.QueueBacklog {
-			out[i] = row{t: ev.Datetime, si: float64(ev.SampleInterval),
-				s: map[string]string{"queueId": ev.QueueID},
-				v: map[string]float64{"bytes": ev.Bytes, "messages": ev.Messages}}
+			r := &out[i]
+			r.t, r.si = ev.Datetime, float64(ev.SampleInterval)
+			r.s[0] = ev.QueueID
+			r.v[0], r.v[1] = ev.Bytes, ev.Messages
 		}
 		return out
 	},
@@ -223,24 +278,26 @@ var d1Spec = &datasetSpec{
 	},
 	count: true,
 	blocks: []blockSpec{
-		{name: "sum", metrics: metrics(mUint64, "readQueries", "writeQueries", "rowsRead", "rowsWritten", "queryBatchResponseBytes")},
+		{name: "sum", metrics: append(metrics(mUint64, "readQueries", "writeQueries", "rowsRead", "rowsWritten"), metricSpec{name: "queryBatchResponseBytes", kind: mFloat64, src: "queryBatchResponseBytes"})},
 		{name: "avg", metrics: append(metrics(mFloat64, "queryBatchTimeMs", "queryBatchResponseBytes"), sampleInterval)},
 		{name: "quantiles", metrics: []metricSpec{
-			{name: "queryBatchTimeMsP50", kind: mFloat32, src: "queryBatchTimeMs", q: .5},
-			{name: "queryBatchTimeMsP90", kind: mFloat32, src: "queryBatchTimeMs", q: .9},
-			{name: "queryBatchResponseBytesP50", kind: mFloat32, src: "queryBatchResponseBytes", q: .5},
-			{name: "queryBatchResponseBytesP90", kind: mFloat32, src: "queryBatchResponseBytes", q: .9},
+			{name: "queryBatchTimeMsP50", kind: mFloat64, src: "queryBatchTimeMs", q: .5},
+			{name: "queryBatchTimeMsP90", kind: mFloat64, src: "queryBatchTimeMs", q: .9},
+			{name: "queryBatchResponseBytesP50", kind: mFloat64, src: "queryBatchResponseBytes", q: .5},
+			{name: "queryBatchResponseBytesP90", kind: mFloat64, src: "queryBatchResponseBytes", q: .9},
 		}},
 	},
 	retention: month,
 	limits:    limitsFor(month, month),
+	strs:      []string{"databaseId"},
+	vals:      []string{"readQueries", "writeQueries", "rowsRead", "rowsWritten", "queryBatchResponseBytes", "queryBatchTimeMs"},
 	rows: func(e *Events) []row {
-		out := make([]row, len(e.D1))
+		out := newRows(len(e.D1), 1, 6)
 		for i, ev := range e.D1 {
-			out[i] = row{t: ev.Datetime, si: float64(ev.SampleInterval),
-				s: map[string]string{"databaseId": ev.DatabaseID},
-				v: map[string]float64{"readQueries": ev.ReadQueries, "writeQueries": ev.WriteQueries, "rowsRead": ev.RowsRead, "rowsWritten": ev.RowsWritten,
-					"queryBatchResponseBytes": ev.QueryBatchResponseBytes, "queryBatchTimeMs": ev.QueryBatchTimeMs}}
+			r := &out[i]
+			r.t, r.si = ev.Datetime, float64(ev.SampleInterval)
+			r.s[0] = ev.DatabaseID
+			copy(r.v, []float64{ev.ReadQueries, ev.WriteQueries, ev.RowsRead, ev.RowsWritten, ev.QueryBatchResponseBytes, ev.QueryBatchTimeMs})
 		}
 		return out
 	},
@@ -292,5 +349,5 @@ func (dm dimSpec) value(r *row) string {
 	case dimDate:
 		return r.t.UTC().Format(time.DateOnly)
 	}
-	return r.s[dm.name]
+	return r.s[dm.idx]
 }

@@ -51,6 +51,7 @@ func execute(req request, ev Events, now time.Time) (any, []*qerror) {
 	if err != nil {
 		return nil, []*qerror{{status: http.StatusBadRequest, msg: "error parsing args: " + gqlMessage(err)}}
 	}
+	op.SelectionSet = prune(op.SelectionSet, vars)
 	x := &exec{ev: ev, now: now, vars: vars, rows: map[*datasetSpec][]row{}}
 	out := obj{}
 	for _, f := range fields(op.SelectionSet) {
@@ -66,6 +67,46 @@ func execute(req request, ev Events, now time.Time) (any, []*qerror) {
 		}
 	}
 	return out, nil
+}
+
+// prune drops what @skip(if: true) and @include(if: false) leave out, in place through
+// fragments (a fragment's definition is pruned once per use, with the same outcome).
+func prune(set ast.SelectionSet, vars map[string]any) ast.SelectionSet {
+	kept := set[:0:0]
+	for _, sel := range set {
+		var dirs ast.DirectiveList
+		switch s := sel.(type) {
+		case *ast.Field:
+			dirs = s.Directives
+			s.SelectionSet = prune(s.SelectionSet, vars)
+		case *ast.InlineFragment:
+			dirs = s.Directives
+			s.SelectionSet = prune(s.SelectionSet, vars)
+		case *ast.FragmentSpread:
+			dirs = s.Directives
+			if s.Definition != nil {
+				s.Definition.SelectionSet = prune(s.Definition.SelectionSet, vars)
+			}
+		}
+		if included(dirs, vars) {
+			kept = append(kept, sel)
+		}
+	}
+	return kept
+}
+
+func included(dirs ast.DirectiveList, vars map[string]any) bool {
+	if d := dirs.ForName("skip"); d != nil {
+		if v, _ := d.ArgumentMap(vars)["if"].(bool); v {
+			return false
+		}
+	}
+	if d := dirs.ForName("include"); d != nil {
+		if v, _ := d.ArgumentMap(vars)["if"].(bool); !v {
+			return false
+		}
+	}
+	return true
 }
 
 // fields flattens fragments (validation has checked they apply).

@@ -1,6 +1,7 @@
 package graphql
 
 import (
+	"encoding/binary"
 	"encoding/json"
 	"fmt"
 	"regexp"
@@ -122,7 +123,7 @@ func compileComparison(d *datasetSpec, key string, val any, where string) (pred,
 		}
 		re := likePattern(s)
 		like := op == "_like"
-		return func(r *row) bool { return re.MatchString(r.s[dm.name]) == like }, nil
+		return func(r *row) bool { return re.MatchString(r.s[dm.idx]) == like }, nil
 	}
 	want, err := scalarKey(dm, val, where)
 	if err != nil {
@@ -146,19 +147,29 @@ func compileComparison(d *datasetSpec, key string, val any, where string) (pred,
 	}, nil
 }
 
-// rowKey and scalarKey render values so that string order is value order: times as
-// fixed-width UTC nanosecond stamps, dates as YYYY-MM-DD, strings as they are.
+// rowKey and scalarKey render values so that string order is value order: times and
+// dates as 8 big-endian bytes of their unix nanoseconds (sign bit flipped), strings as
+// they are.
 func rowKey(dm dimSpec, r *row) string {
 	switch dm.kind {
 	case dimTime:
 		return timeKey(r.t.Truncate(dm.trunc))
 	case dimDate:
-		return r.t.UTC().Format(time.DateOnly)
+		return timeKey(startOfDay(r.t))
 	}
-	return r.s[dm.name]
+	return r.s[dm.idx]
 }
 
-func timeKey(t time.Time) string { return t.UTC().Format("2006-01-02T15:04:05.000000000") }
+func startOfDay(t time.Time) time.Time {
+	y, m, d := t.UTC().Date()
+	return time.Date(y, m, d, 0, 0, 0, 0, time.UTC)
+}
+
+func timeKey(t time.Time) string {
+	var b [8]byte
+	binary.BigEndian.PutUint64(b[:], uint64(t.UnixNano())^(1<<63))
+	return string(b[:])
+}
 
 func scalarKey(dm dimSpec, val any, where string) (string, error) {
 	s, ok := val.(string)
@@ -183,7 +194,7 @@ func scalarKey(dm dimSpec, val any, where string) (string, error) {
 		if err != nil {
 			return "", fmt.Errorf("%s: %q is not a Date (YYYY-MM-DD)", where, s)
 		}
-		return t.Format(time.DateOnly), nil
+		return timeKey(t), nil
 	}
 	return s, nil
 }

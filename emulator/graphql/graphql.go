@@ -173,3 +173,9 @@ func writeBody(w http.ResponseWriter, status int, body response) {
 	w.WriteHeader(status)
 	_ = json.NewEncoder(w).Encode(body) // a failed write means the client went away
 }
+
+// Unauthorized answers a request without a valid token: HTTP 401 "Unauthorized"
+// (analytics.md §1.1), in the GraphQL shape rather than the v4 envelope.
+func Unauthorized(w http.ResponseWriter, now time.Time) {
+	writeErrors(w, now, &qerror{status: http.StatusUnauthorized, msg: "Unauthorized"})
+}

@@ -28,6 +28,7 @@ func buildSDL() string {
 	var b strings.Builder
 	b.WriteString(`scalar string
 scalar uint64
+scalar uint32
 scalar float32
 scalar float64
 scalar Time

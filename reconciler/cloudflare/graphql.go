@@ -76,10 +76,11 @@ func (c *RawClient) GraphQL(ctx context.Context, query string, variables map[str
 		return fmt.Errorf("POST graphql: %w", err)
 	}
 	var answer struct {
-		Data   json.RawMessage    `json:"data"`
-		Errors []graphqlWireError `json:"errors"`
+		Data    json.RawMessage    `json:"data"`
+		Errors  []graphqlWireError `json:"errors"`
+		Success *bool              `json:"success"` // only in a v4 envelope
 	}
-	if err := json.Unmarshal(resp.body, &answer); err != nil || (answer.Data == nil && answer.Errors == nil) {
+	if err := json.Unmarshal(resp.body, &answer); err != nil || answer.Success != nil || (answer.Data == nil && answer.Errors == nil) {
 		if resp.status >= 400 {
 			return rawAPIError(resp.status, resp.body)
 		}

@@ -268,3 +268,84 @@ func TestGraphQLD1QueryTime(t *testing.T) {
 		t.Errorf("idle database = %+v, %v; want no buckets", got, err)
 	}
 }
+
+// Values travel as variables: quotes, backslashes, -- and ; in a script name reach the
+// emulator as a literal value that matches nothing, instead of changing the query.
+func TestGraphQLValuesAreLiteral(t *testing.T) {
+	c, srv := gqlEmulator(t, emulator.Options{})
+	seedWorkers(t, srv, gqlNow)
+	hour := TimeRange{From: gqlNow.Add(-time.Hour), To: gqlNow}
+	for _, script := range []string{`api" , scriptName_neq: "x`, `api\`, `api'--`, `api"; } } }`, `%`} {
+		got, err := c.WorkerInvocations(context.Background(), rawTestAccount, WorkerInvocationsQuery{Script: script, Range: hour, Statuses: []string{`success") {`}})
+		if err != nil {
+			t.Fatalf("script %q: %v", script, err)
+		}
+		if _, _, ok := got.Totals(); ok {
+			t.Errorf("script %q matched invocations: %+v", script, got.Buckets)
+		}
+	}
+}
+
+func TestGraphQLErrors(t *testing.T) {
+	c, srv := gqlEmulator(t, emulator.Options{})
+	ctx := context.Background()
+
+	// A query the schema refuses: *GraphQLError with the status and Cloudflare's words.
+	err := c.GraphQL(ctx, `{ viewer { accounts(filter: {accountTag: "`+rawTestAccount+`"}) { workersInvocationsAdaptive(limit: 1, filter: {}) { quantiles { wallTimeP95 } } } } }`, nil, nil)
+	var ge *GraphQLError
+	if !errors.As(err, &ge) || ge.Status != http.StatusBadRequest || !strings.Contains(ge.Messages[0], `unknown field "wallTimeP95"`) || ge.RateLimited() {
+		t.Fatalf("err = %v; want a 400 GraphQLError about wallTimeP95", err)
+	}
+
+	// The budget: IsGraphQLRateLimited, after the retries the client is allowed.
+	srv.SetGraphQLBudget(1, 5*time.Minute)
+	q := WorkerInvocationsQuery{Script: "api", Range: TimeRange{From: gqlNow.Add(-time.Hour), To: gqlNow}}
+	if _, err := c.WorkerInvocations(ctx, rawTestAccount, q); err != nil {
+		t.Fatalf("first query: %v", err)
+	}
+	_, err = c.WorkerInvocations(ctx, rawTestAccount, q)
+	if !IsGraphQLRateLimited(err) || !strings.Contains(err.Error(), "rate limiter budget depleted") {
+		t.Fatalf("err = %v; want the budget error", err)
+	}
+	srv.SetGraphQLBudget(-1, 0)
+
+	// A bad token: 401 Unauthorized, in the GraphQL shape.
+	bad, _ := gqlEmulator(t, emulator.Options{Token: "right"})
+	bad.Token = "wrong"
+	err = bad.GraphQL(ctx, `{ viewer { accounts(filter: {accountTag: "`+rawTestAccount+`"}) { settings { d1AnalyticsAdaptiveGroups { maxPageSize } } } } }`, nil, nil)
+	if !errors.As(err, &ge) || ge.Status != http.StatusUnauthorized || ge.Messages[0] != "Unauthorized" {
+		t.Fatalf("bad token: %v; want a 401 GraphQLError Unauthorized", err)
+	}
+	// An answer in the v4 envelope (here an injected 503 of the API's front door) is an
+	// *APIError.
+	srv.SetFaults(emulator.Faults{Seed: 1, FailRate: 1})
+	err = c.GraphQL(ctx, `{ viewer { __typename } }`, nil, nil)
+	var ae *APIError
+	if !errors.As(err, &ae) || ae.Status != http.StatusServiceUnavailable {
+		t.Fatalf("front-door 503: %v; want an *APIError 503", err)
+	}
+}
+
+// The GraphQL readers go through the Client's pacer and retrier like every request: a
+// 429 injected by the emulator is retried, and the requests are counted.
+func TestGraphQLPacedLikeEveryRequest(t *testing.T) {
+	_, srv := gqlEmulator(t, emulator.Options{RateLimit: 1200, RateWindow: 5 * time.Minute})
+	hs := httptest.NewServer(srv)
+	t.Cleanup(hs.Close)
+	client, err := New(Config{BaseURL: hs.URL + "/client/v4", Token: "tok", AccountID: rawTestAccount})
+	if err != nil {
+		t.Fatal(err)
+	}
+	seedWorkers(t, srv, gqlNow)
+	srv.SetFaults(emulator.Faults{Seed: 1, Burst429: 1})
+	got, err := client.WorkerInvocations(context.Background(), WorkerInvocationsQuery{Script: "api", Range: TimeRange{From: gqlNow.Add(-time.Hour), To: gqlNow}})
+	if err != nil {
+		t.Fatalf("WorkerInvocations through Client: %v", err)
+	}
+	if req, _, _ := got.Totals(); req != 6000 {
+		t.Errorf("requests = %d; want 6000", req)
+	}
+	if client.Requests() != 2 || client.Throttled() != 1 {
+		t.Errorf("client sent %d requests with %d throttled; want 2 and 1 (the injected 429 retried)", client.Requests(), client.Throttled())
+	}
+}
