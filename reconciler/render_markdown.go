@@ -22,9 +22,11 @@ import (
 // The comment always fits GitHub's: it is at most MarkdownBudget bytes (see there). A
 // value longer than markdownValueRunes characters is shortened, saying by how much; when
 // the whole still does not fit, sections give up whole entries (a change's impact, a
-// table row, a change's details), last ones first and details before the table before
-// the impacts, each saying "N more changes not shown". The summary line is never cut,
-// and a cut never falls inside an entry, a code block or an HTML tag.
+// table row, a change's details), last ones first: the details take only the room the
+// others leave, and the impacts, the changes made outside flareops and the table share
+// the rest (see assembleMarkdown); each section says "N more changes not shown". The
+// summary line is never cut, and a cut never falls inside an entry, a code block or an
+// HTML tag.
 //
 // Colors are never used; sensitive values are always masked.
 func RenderMarkdown(w io.Writer, p *Plan, o RenderOptions) error {
@@ -107,12 +109,6 @@ func RenderMarkdown(w io.Writer, p *Plan, o RenderOptions) error {
 		tail:    fmt.Sprintf("Plan: %s.\n%s\n\n</details>\n", planCounts(p), fence),
 	})
 	return flush(w, assembleMarkdown(summary, sections, MarkdownBudget))
-}
-
-// writeMarkdownPreamble writes the target and the warnings, each its own paragraph.
-func writeMarkdownPreamble(b *bytes.Buffer, p *Plan, o RenderOptions) {
-	s := preambleSection(p, o)
-	b.WriteString(strings.Join(s.entries, ""))
 }
 
 // preambleSection is the target and the warnings, each its own paragraph.
