@@ -7,9 +7,13 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
+	"strings"
 	"testing"
 
 	"github.com/rhysd/actionlint"
+
+	"github.com/monotask/flareops/reconciler/cli"
 )
 
 // Every workflow in this directory passes actionlint (github.com/rhysd/actionlint, as a
@@ -59,3 +63,44 @@ func TestWorkflowsPassActionlint(t *testing.T) {
 		})
 	}
 }
+
+// Every flareops command line in the workflows names a command and flags that exist: each
+// is run with -h appended, which prints the help (exit 0) only when every flag before it
+// parses. A renamed flag breaks this test, not a user's CI.
+func TestWorkflowsUseRealFlags(t *testing.T) {
+	files, err := filepath.Glob("*.y*ml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	seen := 0
+	for _, f := range files {
+		src, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i, line := range strings.Split(string(src), "\n") {
+			line = strings.TrimSpace(strings.TrimPrefix(strings.TrimSpace(line), "run:"))
+			if !strings.HasPrefix(line, "flareops ") {
+				continue
+			}
+			seen++
+			// The command line up to its redirections, variables as a placeholder.
+			cmd := redirection.Split(line, 2)[0]
+			cmd = shellVar.ReplaceAllString(cmd, "x")
+			args := strings.Fields(strings.NewReplacer(`"`, "", `'`, "").Replace(cmd))[1:]
+			var out, errOut bytes.Buffer
+			io := cli.IO{Stdin: strings.NewReader(""), Stdout: &out, Stderr: &errOut, Getenv: func(string) string { return "" }, Environ: func() []string { return nil }}
+			if code := cli.Main(append(args, "-h"), io); code != 0 || !strings.Contains(out.String(), "Usage: flareops "+args[0]) {
+				t.Errorf("%s:%d: flareops %s: exit %d\n%s", f, i+1, strings.Join(args, " "), code, errOut.String())
+			}
+		}
+	}
+	if seen < 4 {
+		t.Errorf("found %d flareops command lines, want at least fmt, validate, plan and drift", seen)
+	}
+}
+
+var (
+	redirection = regexp.MustCompile(`\s[0-9]?>`)
+	shellVar    = regexp.MustCompile(`\$\{?[A-Za-z_][A-Za-z0-9_]*\}?`)
+)
