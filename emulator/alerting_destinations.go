@@ -61,7 +61,8 @@ func (s *Server) routesAlertingDestinations(base string) {
 // and local runs seed one instead.
 func (s *Server) SeedPagerDuty(name string) string {
 	s.mu.Lock()
-	pd := &alertingPagerDuty{ID: newHexID(), Name: name}
+	// GO's Pagerduty.ID and MechanismPagerdutyParam.ID are documented as UUIDs.
+	pd := &alertingPagerDuty{ID: newUUID(), Name: name}
 	s.st.Alerting.PagerDuty[pd.ID] = pd
 	s.mu.Unlock()
 	if err := s.persist(); err != nil {
@@ -316,7 +317,7 @@ func (s *Server) alertingPagerDutyLink(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	delete(s.st.Alerting.PagerDutyTokens, token)
-	pd := &alertingPagerDuty{ID: newHexID(), Account: acct, Name: "PagerDuty"}
+	pd := &alertingPagerDuty{ID: newUUID(), Account: acct, Name: "PagerDuty"}
 	s.st.Alerting.PagerDuty[pd.ID] = pd
 	writeResult(w, map[string]string{"id": pd.ID})
 }
