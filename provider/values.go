@@ -220,7 +220,7 @@ func encodeAttr(a reconciler.Attr, t tftypes.Type, v any, spellings []tftypes.Va
 		} else if v != nil {
 			return tftypes.Value{}, fmt.Errorf("%s: engine value %T is not a list of references", a.Name, v)
 		}
-		return encodeList(a, t, names, spellings)
+		return encodeList(a, t, sameSetOrder(names, spellings), spellings)
 	case reconciler.StringListMap:
 		return encodeListMap(a, t, v, spellings)
 	}

@@ -169,3 +169,29 @@ func encodeListMap(a reconciler.Attr, t tftypes.Type, v any, priors []tftypes.Va
 	}
 	return tftypes.NewValue(t, out), nil
 }
+
+// sameSetOrder returns names in the order of the first prior list that holds the same
+// names (a RefList is a set: the engine sorts it, Terraform keeps the order written).
+func sameSetOrder(names []string, priors []tftypes.Value) []string {
+	want := map[string]bool{}
+	for _, n := range names {
+		want[n] = true
+	}
+	for _, p := range priors {
+		if p.Type() == nil || !p.IsFullyKnown() || p.IsNull() {
+			continue
+		}
+		prior, err := decodeList(reconciler.Attr{Name: "prior"}, p)
+		if err != nil || len(prior) != len(names) {
+			continue
+		}
+		same := true
+		for _, n := range prior {
+			same = same && want[n]
+		}
+		if same {
+			return prior
+		}
+	}
+	return names
+}

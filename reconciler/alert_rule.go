@@ -47,7 +47,7 @@ var alertRuleSchema = BlockSchema{
 		{Name: "name", Type: String, LabelDefault: true, MaxLen: 128, Pattern: alertRuleNameRE, PatternText: alertRuleNameRule,
 			Description: "Name of the rule: " + alertRuleNameRule + ". A native rule's notification policy has this name. Default: the block's label."},
 		{Name: "description", Type: String, MaxLen: 1024, Description: "Description of the notification policy."},
-		{Name: "enabled", Type: Bool, Default: true, Description: "Whether the rule notifies; `false` keeps it without alerting anyone (default `true`)."},
+		{Name: "enabled", Type: Bool, Default: true, Description: "Whether the rule notifies; `false` keeps it without alerting anyone (default true)."},
 		{Name: "to", Type: RefList, RefKind: "alert_destination", Required: true, MaxItems: 50, RefRole: "destinations",
 			Description: "Where the rule's alerts go: `[alert_destination.ops, alert_destination.slack]`. Each destination once; order does not matter."},
 	},

@@ -11,6 +11,10 @@ import (
 
 var _ LiveValidator = AlertRuleKind{}
 
+// PlanLiveChecked asks the Terraform provider to check the alert type in every plan of
+// the resource, as the CLI's planner does.
+func (AlertRuleKind) PlanLiveChecked() {}
+
 // Observe lists the account's notification policies, and the webhook and PagerDuty lists
 // that name their destinations: three requests however many rules there are (the two
 // destination lists are shared with alert_destination).
