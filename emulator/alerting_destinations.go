@@ -58,9 +58,15 @@ func (s *Server) routesAlertingDestinations(base string) {
 
 // SeedPagerDuty adds a linked PagerDuty destination visible to every account and
 // returns its id. Linking is interactive on Cloudflare (OAuth with PagerDuty), so tests
-// and local runs seed one instead.
+// and local runs seed one instead. Seeding a name already seeded returns its id.
 func (s *Server) SeedPagerDuty(name string) string {
 	s.mu.Lock()
+	for _, pd := range s.st.Alerting.PagerDuty {
+		if pd.Account == "" && pd.Name == name {
+			s.mu.Unlock()
+			return pd.ID
+		}
+	}
 	// GO's Pagerduty.ID and MechanismPagerdutyParam.ID are documented as UUIDs.
 	pd := &alertingPagerDuty{ID: newUUID(), Name: name}
 	s.st.Alerting.PagerDuty[pd.ID] = pd

@@ -32,6 +32,8 @@ type target struct {
 	client *cloudflare.Client
 	desc   string
 	close  func() error
+	// linkPagerDuty links a PagerDuty service on the built-in local Cloudflare (nil elsewhere).
+	linkPagerDuty func(name string) string
 }
 
 // resolveTarget decides the target from the environment alone, before any request: the
@@ -118,7 +120,7 @@ func openTarget(dir string, ref reconciler.Target, io IO) (*target, error) {
 		return nil, errors.Join(err, closeAll())
 	}
 	fmt.Fprintf(io.Stderr, "flareops: no Cloudflare settings (%s, %s, %s): using the built-in local Cloudflare in %s\n", envToken, envAccount, envBaseURL, data)
-	return &target{ref: ref, client: c, desc: ref.Describe(), close: closeAll}, nil
+	return &target{ref: ref, client: c, desc: ref.Describe(), close: closeAll, linkPagerDuty: srv.SeedPagerDuty}, nil
 }
 
 // registry returns the kinds, wired to client (nil for commands that never call the API)
@@ -147,6 +149,11 @@ func (t *target) standIn(ctx context.Context, p *reconciler.Plan, io IO) error {
 				Name: s.Name, SchedulingPolicy: "default", Instances: 0, MaxInstances: 1,
 				Configuration: cloudflare.ContainerConfiguration{Image: placeholderImage, InstanceType: "lite"},
 			})
+		case "PagerDuty service":
+			if t.linkPagerDuty == nil {
+				continue
+			}
+			t.linkPagerDuty(s.Name)
 		default:
 			continue
 		}
