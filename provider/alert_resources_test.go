@@ -175,3 +175,25 @@ func TestAlertResourceValidation(t *testing.T) {
 		},
 	}})
 }
+
+// TestAlertDocExamples applies the registry pages' examples, then imports as their
+// import.sh say.
+func TestAlertDocExamples(t *testing.T) {
+	tg := newEmulatorTarget(t, emulator.Options{})
+	tg.srv.SeedPagerDuty("monotask-oncall")
+	tg.setEnv(t)
+	t.Setenv("TF_VAR_slack_webhook_secret", "doc-example-secret")
+	cfg := readExample(t, "provider/provider.tf") + readExample(t, "resources/flareops_alert_destination/resource.tf") +
+		readExample(t, "resources/flareops_alert_rule/resource.tf")
+	line := regexp.MustCompile(`(?m)^terraform import (\S+) (\S+)$`)
+	dest := line.FindStringSubmatch(readExample(t, "resources/flareops_alert_destination/import.sh"))
+	rule := line.FindStringSubmatch(readExample(t, "resources/flareops_alert_rule/import.sh"))
+	if dest == nil || rule == nil {
+		t.Fatal("an import.sh has no terraform import line")
+	}
+	tg.run(t, resource.TestCase{Steps: []resource.TestStep{
+		{Config: cfg, ConfigPlanChecks: resource.ConfigPlanChecks{PostApplyPostRefresh: []plancheck.PlanCheck{plancheck.ExpectEmptyPlan()}}},
+		{ResourceName: dest[1], ImportState: true, ImportStateId: dest[2], ImportStateVerify: true, ImportStateVerifyIgnore: []string{"webhook.0.secret"}},
+		{ResourceName: rule[1], ImportState: true, ImportStateId: rule[2], ImportStateVerify: true},
+	}})
+}

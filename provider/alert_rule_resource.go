@@ -18,6 +18,7 @@ const alertRuleDescription = "An alert rule. Its `native` form is a Cloudflare n
 
 var alertRuleTexts = map[string]string{
 	idAttr: "The notification policy's id in the account. Import an existing policy by it, or by its name.",
+	"name": "Name of the rule: 1 to 128 letters, digits, spaces, `_`, `.`, `:` and `-`, starting with a letter or digit. A native rule's notification policy has this name.",
 	"to":   "Where the rule's alerts go: the destinations' ids, `[flareops_alert_destination.ops.id, flareops_alert_destination.slack.id]` (or ids written out: `email:<address>`, `webhook:<name>`, `pagerduty:<service name>`). Each once; order does not matter.",
 }
 

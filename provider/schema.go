@@ -224,9 +224,6 @@ func resourceDescription(a reconciler.Attr, text string) string {
 		if a.Type == reconciler.RefList {
 			d += fmt.Sprintf(" In Terraform, write the %ss' ids, e.g. `[flareops_%s.<name>.id]`.", a.RefKind, a.RefKind)
 		}
-		if a.LabelDefault {
-			d += " (In the CLI's language it defaults to the block's label.)"
-		}
 	}
 	def, ok := defaultText(a)
 	if !ok {
