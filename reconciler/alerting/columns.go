@@ -70,12 +70,10 @@ func (d Dataset) Columns() Columns {
 // (workersInvocationsAdaptive, analytics.md §1.5) may name, beside the script that the
 // SLI names itself.
 var WorkerColumns = Columns{
-	"status":             {Name: "status", Type: String, Field: "status"},
-	"script_version":     {Name: "script_version", Type: String, Field: "scriptVersion"},
-	"environment":        {Name: "environment", Type: String, Field: "environmentName"},
-	"dispatch_namespace": {Name: "dispatch_namespace", Type: String, Field: "dispatchNamespaceName"},
-	"usage_model":        {Name: "usage_model", Type: String, Field: "usageModel"},
-	"is_dispatcher":      {Name: "is_dispatcher", Type: Number, Field: "isDispatcher"},
+	"status":         {Name: "status", Type: String, Field: "status"},
+	"script_version": {Name: "script_version", Type: String, Field: "scriptVersion"},
+	"environment":    {Name: "environment", Type: String, Field: "environmentName"},
+	"usage_model":    {Name: "usage_model", Type: String, Field: "usageModel"},
 }
 
 // Check reports every column of f that cols lacks (with the closest names), and every

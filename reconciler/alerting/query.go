@@ -99,7 +99,6 @@ const gqlQueueBacklog = `query ($accountTag: string!, $filter: AccountQueueBackl
   viewer {
     accounts(filter: {accountTag: $accountTag}) {
       queueBacklogAdaptiveGroups(filter: $filter, limit: 10000) {
-        count
         avg { messages }
       }
     }
