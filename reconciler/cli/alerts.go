@@ -104,7 +104,12 @@ func writeCheckText(w io.Writer, res alerting.CheckResult) error {
 	if firing > 0 {
 		b.WriteByte('\n')
 	}
-	fmt.Fprintf(&b, "%s of %d %s %s", countText(firing, "rule fires", "rules fire"), len(res.Rules), plural(len(res.Rules), "rule", "rules"), severityText(res))
+	switch {
+	case firing == 0:
+		fmt.Fprintf(&b, "Quiet: none of %d %s fires %s", len(res.Rules), plural(len(res.Rules), "rule", "rules"), severityText(res))
+	default:
+		fmt.Fprintf(&b, "%d of %d %s %s", firing, len(res.Rules), plural(len(res.Rules), "rule", "rules"), plural(firing, "fires", "fire")+" "+severityText(res))
+	}
 	if noData > 0 {
 		fmt.Fprintf(&b, "; %d without data (no data never fires)", noData)
 	}
@@ -185,13 +190,6 @@ func destList(to []string) string {
 		return "(no destination)"
 	}
 	return strings.Join(to, ", ")
-}
-
-func countText(n int, one, many string) string {
-	if n == 0 {
-		return "no " + one
-	}
-	return fmt.Sprintf("%d %s", n, plural(n, one, many))
 }
 
 func plural(n int, one, many string) string {
