@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -52,12 +53,17 @@ func runAlertsCheck(args []string, io IO) int {
 	defer s.close()
 	ctx, cancel := interruptible()
 	defer cancel()
-	res, err := s.eval.Check(ctx, s.slos, s.rules)
+	return checkAndReport(ctx, s.eval, s.slos, s.rules, *format, io)
+}
+
+// checkAndReport evaluates the rules, prints the report and returns the exit code.
+func checkAndReport(ctx context.Context, ev *alerting.Evaluator, slos []alerting.SLO, rules []alerting.MetricRule, format string, io IO) int {
+	res, err := ev.Check(ctx, slos, rules)
 	if err != nil {
 		return errorf(io, "cannot evaluate the rules: %v", err)
 	}
-	if *format == "json" {
-		err = writeCheckJSON(io.Stdout, res, s.eval.Now)
+	if format == "json" {
+		err = writeCheckJSON(io.Stdout, res, ev.Now)
 	} else {
 		err = writeCheckText(io.Stdout, res)
 	}

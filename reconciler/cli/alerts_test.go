@@ -4,8 +4,10 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"math"
 	"net/http"
+	"os"
 	"strings"
 	"testing"
 	"time"
@@ -39,6 +41,12 @@ func mustFilter(t *testing.T, s string) *alerting.Filter {
 // SLO's total filter) and requests on the weird route.
 func writeAPIPoints(t *testing.T, c *cloudflare.Client, outage bool) {
 	t.Helper()
+	writePoints(t, c, outage, true)
+}
+
+// writePoints is writeAPIPoints, with or without the weird-route points.
+func writePoints(t *testing.T, c *cloudflare.Client, outage, withWeird bool) {
+	t.Helper()
 	ctx := context.Background()
 	point := func(at time.Time, route string, status float64, si int) cloudflare.AnalyticsDataPoint {
 		return cloudflare.AnalyticsDataPoint{Indexes: []string{"acme"}, Blobs: []string{"api-gateway", route, "GET", "ok"}, Doubles: []float64{status, 120, 3}, Timestamp: at, SampleInterval: si}
@@ -63,7 +71,9 @@ func writeAPIPoints(t *testing.T, c *cloudflare.Client, outage bool) {
 		}
 		pts = append(pts, point(at, "/tasks", status, 2))
 		pts = append(pts, point(at, "/health", 500, 1)) // not counted: route != '/health'
-		pts = append(pts, point(at, weird, 200, 3))
+		if withWeird {
+			pts = append(pts, point(at, weird, 200, 3))
+		}
 	}
 	for len(pts) > 0 {
 		n := min(len(pts), 500)
@@ -328,5 +338,114 @@ func TestAlertingMoreGraphQLOverHTTP(t *testing.T) {
 	// Four minutes with invocations, one of them over 200 ms.
 	if st.Counts != (alerting.Counts{Good: 3, Total: 4}) {
 		t.Errorf("worker latency slices %+v, want 3 of 4", st.Counts)
+	}
+}
+
+func runIO() (IO, *bytes.Buffer, *bytes.Buffer) {
+	var out, errOut bytes.Buffer
+	return IO{Stdin: strings.NewReader(""), Stdout: &out, Stderr: &errOut, Getenv: func(string) string { return "" }}, &out, &errOut
+}
+
+// TestAlertsCheckAndStatusReports: a healthy hour is quiet (exit 0); an outage of 2 %
+// errors over the last hour under a 99.9 % SLO burns the budget 20 times too fast: alerts
+// check exits 3 naming the 1h/5m page rule and the burn rate 20.0, and slo status prints
+// the budget left worked out by hand. Data goes over HTTP to the emulator.
+func TestAlertsCheckAndStatusReports(t *testing.T) {
+	slo := alerting.SLO{Name: "api_errors", Objective: 99.9, Window: 30 * 24 * time.Hour, PageTo: []string{"oncall"}, TicketTo: []string{"slack"},
+		Runbook: "https://runbooks.example/api-errors",
+		SLI:     alerting.SLI{DatasetRatio: &alerting.DatasetRatio{Dataset: apiColumns, Good: mustFilter(t, "status < 500"), Total: mustFilter(t, "route != '/health'")}}}
+	ctx := context.Background()
+	for _, outage := range []bool{false, true} {
+		a := newAccount(t, emulator.Options{Now: fixedClock()})
+		c := a.client(t)
+		writePoints(t, c, outage, false)
+		src := cfSource{c}
+		ev := &alerting.Evaluator{Source: src, Resolver: src, Account: LocalAccountID, Now: alertNow}
+
+		io, out, errOut := runIO()
+		code := checkAndReport(ctx, ev, []alerting.SLO{slo}, nil, "text", io)
+		if !outage {
+			if code != ExitOK || !strings.Contains(out.String(), "Quiet: none of 3 rules fires (exit 0: quiet).") {
+				t.Errorf("healthy: exit %d\n%s%s", code, out, errOut)
+			}
+			continue
+		}
+		// Last hour: 100 events a minute, 2 bad: 2 % over 1 h and over 5 m; budget 0.1 %:
+		// burn rate 0.02 / 0.001 = 20. 6 h and 3 d hold only that hour too: 20 > 6, 20 > 1.
+		if code != ExitPage {
+			t.Errorf("outage: exit %d, want 3\n%s%s", code, out, errOut)
+		}
+		for _, want := range []string{
+			"PAGE slo.api_errors page-1h: burn rate 20.0 over 1h and 20.0 over 5m, above 14.4\n  runbook: https://runbooks.example/api-errors\n  to: oncall\n",
+			"PAGE slo.api_errors page-6h: burn rate 20.0 over 6h and 20.0 over 30m, above 6\n",
+			"TICKET slo.api_errors ticket-3d: burn rate 20.0 over 3d and 20.0 over 6h, above 1\n",
+			"3 of 3 rules fire (exit 3: page).",
+		} {
+			if !strings.Contains(out.String(), want) {
+				t.Errorf("alerts check output lacks %q:\n%s", want, out)
+			}
+		}
+		io, out, _ = runIO()
+		if code := checkAndReport(ctx, ev, []alerting.SLO{slo}, nil, "json", io); code != ExitPage {
+			t.Errorf("json: exit %d", code)
+		}
+		var report struct {
+			Schema string
+			Exit   int
+			Rules  []struct {
+				ID           string
+				Firing       bool
+				LongBurnRate float64 `json:"long_burn_rate"`
+			}
+		}
+		if err := json.Unmarshal(out.Bytes(), &report); err != nil || report.Schema != "flareops.alerts-check/v1" || report.Exit != 3 ||
+			len(report.Rules) != 3 || report.Rules[0].ID != "slo/api_errors/page-1h" || !report.Rules[0].Firing || report.Rules[0].LongBurnRate != 20 {
+			t.Errorf("json report %+v (%v):\n%s", report, err, out)
+		}
+
+		// Budget left by hand: 10 days ago 9,988 good events; the last hour 6,000 (health
+		// checks excluded), 120 bad. 120 / 15,988 of a 0.001 budget: 1 − 7.5056... = −650.56 %.
+		left := 1 - (120.0/15988)/0.001
+		io, out, errOut = runIO()
+		if code := statusAndReport(ctx, ev, []alerting.SLO{slo}, "text", "", io); code != ExitOK {
+			t.Fatalf("slo status: exit %d\n%s", code, errOut)
+		}
+		wantLeft := fmt.Sprintf("budget left: %.3f %% of 0.1 %%", left*100)
+		for _, want := range []string{"slo.api_errors: 99.9 % over 30d", "SLI:         99.249 % (15868 good of 15988)", wantLeft,
+			"burn rates:  5m 20.0, 30m 20.0, 1h 20.0, 6h 20.0, 3d 20.0", "page-1h   FIRING  burn 20.0 over 1h and 20.0 over 5m, fires above 14.4"} {
+			if !strings.Contains(out.String(), want) {
+				t.Errorf("slo status lacks %q:\n%s", want, out)
+			}
+		}
+		// A breached SLO is news, not an error: exit 0, also as HTML written to a file.
+		file := t.TempDir() + "/status.html"
+		io, _, errOut = runIO()
+		if code := statusAndReport(ctx, ev, []alerting.SLO{slo}, "html", file, io); code != ExitOK {
+			t.Fatalf("slo status -format html: exit %d\n%s", code, errOut)
+		}
+		page, err := os.ReadFile(file)
+		if err != nil || !bytes.Contains(page, []byte("<svg")) || bytes.Contains(page, []byte("<script")) {
+			t.Errorf("html report: %v, %d bytes", err, len(page))
+		}
+	}
+}
+
+// TestStatusExitsOneWhenItCannotReport: a query the API refuses (a dataset nobody wrote
+// to has no table) is an error: exit 1 with the reason, for both commands.
+func TestStatusExitsOneWhenItCannotReport(t *testing.T) {
+	a := newAccount(t, emulator.Options{Now: fixedClock()})
+	src := cfSource{a.client(t)}
+	ev := &alerting.Evaluator{Source: src, Resolver: src, Account: LocalAccountID, Now: alertNow}
+	ds := apiColumns
+	ds.Name = "never_written"
+	slo := alerting.SLO{Name: "x", Objective: 99, Window: 24 * time.Hour, PageTo: []string{"p"},
+		SLI: alerting.SLI{DatasetRatio: &alerting.DatasetRatio{Dataset: ds, Good: mustFilter(t, "status < 500")}}}
+	io, out, errOut := runIO()
+	if code := statusAndReport(context.Background(), ev, []alerting.SLO{slo}, "text", "", io); code != ExitError || out.Len() != 0 || !strings.Contains(errOut.String(), "cannot evaluate slo x") {
+		t.Errorf("slo status: exit %d\nstdout:\n%s\nstderr:\n%s", code, out, errOut)
+	}
+	io, _, errOut = runIO()
+	if code := checkAndReport(context.Background(), ev, []alerting.SLO{slo}, nil, "text", io); code != ExitError {
+		t.Errorf("alerts check: exit %d\n%s", code, errOut)
 	}
 }

@@ -2,6 +2,7 @@ package cli
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -51,9 +52,15 @@ func runSLOStatus(args []string, io IO) int {
 	defer s.close()
 	ctx, cancel := interruptible()
 	defer cancel()
+	return statusAndReport(ctx, s.eval, s.slos, *format, *out, io)
+}
+
+// statusAndReport evaluates the SLOs, writes the report (to out, or stdout) and returns
+// the exit code.
+func statusAndReport(ctx context.Context, ev *alerting.Evaluator, slos []alerting.SLO, format, out string, io IO) int {
 	var statuses []alerting.SLOStatus
-	for _, slo := range s.slos {
-		st, err := s.eval.SLOStatus(ctx, slo, *format == "html")
+	for _, slo := range slos {
+		st, err := ev.SLOStatus(ctx, slo, format == "html")
 		if err != nil {
 			return errorf(io, "cannot evaluate slo %s: %v", slo.Name, err)
 		}
@@ -61,22 +68,22 @@ func runSLOStatus(args []string, io IO) int {
 	}
 	var buf bytes.Buffer
 	var err error
-	switch *format {
+	switch format {
 	case "html":
 		err = alerting.RenderHTML(&buf, statuses)
 	case "json":
-		err = writeStatusJSON(&buf, statuses, s.eval.Now)
+		err = writeStatusJSON(&buf, statuses, ev.Now)
 	default:
 		writeStatusText(&buf, statuses)
 	}
 	if err != nil {
 		return errorf(io, "cannot render the report: %v", err)
 	}
-	if *out != "" {
-		if err := os.WriteFile(*out, buf.Bytes(), 0o644); err != nil {
+	if out != "" {
+		if err := os.WriteFile(out, buf.Bytes(), 0o644); err != nil {
 			return errorf(io, "cannot write the report: %v", err)
 		}
-		fmt.Fprintf(io.Stderr, "Wrote the status of %d %s to %s.\n", len(statuses), plural(len(statuses), "SLO", "SLOs"), *out)
+		fmt.Fprintf(io.Stderr, "Wrote the status of %d %s to %s.\n", len(statuses), plural(len(statuses), "SLO", "SLOs"), out)
 		return ExitOK
 	}
 	if _, err := io.Stdout.Write(buf.Bytes()); err != nil {
