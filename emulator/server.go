@@ -21,6 +21,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/monotask/flareops/emulator/graphql"
 )
 
 // APIPrefix is the path every REST route hangs off, as on api.cloudflare.com.
@@ -79,6 +81,7 @@ type Server struct {
 	limiter *rateLimiter
 	faults  *faultInjector
 	counter *counters
+	gql     *graphql.Service // the GraphQL Analytics API (analytics_graphql.go)
 
 	persistMu sync.Mutex
 	tickers   []func(now time.Time)

@@ -34,6 +34,21 @@ type target struct {
 	close  func() error
 	// linkPagerDuty links a PagerDuty service on the built-in local Cloudflare (nil elsewhere).
 	linkPagerDuty func(name string) string
+	// r2 says how to reach the target's R2 objects (see R2).
+	r2 func(why string) (cloudflare.R2Config, error)
+}
+
+// R2 is a client for the target's R2 objects (remote state, backups), through R2's S3
+// API. The built-in local Cloudflare serves that API at its own address and needs no
+// credentials; an account needs R2_ACCESS_KEY_ID and R2_SECRET_ACCESS_KEY, and takes the
+// endpoint from FLAREOPS_R2_ENDPOINT or the account. why says what needs R2 objects, for
+// the error when credentials are missing ("remote state in R2").
+func (t *target) R2(why string) (*cloudflare.R2, error) {
+	cfg, err := t.r2(why)
+	if err != nil {
+		return nil, err
+	}
+	return cloudflare.NewR2(cfg)
 }
 
 // resolveTarget decides the target from the environment alone, before any request: the
@@ -86,7 +101,10 @@ func openTarget(dir string, ref reconciler.Target, io IO) (*target, error) {
 		if err != nil {
 			return nil, err
 		}
-		return &target{ref: ref, client: c, desc: ref.Describe(), close: func() error { return nil }}, nil
+		r2 := func(why string) (cloudflare.R2Config, error) {
+			return cloudflare.R2ConfigFromEnv(io.Getenv, ref.AccountID, why)
+		}
+		return &target{ref: ref, client: c, desc: ref.Describe(), close: func() error { return nil }, r2: r2}, nil
 	}
 
 	data := filepath.Join(dir, ref.DataDir)
@@ -120,7 +138,11 @@ func openTarget(dir string, ref reconciler.Target, io IO) (*target, error) {
 		return nil, errors.Join(err, closeAll())
 	}
 	fmt.Fprintf(io.Stderr, "flareops: no Cloudflare settings (%s, %s, %s): using the built-in local Cloudflare in %s\n", envToken, envAccount, envBaseURL, data)
-	return &target{ref: ref, client: c, desc: ref.Describe(), close: closeAll, linkPagerDuty: srv.SeedPagerDuty}, nil
+	// The local Cloudflare serves R2's S3 API at its root and does not check signatures.
+	r2 := func(string) (cloudflare.R2Config, error) {
+		return cloudflare.R2Config{Endpoint: base, AccessKeyID: "local", SecretAccessKey: "local"}, nil
+	}
+	return &target{ref: ref, client: c, desc: ref.Describe(), close: closeAll, r2: r2, linkPagerDuty: srv.SeedPagerDuty}, nil
 }
 
 // registry returns the kinds, wired to client (nil for commands that never call the API)

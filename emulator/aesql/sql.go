@@ -1,4 +1,4 @@
-package emulator
+package aesql
 
 import (
 	"fmt"
@@ -20,14 +20,14 @@ import (
 // toUnixTimestamp(), toStartOfInterval(t, INTERVAL 'n' UNIT) and toStartOf{Minute,
 // FiveMinutes,FifteenMinutes,Hour,Day}, INTERVAL arithmetic. Types follow ClickHouse
 // (which serves the real API), because they decide the output: 64-bit integers are
-// JSON strings. Anything else is an *aeError (HTTP 422), never a guessed answer.
+// JSON strings. Anything else is an *Error (HTTP 422), never a guessed answer.
 
-// aeError is a query the emulator refuses: invalid, or outside the subset.
-type aeError struct{ msg string }
+// Error is a query the emulator refuses: invalid, or outside the subset.
+type Error struct{ msg string }
 
-func (e *aeError) Error() string { return e.msg }
+func (e *Error) Error() string { return e.msg }
 
-func aeErrf(format string, args ...any) error { return &aeError{fmt.Sprintf(format, args...)} }
+func aeErrf(format string, args ...any) error { return &Error{fmt.Sprintf(format, args...)} }
 
 // --- types and values ---
 

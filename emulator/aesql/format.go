@@ -1,4 +1,4 @@
-package emulator
+package aesql
 
 import (
 	"bytes"
@@ -15,7 +15,7 @@ import (
 
 type aeFormat struct {
 	contentType string
-	render      func(w http.ResponseWriter, res *aeResult)
+	render      func(w http.ResponseWriter, res *Result)
 }
 
 func aeLookupFormat(name string) (aeFormat, error) {
@@ -30,13 +30,13 @@ func aeLookupFormat(name string) (aeFormat, error) {
 	return aeFormat{}, aeErrf("FORMAT %s is not supported: use JSON, JSONEachRow or TabSeparated", name)
 }
 
-func (f aeFormat) write(w http.ResponseWriter, res *aeResult) {
+func (f aeFormat) write(w http.ResponseWriter, res *Result) {
 	w.Header().Set("Content-Type", f.contentType)
 	f.render(w, res)
 }
 
 // aeWriteJSON writes {"meta":[…],"data":[…],"rows":N} with the columns in SELECT order.
-func aeWriteJSON(w http.ResponseWriter, res *aeResult) {
+func aeWriteJSON(w http.ResponseWriter, res *Result) {
 	var b bytes.Buffer
 	b.WriteString(`{"meta":[`)
 	for i, c := range res.cols {
@@ -57,7 +57,7 @@ func aeWriteJSON(w http.ResponseWriter, res *aeResult) {
 	_, _ = w.Write(b.Bytes())
 }
 
-func aeWriteEachRow(w http.ResponseWriter, res *aeResult) {
+func aeWriteEachRow(w http.ResponseWriter, res *Result) {
 	var b bytes.Buffer
 	for _, row := range res.rows {
 		aeWriteObject(&b, res.cols, row)
@@ -111,7 +111,7 @@ func aeJSONString(s string) string {
 }
 
 // aeWriteTSV writes tab-separated rows without a header, escaping \t, \n and \\.
-func aeWriteTSV(w http.ResponseWriter, res *aeResult) {
+func aeWriteTSV(w http.ResponseWriter, res *Result) {
 	esc := strings.NewReplacer(`\`, `\\`, "\t", `\t`, "\n", `\n`)
 	var b bytes.Buffer
 	for _, row := range res.rows {

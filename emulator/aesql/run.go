@@ -1,4 +1,4 @@
-package emulator
+package aesql
 
 import (
 	"math"
@@ -12,7 +12,7 @@ import (
 
 // aeRow is one data point of a dataset, as the SQL columns see it.
 type aeRow struct {
-	p       *aePoint
+	p       *Point
 	dataset string
 }
 
@@ -21,7 +21,7 @@ type aeColumn struct {
 	typ  aeType
 }
 
-type aeResult struct {
+type Result struct {
 	cols []aeColumn
 	rows [][]aeValue
 }
@@ -39,7 +39,7 @@ func aeAllColumns() []string {
 }
 
 // aeRun evaluates a SELECT over rows (already the points of q.table).
-func aeRun(q *aeQuery, rows []*aeRow, now time.Time) (*aeResult, error) {
+func aeRun(q *aeQuery, rows []*aeRow, now time.Time) (*Result, error) {
 	plan, err := aeCompileQuery(q, now)
 	if err != nil {
 		return nil, err
@@ -203,8 +203,8 @@ func aeCompareForSort(a, b aeValue, desc bool) int {
 	return c
 }
 
-func (pl *aePlan) result(out []aeOutRow, offset, limit int64) *aeResult {
-	res := &aeResult{rows: [][]aeValue{}}
+func (pl *aePlan) result(out []aeOutRow, offset, limit int64) *Result {
+	res := &Result{rows: [][]aeValue{}}
 	for i, e := range pl.items {
 		res.cols = append(res.cols, aeColumn{name: pl.names[i], typ: e.typ})
 	}

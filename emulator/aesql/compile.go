@@ -1,4 +1,4 @@
-package emulator
+package aesql
 
 import (
 	"strconv"
@@ -61,7 +61,7 @@ func (e *aeExpr) evalGroup(rows []*aeRow) (aeValue, error) {
 		return e.agg.run(rows)
 	case !e.hasAgg:
 		if len(rows) == 0 {
-			return e.evalRow(&aeRow{p: &aePoint{}})
+			return e.evalRow(&aeRow{p: &Point{}})
 		}
 		return e.evalRow(rows[0])
 	}

@@ -1,4 +1,4 @@
-package emulator
+package aesql
 
 import "strings"
 
@@ -18,7 +18,7 @@ func aeLex(src string) ([]aeTok, error) {
 		case c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f':
 			i++
 		case strings.HasPrefix(src[i:], "--"):
-			i = d1SkipTo(src, i, "\n")
+			i = skipTo(src, i, "\n")
 		case strings.HasPrefix(src[i:], "/*"):
 			j := strings.Index(src[i+2:], "*/")
 			if j < 0 {
@@ -120,4 +120,12 @@ func aeLexNumber(src string, i int) int {
 		}
 	}
 	return j
+}
+
+// skipTo returns the index after the first end at or after i, or len(src).
+func skipTo(src string, i int, end string) int {
+	if j := strings.Index(src[i:], end); j >= 0 {
+		return i + j + len(end)
+	}
+	return len(src)
 }

@@ -1,4 +1,4 @@
-package emulator
+package aesql
 
 import (
 	"net/http/httptest"
@@ -16,7 +16,7 @@ var aeTestNow = time.Date(2026, 3, 10, 12, 0, 0, 0, time.UTC)
 // intervals other than 1 so that unweighted arithmetic gives wrong answers.
 func aeTestPoints() []*aeRow {
 	mk := func(ago time.Duration, svc string, status string, ms float64, si uint32) *aeRow {
-		return &aeRow{dataset: "api_requests", p: &aePoint{
+		return &aeRow{dataset: "api_requests", p: &Point{
 			Timestamp: aeTestNow.Add(-ago), SampleInterval: si, Index: svc,
 			Blobs: []string{svc, status}, Doubles: []float64{ms},
 		}}
@@ -32,7 +32,7 @@ func aeTestPoints() []*aeRow {
 	}
 }
 
-func aeTestQuery(t *testing.T, sql string) (*aeResult, error) {
+func aeTestQuery(t *testing.T, sql string) (*Result, error) {
 	t.Helper()
 	q, err := aeParse(sql)
 	if err != nil {
@@ -244,8 +244,8 @@ func TestAnalyticsSQLRefusals(t *testing.T) {
 	}
 	for _, tc := range tests {
 		_, err := aeTestQuery(t, tc.sql)
-		if _, ok := err.(*aeError); !ok || !strings.Contains(err.Error(), tc.want) {
-			t.Errorf("%s: error %v, want an *aeError containing %q", tc.sql, err, tc.want)
+		if _, ok := err.(*Error); !ok || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%s: error %v, want an *Error containing %q", tc.sql, err, tc.want)
 		}
 	}
 }

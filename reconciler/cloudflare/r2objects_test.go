@@ -1,0 +1,121 @@
+package cloudflare
+
+import (
+	"errors"
+	"io"
+	"strings"
+	"testing"
+
+	"github.com/monotask/flareops/emulator"
+)
+
+// r2Emulator is an R2 object client and a REST client on one local Cloudflare, with the
+// bucket made through the REST API as flareops makes buckets.
+func r2Emulator(t *testing.T, bucket string) (*R2, *Client) {
+	t.Helper()
+	c, _ := workersEmulator(t, emulator.Options{})
+	createBucket(t, c, bucket)
+	root := strings.TrimSuffix(c.baseURL, "/client/v4")
+	r, err := NewR2(R2Config{Endpoint: root, AccessKeyID: "k", SecretAccessKey: "s", MaxAttempts: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return r, c
+}
+
+func TestR2ObjectsRoundTripAndConditions(t *testing.T) {
+	r, _ := r2Emulator(t, "state")
+	ctx := t.Context()
+
+	first, err := r.Put(ctx, "state", "lock", []byte("one"), PutOptions{IfNoneMatch: "*", Metadata: map[string]string{"holder": "ci"}})
+	if err != nil {
+		t.Fatalf("first create-once write: %v", err)
+	}
+	if _, err := r.Put(ctx, "state", "lock", []byte("two"), PutOptions{IfNoneMatch: "*"}); !errors.Is(err, ErrPreconditionFailed) {
+		t.Fatalf("second create-once write = %v, want ErrPreconditionFailed", err)
+	}
+	if _, err := r.Put(ctx, "state", "lock", []byte("two"), PutOptions{IfMatch: `"not-the-etag"`}); !errors.Is(err, ErrPreconditionFailed) {
+		t.Fatalf("compare-and-swap with a stale ETag = %v, want ErrPreconditionFailed", err)
+	}
+	if _, err := r.Put(ctx, "state", "lock", []byte("three"), PutOptions{IfMatch: first.ETag}); err != nil {
+		t.Fatalf("compare-and-swap with the current ETag: %v", err)
+	}
+	b, obj, err := r.GetBytes(ctx, "state", "lock", 1<<10)
+	if err != nil || string(b) != "three" {
+		t.Fatalf("GetBytes = %q, %v; want three", b, err)
+	}
+	if obj.ETag == first.ETag {
+		t.Errorf("ETag did not change with the content: %s", obj.ETag)
+	}
+	head, err := r.Head(ctx, "state", "lock")
+	if err != nil || head.ETag != obj.ETag || head.Size != 5 {
+		t.Errorf("Head = %+v, %v; want ETag %s and size 5", head, err, obj.ETag)
+	}
+	if _, _, err := r.GetBytes(ctx, "state", "lock", 2); err == nil {
+		t.Error("GetBytes accepted an object larger than its bound")
+	}
+
+	for _, k := range []string{"a/1", "a/2", "b/1"} {
+		if _, err := r.Put(ctx, "state", k, []byte(k), PutOptions{}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var keys []string
+	if err := r.List(ctx, "state", "a/", func(o R2Object) error { keys = append(keys, o.Key); return nil }); err != nil {
+		t.Fatal(err)
+	}
+	if strings.Join(keys, ",") != "a/1,a/2" {
+		t.Errorf("List a/ = %v", keys)
+	}
+
+	if err := r.Delete(ctx, "state", "lock"); err != nil {
+		t.Fatal(err)
+	}
+	if err := r.Delete(ctx, "state", "lock"); err != nil {
+		t.Errorf("deleting what is gone: %v", err)
+	}
+	if _, _, err := r.Get(ctx, "state", "lock"); !errors.Is(err, ErrNoSuchKey) {
+		t.Errorf("Get after delete = %v, want ErrNoSuchKey", err)
+	}
+	if _, err := r.Head(ctx, "state", "lock"); !errors.Is(err, ErrNoSuchKey) {
+		t.Errorf("Head after delete = %v, want ErrNoSuchKey", err)
+	}
+	if _, _, err := r.Get(ctx, "no-such-bucket", "k"); !errors.Is(err, ErrNoSuchKey) {
+		t.Errorf("Get from a missing bucket = %v, want ErrNoSuchKey", err)
+	}
+	body, _, err := r.Get(ctx, "state", "a/1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, _ := io.ReadAll(body)
+	body.Close()
+	if string(got) != "a/1" {
+		t.Errorf("Get a/1 = %q", got)
+	}
+}
+
+func TestR2ConfigFromEnvNamesWhatIsMissingAndHidesTheSecret(t *testing.T) {
+	env := map[string]string{EnvR2AccessKeyID: "AKID"}
+	_, err := R2ConfigFromEnv(func(k string) string { return env[k] }, "0123456789abcdef0123456789abcdef", "remote state in R2")
+	if err == nil || !strings.Contains(err.Error(), EnvR2SecretAccessKey) || strings.Contains(err.Error(), EnvR2AccessKeyID+" and") {
+		t.Fatalf("error = %v, want one naming only %s", err, EnvR2SecretAccessKey)
+	}
+	env[EnvR2SecretAccessKey] = "very-secret"
+	cfg, err := R2ConfigFromEnv(func(k string) string { return env[k] }, "0123456789abcdef0123456789abcdef", "remote state in R2")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.Endpoint != "https://0123456789abcdef0123456789abcdef.r2.cloudflarestorage.com" {
+		t.Errorf("default endpoint = %s", cfg.Endpoint)
+	}
+	for _, s := range []string{cfg.String(), cfg.GoString()} {
+		if strings.Contains(s, "very-secret") {
+			t.Errorf("config text shows the secret: %s", s)
+		}
+	}
+	env[EnvR2Endpoint] = "http://127.0.0.1:8787/"
+	cfg, _ = R2ConfigFromEnv(func(k string) string { return env[k] }, "x", "backups")
+	if cfg.Endpoint != "http://127.0.0.1:8787" {
+		t.Errorf("endpoint from %s = %s", EnvR2Endpoint, cfg.Endpoint)
+	}
+}
