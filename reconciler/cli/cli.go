@@ -65,8 +65,8 @@ func commands() []command {
 		{name: "local", summary: "the built-in local Cloudflare: local serve", run: runLocal},
 		{name: "version", summary: "print the version", run: runVersion},
 		notYet("backup", "backups: run|list|verify|restore|drill", "the backup kind"),
-		notYet("slo", "SLOs: status", "the slo kind"),
-		notYet("alerts", "alert rules: check", "the alert_rule kind"),
+		{name: "slo", summary: "SLOs: status (SLI, budget left, burn rates; -format html charts)", run: runSLO},
+		{name: "alerts", summary: "alert rules: check (exit 3 page, 4 tickets only)", run: runAlerts},
 	}
 }
 

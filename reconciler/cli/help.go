@@ -90,6 +90,27 @@ var helps = map[string]cmdHelp{
 		usage: "flareops local serve [flags]",
 		desc:  "Serve the local Cloudflare until interrupted, and print the environment that points flareops and S3 clients at it.",
 	},
+	"slo": {
+		usage:    "flareops slo status [flags]",
+		desc:     "Service level objectives, evaluated against the live analytics.",
+		flagless: true,
+		subs:     []string{"status"},
+	},
+	"slo status": {
+		usage: "flareops slo status [flags]",
+		desc: "Report every SLO now: its SLI over the window, the error budget left (100 % with no traffic, negative when overspent), the burn rate over every alert window and which burn-rate rules fire. " +
+			"-format html writes one self-contained page with a chart per SLO. Exit 0 whenever it could report (a breached SLO is news, not an error), 1 when it could not.",
+	},
+	"alerts": {
+		usage:    "flareops alerts check [flags]",
+		desc:     "Alert rules: metric rules and the burn-rate rules of SLOs.",
+		flagless: true,
+		subs:     []string{"check"},
+	},
+	"alerts check": {
+		usage: "flareops alerts check [flags]",
+		desc:  "Evaluate every metric alert rule and SLO burn-rate rule now against the live data and print what fires, with its runbook. Exit 0 when nothing fires, 3 when a page rule fires, 4 when only ticket rules fire, 1 on error.",
+	},
 	"version": {
 		usage:    "flareops version",
 		desc:     "Print the version (also: flareops -version, flareops --version).",

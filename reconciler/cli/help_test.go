@@ -68,8 +68,11 @@ func TestHelpVersionAndUnknownCommands(t *testing.T) {
 		{name: "--version", args: []string{"--version"}, code: 0, stdout: []string{"flareops " + Version + "\n"}},
 
 		{name: "backup", args: []string{"backup", "run", "x"}, code: 1, stderr: []string{"not implemented yet: it arrives with the backup kind"}, noStdout: true},
-		{name: "slo -h", args: []string{"slo", "-h"}, code: 1, stderr: []string{"not implemented yet"}, noStdout: true},
-		{name: "help alerts", args: []string{"help", "alerts"}, code: 1, stderr: []string{"not implemented yet"}, noStdout: true},
+		{name: "slo -h", args: []string{"slo", "-h"}, code: 0, stdout: []string{"Usage: flareops slo status [flags]", "  status "}},
+		{name: "slo status -h", args: []string{"slo", "status", "-h"}, code: 0, stdout: []string{"Usage: flareops slo status [flags]", "-format", "-out"}},
+		{name: "help alerts", args: []string{"help", "alerts"}, code: 0, stdout: []string{"Subcommands:", "  check "}},
+		{name: "help alerts check", args: []string{"help", "alerts", "check"}, code: 0, stdout: []string{"Usage: flareops alerts check [flags]", "-format"}},
+		{name: "alerts without subcommand", args: []string{"alerts"}, code: 1, stderr: []string{"needs a subcommand"}, noStdout: true},
 
 		{name: "typo", args: []string{"aply"}, code: 1, stderr: []string{`unknown command "aply"; did you mean apply?`, "flareops help"}, noStdout: true},
 		{name: "transposition", args: []string{"destory"}, code: 1, stderr: []string{"did you mean destroy?"}, noStdout: true},

@@ -78,7 +78,11 @@ func loadConfigDiags(cf configFlags, io IO) (out *loaded, diags hcl.Diagnostics,
 	}
 	var kinds []config.KindSchema
 	for _, k := range registry(nil, reconciler.Settings{}).Kinds() {
-		kinds = append(kinds, config.KindSchema{Name: k.Name(), Schema: k.Schema(), KeyAttr: k.KeyAttr()})
+		ks := config.KindSchema{Name: k.Name(), Schema: k.Schema(), KeyAttr: k.KeyAttr()}
+		if rn, ok := k.(reconciler.RefNamer); ok {
+			ks.RefName = rn.RefName
+		}
+		kinds = append(kinds, ks)
 	}
 	env := []string(nil)
 	if io.Environ != nil {

@@ -125,12 +125,12 @@ func (pr *progress) budgetText() string {
 		return ""
 	}
 	b := pr.budget()
-	s := fmt.Sprintf(" · %s of %s requests left per %s · %s", thousandsInt(b.Left), thousandsInt(b.Quota), shortDuration(b.Window), plural(int(b.Waits), "wait", "waits"))
+	s := fmt.Sprintf(" · %s of %s requests left per %s · %s", thousandsInt(b.Left), thousandsInt(b.Quota), shortDuration(b.Window), countOf(int(b.Waits), "wait", "waits"))
 	if b.Waits > 0 {
 		s += " (" + shortDuration(b.Waited) + ")"
 	}
 	if b.Throttled > 0 {
-		s += fmt.Sprintf(" · %s", plural(int(b.Throttled), "429", "429s"))
+		s += fmt.Sprintf(" · %s", countOf(int(b.Throttled), "429", "429s"))
 	}
 	return s
 }
@@ -168,7 +168,8 @@ func thousandsInt(n int) string {
 	return s
 }
 
-func plural(n int, one, many string) string {
+// countOf is "1 wait" or "1,234 waits".
+func countOf(n int, one, many string) string {
 	if n == 1 {
 		return "1 " + one
 	}
