@@ -232,13 +232,19 @@ func (g *graphBuilder) mask(s string) string {
 
 type refAttr struct{ to, label string }
 
-// refAttrs finds the reference attributes of v (also in nested blocks) that point at a
-// declaration, labelled by their role ("dead-letter queue").
+// refAttrs finds the references of v (Ref and RefList attributes, also in nested blocks)
+// that point at a declaration, labelled by their role ("dead-letter queue",
+// "destinations").
 func refAttrs(v Values, s BlockSchema) []refAttr {
 	var out []refAttr
 	for _, a := range s.Attrs {
 		if r, ok := v[a.Name].(RefValue); ok && r.Address != "" {
 			out = append(out, refAttr{to: r.Address, label: a.Role()})
+		}
+		for _, r := range v.refs(a.Name) { // a RefList
+			if r.Address != "" {
+				out = append(out, refAttr{to: r.Address, label: a.Role()})
+			}
 		}
 	}
 	for _, nb := range s.Blocks {

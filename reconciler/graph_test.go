@@ -26,6 +26,10 @@ func TestBuildGraph(t *testing.T) {
 		{Addr: Address{"queue", "audit"}, Values: queue("audit", Values{"type": "http_pull", "batch_size": int64(10), "max_retries": int64(3), "dead_letter_queue": RefValue{Name: "legacy-dlq"}})},
 		// A reference through a local value: no attribute says what it is.
 		{Addr: Address{"queue", "copy"}, Values: queue("dlq-copy"), Deps: []Address{{"queue", "dlq"}}},
+		// A list of references (RefList), each labelled by the attribute's role.
+		{Addr: Address{"alert_destination", "ops"}, Values: Values{"name": "ops", "email": "ops@example.com"}},
+		{Addr: Address{"alert_rule", "paged"}, Values: Values{"name": "paged", "to": []RefValue{{Address: "alert_destination.ops", Name: "ops"}}},
+			Deps: []Address{{"alert_destination", "ops"}}},
 	}
 	plan := &Plan{Changes: []Change{
 		{Address: "queue.jobs", Action: Update},
@@ -33,6 +37,7 @@ func TestBuildGraph(t *testing.T) {
 	}}
 	g := BuildGraph(reg, desired, GraphOptions{Plan: plan})
 	wantEdges := []GraphEdge{
+		{"alert_rule.paged", "alert_destination.ops", "destinations"},
 		{"queue.audit", "queue:legacy-dlq", "dead-letter queue"},
 		{"queue.copy", "queue.dlq", "refers to"},
 		{"queue.events", "queue.dlq", "dead-letter queue"},
@@ -49,7 +54,7 @@ func TestBuildGraph(t *testing.T) {
 		ids = append(ids, n.ID)
 		actions[n.ID] = n.Action
 	}
-	wantIDs := []string{"queue.audit", "queue.copy", "queue.dlq", "queue.events", "queue.gone", "queue.jobs", "queue:legacy-dlq", "worker:events-worker", "worker:jobs-worker"}
+	wantIDs := []string{"alert_destination.ops", "alert_rule.paged", "queue.audit", "queue.copy", "queue.dlq", "queue.events", "queue.gone", "queue.jobs", "queue:legacy-dlq", "worker:events-worker", "worker:jobs-worker"}
 	if diff := cmp.Diff(wantIDs, ids); diff != "" {
 		t.Errorf("nodes (-want +got):\n%s", diff)
 	}
