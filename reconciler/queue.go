@@ -303,3 +303,7 @@ func (k QueueKind) Delete(ctx context.Context, id string, live Object) error {
 	}
 	return k.API.DeleteQueue(ctx, id)
 }
+
+// GuardsKey: Cloudflare refuses to create (or rename to) a queue name in use
+// (cloudflare.IsNameTaken), so a create needs no fresh list to take nothing over.
+func (QueueKind) GuardsKey() bool { return true }
