@@ -137,15 +137,23 @@ func (r *kindResource) planOwnership(ctx context.Context, state tftypes.Value, r
 	if !known {
 		return // known at apply, when Terraform plans the change again
 	}
-	o, err := r.observe(ctx, state, resp.Plan.Raw, "")
+	o, err := r.observeRun(ctx, state, resp.Plan.Raw)
 	if err != nil {
 		addAttributeError(&resp.Diagnostics, path.Root(key), fmt.Sprintf("Cannot plan %s %q", r.name(), name),
 			fmt.Sprintf("Listing the %ss of account %s failed, so the plan cannot tell whether the name is free.", r.name(), r.account), apiTodo(err), err)
 		return
 	}
 	statedName, _ := keyOf(state, key)
+	if id := stateID(state); id != "" {
+		r.cache.manage(r.name(), id)
+	}
 	w := ownershipOf(r.name(), o, stateID(state), statedName, name)
 	switch {
+	case w.id == "" && w.taken && r.cache.managed(r.name(), w.holder.ID):
+		// The create half of a replacement that keeps the name (a tainted object, or
+		// -replace): Terraform plans it with no prior state, but the holder is an object
+		// this configuration's state manages, which the replacement deletes first. (Were
+		// it another resource's object, the create is refused at apply: see Create.)
 	case w.conflict():
 		addAttributeError(&resp.Diagnostics, path.Root(key), w.summary(), w.happened(), w.todo(), nil)
 	case w.gone():
@@ -191,8 +199,7 @@ func (r *kindResource) Create(ctx context.Context, req resource.CreateRequest, r
 	if !ok {
 		return
 	}
-	id, err := reconciler.CreateNew(ctx, r.kind, desired)
-	r.cache.invalidate(r.name())
+	id, err := r.create(ctx, desired)
 	if err != nil {
 		r.createFailed(ctx, resp, req.Plan.Raw, desired, id, err)
 		return
@@ -201,6 +208,28 @@ func (r *kindResource) Create(ctx context.Context, req resource.CreateRequest, r
 		addError(&resp.Diagnostics, "Cannot record the new "+r.name(), fmt.Sprintf("The %s %q was created (id %s), but its state could not be recorded.", r.name(), desired.Key, id),
 			fmt.Sprintf("This is a bug in the flareops provider; import the %s with its id to manage it.", r.name()), err)
 	}
+}
+
+// create creates desired through the engine's CreateNew, which consults the run's shared
+// observation (no list per create) and relies on the API to refuse a name taken since,
+// and writes the new object through to the observation.
+func (r *kindResource) create(ctx context.Context, desired reconciler.Object) (string, error) {
+	var seen reconciler.Seen
+	if _, scoped := r.kind.(reconciler.ScopedObserver); !scoped {
+		o, err := r.cache.observeRun(ctx, r.kind)
+		if err != nil {
+			return "", fmt.Errorf("cannot tell whether the name is free: %w", err)
+		}
+		seen = o.key
+	}
+	id, err := reconciler.CreateNew(ctx, r.kind, desired, seen)
+	if id != "" {
+		r.cache.written(r.name(), id, reconciler.Object{Key: desired.Key, ID: id, Spec: desired.Spec})
+		r.cache.manage(r.name(), id)
+	} else if err != nil {
+		r.cache.invalidate(r.name())
+	}
+	return id, err
 }
 
 // createFailed explains a failed create. An object that already exists is never taken
@@ -218,7 +247,11 @@ func (r *kindResource) createFailed(ctx context.Context, resp *resource.CreateRe
 	var exists *reconciler.ExistsError
 	if errors.As(err, &exists) {
 		// Made since the plan: the same diagnostic as the plan's.
-		w := ownership{kind: r.name(), name: desired.Key, holder: reconciler.Object{Key: exists.Key, ID: exists.ID}, taken: true}
+		holder := reconciler.Object{Key: exists.Key, ID: exists.ID}
+		if holder.ID == "" {
+			holder.ID = exists.Key // the API refused the name, and the lookup of its holder failed: import takes the name too
+		}
+		w := ownership{kind: r.name(), name: desired.Key, holder: holder, taken: true}
 		addAttributeError(&resp.Diagnostics, path.Root(r.kind.KeyAttr()), w.summary(), w.happened(), w.todo(), nil)
 		return
 	}
@@ -236,6 +269,7 @@ func (r *kindResource) Read(ctx context.Context, req resource.ReadRequest, resp 
 		resp.State.RemoveResource(ctx)
 		return
 	}
+	r.cache.manage(r.name(), id)
 	// The state's own declaration stands for what the resource declares: a scoped kind
 	// shows the settings it declares, and knows secrets the API never returns.
 	o, err := r.observe(ctx, req.State.Raw, req.State.Raw, "")
@@ -244,14 +278,14 @@ func (r *kindResource) Read(ctx context.Context, req resource.ReadRequest, resp 
 			fmt.Sprintf("Listing the %ss of account %s failed.", r.name(), r.account), apiTodo(err), err)
 		return
 	}
-	live, found := o.byID[id]
+	live, found := o.id(id)
 	if !found {
 		// Gone from the account. If its name is free, Terraform plans to create it again.
 		// If another object holds the name now, the state is kept as it is, for the plan
 		// to say so (ownership.go) rather than plan a create that cannot succeed; destroy
 		// still just forgets it, since Delete of a gone id succeeds.
 		name, _ := keyOf(req.State.Raw, r.kind.KeyAttr())
-		if _, taken := o.byKey[name]; !taken {
+		if _, taken := o.key(name); !taken {
 			resp.State.RemoveResource(ctx)
 		}
 		return
@@ -285,12 +319,13 @@ func (r *kindResource) Update(ctx context.Context, req resource.UpdateRequest, r
 		return
 	}
 	err = r.kind.Update(ctx, id, live, desired)
-	r.cache.invalidate(r.name())
 	if err != nil {
+		r.cache.invalidate(r.name())
 		addError(&resp.Diagnostics, "Cannot update "+r.name()+" "+desired.Key,
 			fmt.Sprintf("Updating the %s %q (id %s) failed; it may be partly updated.", r.name(), desired.Key, id), apiTodo(err), err)
 		return
 	}
+	r.cache.written(r.name(), id, reconciler.Object{Key: desired.Key, ID: id, Spec: desired.Spec})
 	if err := r.setState(ctx, &resp.State, id, desired.Spec, req.Plan.Raw, req.State.Raw); err != nil {
 		addError(&resp.Diagnostics, "Cannot record "+r.name()+" "+desired.Key, "The update succeeded, but its state could not be recorded.",
 			"This is a bug in the flareops provider: please report it. Run terraform apply again to record it.", err)
@@ -313,11 +348,13 @@ func (r *kindResource) Delete(ctx context.Context, req resource.DeleteRequest, r
 		return // already gone: deleting is idempotent
 	}
 	err = r.kind.Delete(ctx, id, live)
-	r.cache.invalidate(r.name())
 	if err != nil {
+		r.cache.invalidate(r.name())
 		addError(&resp.Diagnostics, "Cannot delete "+r.name()+" "+live.Key,
 			fmt.Sprintf("Deleting the %s %q (id %s) failed.", r.name(), live.Key, id), apiTodo(err), err)
+		return
 	}
+	r.cache.written(r.name(), id, reconciler.Object{})
 }
 
 // ImportState takes the object's id (as `terraform import` and import blocks give it), or
@@ -333,9 +370,9 @@ func (r *kindResource) ImportState(ctx context.Context, req resource.ImportState
 			fmt.Sprintf("Listing the %ss of account %s failed; nothing was imported.", r.name(), r.account), apiTodo(err), err)
 		return
 	}
-	live, found := o.byID[req.ID]
+	live, found := o.id(req.ID)
 	if !found {
-		live, found = o.byKey[req.ID]
+		live, found = o.key(req.ID)
 	}
 	if !found {
 		addError(&resp.Diagnostics, fmt.Sprintf("Cannot import %s %q", r.name(), req.ID),
@@ -393,6 +430,15 @@ func (r *kindResource) observe(ctx context.Context, state, plan tftypes.Value, i
 	return observeScoped(ctx, so, scope)
 }
 
+// observeRun is observe for the plan-time ownership check: for a listed kind, the run's
+// shared observation whatever its age (observeCache.observeRun).
+func (r *kindResource) observeRun(ctx context.Context, state, plan tftypes.Value) (*observation, error) {
+	if _, scoped := r.kind.(reconciler.ScopedObserver); !scoped {
+		return r.cache.observeRun(ctx, r.kind)
+	}
+	return r.observe(ctx, state, plan, "")
+}
+
 // built is the engine's object for a state or plan value, when it is known and builds.
 func (r *kindResource) built(v tftypes.Value) (reconciler.Object, bool) {
 	if v.Type() == nil || v.IsNull() || !v.IsFullyKnown() {
@@ -416,7 +462,7 @@ func (r *kindResource) fresh(ctx context.Context, id string, state tftypes.Value
 	if err != nil {
 		return reconciler.Object{}, false, err
 	}
-	obj, ok := o.byID[id]
+	obj, ok := o.id(id)
 	return obj, ok, nil
 }
 

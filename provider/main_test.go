@@ -133,7 +133,7 @@ func newTarget(t *testing.T) *target {
 }
 
 // newEmulatorTarget serves a fresh in-memory emulator for the test.
-func newEmulatorTarget(t *testing.T, opts emulator.Options) *target {
+func newEmulatorTarget(t testing.TB, opts emulator.Options) *target {
 	t.Helper()
 	srv, err := emulator.New(opts)
 	if err != nil {

@@ -49,9 +49,9 @@ type ownership struct {
 // ownershipOf looks the planned name and the managed id up in one observation.
 func ownershipOf(kind string, o *observation, id, statedName, name string) ownership {
 	w := ownership{kind: kind, name: name, id: id, statedName: statedName}
-	w.holder, w.taken = o.byKey[name]
+	w.holder, w.taken = o.key(name)
 	if id != "" {
-		w.live, w.liveSeen = o.byID[id]
+		w.live, w.liveSeen = o.id(id)
 	}
 	return w
 }

@@ -176,7 +176,8 @@ func (p *flareopsProvider) Configure(ctx context.Context, req provider.Configure
 	if resp.Diagnostics.HasError() {
 		return
 	}
-	client, err := cloudflare.New(cloudflare.Config{BaseURL: base.value, Token: token.value, AccountID: account.value, RateLimit: limit, RateWindow: window})
+	client, err := cloudflare.New(cloudflare.Config{BaseURL: base.value, Token: token.value, AccountID: account.value,
+		Pacer: pacers.For(base.value, account.value, token.value, limit, window, nil)})
 	if err != nil {
 		addError(&resp.Diagnostics, "Cannot configure the flareops provider",
 			"The Cloudflare client could not be built from the provider settings.",
@@ -193,6 +194,11 @@ func (p *flareopsProvider) Configure(ctx context.Context, req provider.Configure
 	resp.ResourceData = data
 	resp.DataSourceData = data
 }
+
+// pacers is the process's request budgets: one per account and token, shared by every
+// resource and data source of a run and by every configuration of the provider in the
+// process (as the CLI's run shares one).
+var pacers = cloudflare.NewPacerSet()
 
 // Resources is the one registry of flareops_* resources: one per engine kind.
 func (p *flareopsProvider) Resources(context.Context) []func() resource.Resource {

@@ -157,39 +157,3 @@ func (r *Registry) Names() []string {
 
 // ErrNotFound is returned (wrapped) by API clients when an object does not exist.
 var ErrNotFound = errors.New("not found")
-
-// CreateNew creates desired unless an object with its key already exists, which it
-// refuses: an existing object is brought under management only by an explicit import.
-// The Terraform provider creates through it; the planner makes the same check itself.
-func CreateNew(ctx context.Context, k Kind, desired Object) (string, error) {
-	objs, err := ObserveFor(ctx, k, Scope{Desired: []Object{desired}})
-	if err != nil {
-		return "", err
-	}
-	for _, o := range objs {
-		if o.Key == desired.Key {
-			return "", &ExistsError{Kind: k.Name(), Key: desired.Key, ID: o.ID}
-		}
-	}
-	id, err := k.Create(ctx, desired)
-	if err == nil || id != "" || !MayHaveApplied(err) {
-		return id, err
-	}
-	// The answer was lost: this very attempt may have made the object, and the name was
-	// free just before it, so an object under it now is taken to be ours.
-	live, found, ferr := findKey(ctx, k, desired)
-	if ferr != nil || !found {
-		return "", err
-	}
-	if uerr := k.Update(ctx, live.ID, live, desired); uerr != nil {
-		return live.ID, uerr
-	}
-	return live.ID, nil
-}
-
-// ExistsError is CreateNew's refusal: the object exists and is not managed here.
-type ExistsError struct{ Kind, Key, ID string }
-
-func (e *ExistsError) Error() string {
-	return fmt.Sprintf("%s %q already exists in the account (id %s) and is not managed here: import it instead of creating it", e.Kind, e.Key, e.ID)
-}

@@ -217,6 +217,7 @@ func (e *Engine) Plan(ctx context.Context, desired []Desired) (*Plan, error) {
 	p := &Plan{FormatVersion: PlanFormatVersion, Target: e.Target, ConfigHash: hashDesired(desired), LiveHash: hashLive(live), Manual: manual}
 	e.owners = e.ownersByID()
 
+	p.Changes = make([]Change, 0, len(byAddr)) // a Change is large: no growth copies at 10,000 objects
 	for _, addr := range sortedKeys(byAddr) {
 		c, problem := e.planDesired(byAddr[addr], built[addr], live)
 		if problem != "" {

@@ -228,7 +228,7 @@ func (k QueueKind) Update(ctx context.Context, id string, live, desired Object) 
 	have, want := live.Spec.(QueueSpec), desired.Spec.(QueueSpec)
 	priv, _ := live.Private.(queuePrivate)
 	if have.Name != want.Name || have.DeliveryDelay != want.DeliveryDelay || have.MessageRetention != want.MessageRetention || have.Paused != want.Paused {
-		err := k.API.UpdateQueue(ctx, cloudflare.Queue{ID: id, Name: want.Name, DeliveryDelay: want.DeliveryDelay, MessageRetention: want.MessageRetention, DeliveryPaused: want.Paused})
+		err := k.updateQueue(ctx, id, have.Name, cloudflare.Queue{ID: id, Name: want.Name, DeliveryDelay: want.DeliveryDelay, MessageRetention: want.MessageRetention, DeliveryPaused: want.Paused})
 		if err != nil {
 			return err
 		}
@@ -303,3 +303,7 @@ func (k QueueKind) Delete(ctx context.Context, id string, live Object) error {
 	}
 	return k.API.DeleteQueue(ctx, id)
 }
+
+// GuardsKey: Cloudflare refuses to create (or rename to) a queue name in use
+// (cloudflare.IsNameTaken), so a create needs no fresh list to take nothing over.
+func (QueueKind) GuardsKey() bool { return true }

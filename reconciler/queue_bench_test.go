@@ -17,7 +17,7 @@ const benchAccount = "0123456789abcdef0123456789abcdef"
 // benchAccountClient serves an emulator with a budget no benchmark reaches, announced in
 // its Ratelimit headers (without them the client assumes Cloudflare's 1,200 per 5
 // minutes), and returns a client of it.
-func benchAccountClient(b *testing.B) (*emulator.Server, *cloudflare.Client) {
+func benchAccountClient(b testing.TB) (*emulator.Server, *cloudflare.Client) {
 	b.Helper()
 	srv, err := emulator.New(emulator.Options{RateLimit: 1 << 20, RateWindow: time.Minute})
 	if err != nil {

@@ -48,7 +48,9 @@ func consumerKeyOf(path string) string {
 func queueFieldImpact(f FieldChange) string {
 	switch f.Field {
 	case "name":
-		return fmt.Sprintf("queue renamed %s -> %s: producers and consumers bound by the old name must be redeployed", f.Old, f.New)
+		return fmt.Sprintf("queue renamed %s -> %s (same queue: its messages stay): producers and consumers bound by the old name must be redeployed. "+
+			"A consumer that uses it as its dead-letter queue is pointed at the new name: it is detached first and attached again after the rename, "+
+			"and a message that fails its last retry on that consumer in between (a few API calls) is deleted, as with no dead-letter queue", f.Old, f.New)
 	case "paused":
 		if f.NewRaw == true {
 			return "delivery is paused: messages accumulate and nothing is consumed until paused = false"

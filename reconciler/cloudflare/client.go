@@ -37,6 +37,9 @@ type Config struct {
 	MaxRetries int
 	// Transport to send requests with (default http.DefaultTransport).
 	Transport http.RoundTripper
+	// Pacer, when set, is the request budget this client shares with others of the same
+	// account (see PacerSet); RateLimit, RateWindow and Transport are then the pacer's.
+	Pacer *Pacer
 }
 
 // DefaultBaseURL is Cloudflare's API root.
@@ -82,7 +85,10 @@ func New(cfg Config) (*Client, error) {
 	if cfg.Transport == nil {
 		cfg.Transport = http.DefaultTransport
 	}
-	pacer := NewPacer(cfg.RateLimit, cfg.RateWindow, cfg.Transport)
+	pacer := cfg.Pacer
+	if pacer == nil {
+		pacer = NewPacer(cfg.RateLimit, cfg.RateWindow, cfg.Transport)
+	}
 	hc := &http.Client{Transport: &retrier{next: pacer, max: cfg.MaxRetries}}
 	base := strings.TrimRight(cfg.BaseURL, "/")
 	opts := []option.RequestOption{

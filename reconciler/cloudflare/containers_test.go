@@ -19,6 +19,7 @@ const rawTestAccount = "0123456789abcdef0123456789abcdef"
 // rawEmulator starts the local Cloudflare and a RawClient pointed at it.
 func rawEmulator(t *testing.T, retries int) (*RawClient, *emulator.Server) {
 	t.Helper()
+	emulatorOnly(t, "it uses the emulator's containers state and faults")
 	srv, err := emulator.New(emulator.Options{RateLimit: -1})
 	if err != nil {
 		t.Fatalf("emulator.New: %v", err)

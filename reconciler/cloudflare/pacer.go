@@ -45,8 +45,8 @@ type Pacer struct {
 	server    []policy      // the latest Ratelimit-Policy
 	penalty   policy        // the lowered estimate after a quota 429; q == 0: none
 	inflight  int
-	done      []time.Time // arrival times of answers, oldest first
-	budget    int         // requests left until budgetEnd, when budgetOK
+	done      answers // arrival times of answers within the longest window
+	budget    int     // requests left until budgetEnd, when budgetOK
 	budgetOK  bool
 	budgetEnd time.Time
 	blocked   time.Time // nothing is sent before this (after a 429)
@@ -166,16 +166,10 @@ func (p *Pacer) admit(now time.Time) (time.Duration, bool) {
 }
 
 // room checks one policy: the requests in flight and those answered within the window
-// must leave a slot free.
+// must leave a slot free. Its cost does not depend on the quota nor on the number of
+// answers in the window (see answers).
 func (p *Pacer) room(now time.Time, pol policy) (time.Duration, bool) {
-	first := len(p.done)
-	for i, t := range p.done {
-		if now.Sub(t) < pol.w {
-			first = i
-			break
-		}
-	}
-	inWindow := len(p.done) - first
+	inWindow := p.done.within(now, pol.w)
 	excess := p.inflight + inWindow - pol.q + 1 // answers that must leave the window first
 	switch {
 	case excess <= 0:
@@ -183,7 +177,7 @@ func (p *Pacer) room(now time.Time, pol policy) (time.Duration, bool) {
 	case excess > inWindow:
 		return 0, false
 	}
-	return p.done[first+excess-1].Add(pol.w).Sub(now), false
+	return p.done.nth(inWindow, excess-1).Add(pol.w).Sub(now), false
 }
 
 // policies are the quotas a request must fit: the explicit bound, the server's policies
@@ -216,7 +210,7 @@ func (p *Pacer) release(resp *http.Response) {
 // answered records an answer at now. The caller holds p.mu.
 func (p *Pacer) answered(now time.Time, resp *http.Response) {
 	p.inflight--
-	p.done = append(p.done, now)
+	p.done.add(now)
 	defer p.broadcast()
 	if resp != nil {
 		p.learn(now, resp)
@@ -294,14 +288,7 @@ func (p *Pacer) longestWindow() time.Duration {
 }
 
 // prune forgets answers older than every window.
-func (p *Pacer) prune(now time.Time) {
-	w := p.longestWindow()
-	i := 0
-	for i < len(p.done) && now.Sub(p.done[i]) >= w {
-		i++
-	}
-	p.done = append(p.done[:0], p.done[i:]...)
-}
+func (p *Pacer) prune(now time.Time) { p.done.prune(now, p.longestWindow()) }
 
 func (p *Pacer) broadcast() {
 	close(p.changed)

@@ -30,12 +30,7 @@ func (p *Pacer) Budget() Budget {
 		b.Waited += now.Sub(p.waitFrom)
 	}
 	for _, pol := range p.policies() {
-		inWindow := 0
-		for _, t := range p.done {
-			if now.Sub(t) < pol.w {
-				inWindow++
-			}
-		}
+		inWindow := p.done.within(now, pol.w)
 		left := max(0, pol.q-p.inflight-inWindow)
 		if b.Left < 0 || left < b.Left {
 			b.Left, b.Quota, b.Window = left, pol.q, pol.w

@@ -16,6 +16,7 @@ import (
 // token and account filled in) pointed at it.
 func emulatorClient(t testing.TB, opts emulator.Options, cfg Config) (*Client, *emulator.Server, string) {
 	t.Helper()
+	emulatorOnly(t, "it uses the emulator's fault injection, request counters or rate limit")
 	srv, err := emulator.New(opts)
 	if err != nil {
 		t.Fatalf("emulator.New: %v", err)

@@ -34,15 +34,9 @@ type Consumer struct {
 
 // ListQueues returns every queue of the account with its consumers, in one request.
 func (c *Client) ListQueues(ctx context.Context) ([]Queue, error) {
-	var p queues.QueueListParams
-	set(&p.AccountID, c.accountID)
-	page, err := c.queues.List(ctx, p)
+	out, err := c.listQueues(ctx) // the SDK's List, decoded leanly (queues_list.go)
 	if err != nil {
 		return nil, failed("list queues", err)
-	}
-	out := make([]Queue, 0, len(page.Result))
-	for _, q := range page.Result {
-		out = append(out, fromQueue(q))
 	}
 	return out, nil
 }

@@ -20,6 +20,7 @@ import (
 // workersEmulator starts the local Cloudflare on a fixed clock and a Client pointed at it.
 func workersEmulator(t *testing.T, opts emulator.Options) (*Client, *emulator.Server) {
 	t.Helper()
+	emulatorOnly(t, "it runs on the emulator's fixed clock and limits, with unprefixed names")
 	srv, err := emulator.New(opts)
 	if err != nil {
 		t.Fatalf("emulator.New: %v", err)

@@ -1,0 +1,258 @@
+package cli
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"runtime"
+	"runtime/metrics"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/monotask/flareops/emulator"
+	"github.com/monotask/flareops/reconciler"
+	"github.com/monotask/flareops/reconciler/cloudflare"
+)
+
+// The scale benchmarks measure a steady-state `flareops plan` of a large account: its API
+// requests (one list of queues, whatever the number), its allocations and its peak heap,
+// and how much the pacer adds when FLAREOPS_RATE_LIMIT is very high. Figures are reported
+// with b.ReportMetric, never asserted on time. The 10,000-object runs take a minute to set
+// up: opt in with FLAREOPS_BIG=1.
+//
+//	go test -run '^$' -bench 'ScalePlan|PacerLimit' -benchtime 3x ./reconciler/cli/
+//	FLAREOPS_BIG=1 go test -run '^$' -bench ScalePlan -benchtime 3x -memprofile mem.out ./reconciler/cli/
+
+// scaleAccount is an emulator that announces a budget no run reaches, with the consumers'
+// Worker deployed, and a directory declaring n queues: n/2 with a worker consumer whose
+// dead-letter queue is one of the other n/2. It is applied once; plans then change nothing.
+func scaleAccount(b *testing.B, n int) (*emulator.Server, map[string]string, string) {
+	b.Helper()
+	srv, err := emulator.New(emulator.Options{RateLimit: 1 << 24, RateWindow: time.Minute, RequireConsumerScripts: true})
+	if err != nil {
+		b.Fatal(err)
+	}
+	hs := httptest.NewServer(srv)
+	b.Cleanup(func() { hs.Close(); srv.Close() })
+	srv.SetBaseURL(hs.URL)
+	env := map[string]string{
+		"CLOUDFLARE_API_TOKEN": "bench-token", "CLOUDFLARE_ACCOUNT_ID": LocalAccountID,
+		"CLOUDFLARE_BASE_URL": hs.URL + emulator.APIPrefix,
+	}
+	c, err := cloudflare.New(cloudflare.Config{BaseURL: hs.URL + emulator.APIPrefix, Token: "deploy-token", AccountID: LocalAccountID})
+	if err != nil {
+		b.Fatal(err)
+	}
+	if err := c.UploadScript(context.Background(), "bench-worker", "export default {};\n"); err != nil {
+		b.Fatal(err)
+	}
+	dir := b.TempDir()
+	// Files of 1,000 queues each: a source file is at most 1 MiB.
+	var cfg strings.Builder
+	flush := func(i int) {
+		if cfg.Len() == 0 {
+			return
+		}
+		if err := os.WriteFile(filepath.Join(dir, fmt.Sprintf("queues-%05d.flareops.hcl", i)), []byte(cfg.String()), 0o644); err != nil {
+			b.Fatal(err)
+		}
+		cfg.Reset()
+	}
+	for i := 0; i < n/2; i++ {
+		if i%500 == 0 {
+			flush(i)
+		}
+		fmt.Fprintf(&cfg, `queue "q%05[1]d_dlq" {
+  name              = "bench-%05[1]d-dlq"
+  message_retention = "14d"
+}
+
+queue "q%05[1]d" {
+  name = "bench-%05[1]d"
+  consumer {
+    worker            = "bench-worker"
+    max_retries       = 3
+    dead_letter_queue = queue.q%05[1]d_dlq
+  }
+}
+
+`, i)
+	}
+	flush(n / 2)
+	applyOnce(b, env, dir)
+	return srv, env, dir
+}
+
+// applyOnce applies the configuration in dir as `flareops apply` does, but records the
+// state in memory and writes the file once at the end: the CLI writes the whole state after
+// every change (durability first), which makes setting up 10,000 objects quadratic.
+func applyOnce(b *testing.B, env map[string]string, dir string) {
+	b.Helper()
+	var out, errOut bytes.Buffer
+	io := IO{Stdin: strings.NewReader(""), Stdout: &out, Stderr: &errOut, Getenv: func(k string) string { return env[k] }, Environ: func() []string { return nil }}
+	s, ok := openSession(configFlags{dir: dir}, io, true)
+	if !ok {
+		b.Fatalf("setup: %s", tail(errOut.String()))
+	}
+	defer s.close()
+	file := s.engine.State
+	s.engine.State = reconciler.NewMemoryState()
+	ctx := context.Background()
+	p, err := s.engine.Plan(ctx, s.cfg.desired)
+	if err != nil {
+		b.Fatal(err)
+	}
+	if err := s.engine.Apply(ctx, p, reconciler.ApplyOptions{Parallelism: 16}); err != nil {
+		b.Fatal(err)
+	}
+	file.Resources = s.engine.State.Resources
+	if err := file.Save(); err != nil {
+		b.Fatal(err)
+	}
+}
+
+// runTB runs the CLI with env as its whole environment.
+func runTB(env map[string]string, args ...string) (int, string, string) {
+	var out, errOut bytes.Buffer
+	io := IO{
+		Stdin: strings.NewReader(""), Stdout: &out, Stderr: &errOut,
+		Getenv:  func(k string) string { return env[k] },
+		Environ: func() []string { return nil },
+	}
+	return Main(args, io), out.String(), errOut.String()
+}
+
+func tail(s string) string {
+	if len(s) > 2000 {
+		return "..." + s[len(s)-2000:]
+	}
+	return s
+}
+
+// heapPeak samples the heap while a run goes on: the most it held in objects (live and
+// not yet collected: what the process's memory follows) and the most it held live after a
+// collection, each less what was there before the run (the emulator's store of the
+// account and the harness, which a real CLI process does not hold; the emulator's
+// answers being encoded while the CLI reads them are counted, so the figures are
+// upper bounds).
+type heapPeak struct {
+	stop               chan struct{}
+	done               sync.WaitGroup
+	baseObjs, baseLive uint64
+	peakObjs, peakLive uint64
+}
+
+var heapSamples = []string{"/memory/classes/heap/objects:bytes", "/gc/heap/live:bytes"}
+
+func startHeapPeak() *heapPeak {
+	runtime.GC()
+	s := make([]metrics.Sample, len(heapSamples))
+	for i, n := range heapSamples {
+		s[i].Name = n
+	}
+	metrics.Read(s)
+	h := &heapPeak{stop: make(chan struct{}), baseObjs: s[0].Value.Uint64(), baseLive: s[1].Value.Uint64()}
+	h.peakObjs, h.peakLive = h.baseObjs, h.baseLive
+	h.done.Add(1)
+	go func() {
+		defer h.done.Done()
+		t := time.NewTicker(time.Millisecond)
+		defer t.Stop()
+		for {
+			metrics.Read(s)
+			h.peakObjs, h.peakLive = max(h.peakObjs, s[0].Value.Uint64()), max(h.peakLive, s[1].Value.Uint64())
+			select {
+			case <-h.stop:
+				return
+			case <-t.C:
+			}
+		}
+	}()
+	return h
+}
+
+// end stops sampling and returns the peaks above the baseline, in bytes.
+func (h *heapPeak) end() (objs, live uint64) {
+	close(h.stop)
+	h.done.Wait()
+	// A collection at the end makes the last live figure count.
+	runtime.GC()
+	s := []metrics.Sample{{Name: heapSamples[1]}}
+	metrics.Read(s)
+	h.peakLive = max(h.peakLive, s[0].Value.Uint64())
+	return h.peakObjs - h.baseObjs, h.peakLive - h.baseLive
+}
+
+// benchPlan runs `flareops plan -detailed-exitcode` b.N times (exit 0: nothing to change)
+// and reports requests per plan, allocated bytes per plan (B/op) and the peak heap (see
+// heapPeak).
+func benchPlan(b *testing.B, srv *emulator.Server, env map[string]string, dir string) {
+	b.Helper()
+	srv.ResetCounts()
+	b.ReportAllocs()
+	var peakObjs, peakLive uint64
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		b.StopTimer()
+		h := startHeapPeak()
+		b.StartTimer()
+		code, out, errOut := runTB(env, "plan", "-detailed-exitcode", "-dir", dir)
+		b.StopTimer()
+		objs, live := h.end()
+		peakObjs, peakLive = max(peakObjs, objs), max(peakLive, live)
+		if code != 0 {
+			b.Fatalf("steady-state plan: exit %d\n%s\n%s", code, tail(out), tail(errOut))
+		}
+		b.StartTimer()
+	}
+	b.StopTimer()
+	b.ReportMetric(float64(srv.Counts().Total)/float64(b.N), "requests/op")
+	b.ReportMetric(float64(peakObjs)/(1<<20), "peak-heap-MB")
+	b.ReportMetric(float64(peakLive)/(1<<20), "peak-live-MB")
+}
+
+func scaleSizes() []int {
+	if os.Getenv("FLAREOPS_BIG") == "1" {
+		return []int{2000, 10000}
+	}
+	return []int{2000}
+}
+
+// BenchmarkScalePlan: a steady-state CLI plan of 2,000 (and, with FLAREOPS_BIG=1, 10,000)
+// queues.
+func BenchmarkScalePlan(b *testing.B) {
+	for _, n := range scaleSizes() {
+		b.Run(fmt.Sprintf("objects=%d", n), func(b *testing.B) {
+			srv, env, dir := scaleAccount(b, n)
+			benchPlan(b, srv, env, dir)
+		})
+	}
+}
+
+// BenchmarkPacerLimit: the same 2,000-queue plan without an explicit rate limit and with
+// FLAREOPS_RATE_LIMIT=100000000/5m. The pacer's cost must not depend on the limit: compare
+// the two ns/op (the ratio is about 1).
+func BenchmarkPacerLimit(b *testing.B) {
+	srv, env, dir := scaleAccount(b, 2000)
+	for _, limit := range []string{"", "100000000/5m"} {
+		name := "limit=none"
+		if limit != "" {
+			name = "limit=" + strings.ReplaceAll(limit, "/", "per")
+		}
+		b.Run(name, func(b *testing.B) {
+			e := map[string]string{}
+			for k, v := range env {
+				e[k] = v
+			}
+			if limit != "" {
+				e["FLAREOPS_RATE_LIMIT"] = limit
+			}
+			benchPlan(b, srv, e, dir)
+		})
+	}
+}

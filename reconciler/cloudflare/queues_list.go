@@ -1,0 +1,119 @@
+package cloudflare
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/http"
+
+	"github.com/cloudflare/cloudflare-go/v6/option"
+	"github.com/cloudflare/cloudflare-go/v6/queues"
+)
+
+// The queue list is the one answer that grows with the account: every queue with its
+// consumers, in one page. The SDK's typed decoding keeps the raw JSON of every field
+// beside its value (gjson results, field metadata) and buffers the body twice, which for
+// 10,000 queues is tens of megabytes live at once, for fields flareops never reads. So
+// ListQueues asks the SDK for the answer itself (option.WithResponseBodyInto: the request,
+// its authentication and the SDK's handling of error answers stay the SDK's) and decodes,
+// as a stream, only the fields below, with the SDK's JSON names.
+
+type queueListAnswer struct {
+	Success bool           `json:"success"`
+	Errors  []answerError  `json:"errors"`
+	Result  []queueListing `json:"result"`
+}
+
+type answerError struct {
+	Code    int    `json:"code"`
+	Message string `json:"message"`
+}
+
+type queueListing struct {
+	QueueID   string `json:"queue_id"`
+	QueueName string `json:"queue_name"`
+	Settings  struct {
+		DeliveryDelay          float64 `json:"delivery_delay"`
+		DeliveryPaused         bool    `json:"delivery_paused"`
+		MessageRetentionPeriod float64 `json:"message_retention_period"`
+	} `json:"settings"`
+	Consumers []consumerListing `json:"consumers"`
+}
+
+type consumerListing struct {
+	ConsumerID      string `json:"consumer_id"`
+	Type            string `json:"type"`
+	ScriptName      string `json:"script_name"`
+	Script          string `json:"script"` // older answers; the SDK reads script_name
+	DeadLetterQueue string `json:"dead_letter_queue"`
+	Settings        struct {
+		BatchSize           float64 `json:"batch_size"`
+		MaxRetries          float64 `json:"max_retries"`
+		RetryDelay          float64 `json:"retry_delay"`
+		MaxWaitTimeMs       float64 `json:"max_wait_time_ms"`
+		MaxConcurrency      float64 `json:"max_concurrency"`
+		VisibilityTimeoutMs float64 `json:"visibility_timeout_ms"`
+	} `json:"settings"`
+}
+
+// listQueues lists the queues through the SDK's List, decoding the answer leanly.
+func (c *Client) listQueues(ctx context.Context) ([]Queue, error) {
+	var p queues.QueueListParams
+	set(&p.AccountID, c.accountID)
+	var resp *http.Response
+	if _, err := c.queues.List(ctx, p, option.WithResponseBodyInto(&resp)); err != nil {
+		return nil, err
+	}
+	return decodeQueueList(resp)
+}
+
+// decodeQueueList reads a queue list answer.
+func decodeQueueList(resp *http.Response) ([]Queue, error) {
+	defer resp.Body.Close()
+	var a queueListAnswer
+	if err := json.NewDecoder(resp.Body).Decode(&a); err != nil {
+		return nil, fmt.Errorf("cannot read the queue list: %w", err)
+	}
+	if !a.Success {
+		e := &APIError{Status: resp.StatusCode}
+		for _, x := range a.Errors {
+			e.Codes, e.Messages = append(e.Codes, x.Code), append(e.Messages, x.Message)
+		}
+		return nil, e
+	}
+	out := make([]Queue, 0, len(a.Result))
+	for _, q := range a.Result {
+		out = append(out, q.queue())
+	}
+	return out, nil
+}
+
+func (q queueListing) queue() Queue {
+	out := Queue{
+		ID: q.QueueID, Name: q.QueueName,
+		DeliveryDelay:    int64(q.Settings.DeliveryDelay),
+		MessageRetention: int64(q.Settings.MessageRetentionPeriod),
+		DeliveryPaused:   q.Settings.DeliveryPaused,
+	}
+	if len(q.Consumers) > 0 {
+		out.Consumers = make([]Consumer, 0, len(q.Consumers))
+	}
+	for _, con := range q.Consumers {
+		script := con.ScriptName
+		if script == "" {
+			script = con.Script
+		}
+		s := con.Settings
+		c := Consumer{ID: con.ConsumerID, Type: con.Type, Script: script, DeadLetterQueue: con.DeadLetterQueue}
+		switch con.Type { // as the SDK's union: the settings of the two types it knows
+		case "worker":
+			c.BatchSize, c.MaxRetries, c.RetryDelay = int64(s.BatchSize), int64(s.MaxRetries), int64(s.RetryDelay)
+			c.MaxWaitMs, c.MaxConcurrency = int64(s.MaxWaitTimeMs), int64(s.MaxConcurrency)
+		case "http_pull":
+			c.BatchSize, c.MaxRetries, c.RetryDelay = int64(s.BatchSize), int64(s.MaxRetries), int64(s.RetryDelay)
+			c.VisibilityTimeoutMs = int64(s.VisibilityTimeoutMs)
+		}
+		out.Consumers = append(out.Consumers, c)
+	}
+	return out
+}
