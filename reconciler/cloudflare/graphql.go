@@ -71,7 +71,8 @@ func (c *RawClient) GraphQL(ctx context.Context, query string, variables map[str
 		return fmt.Errorf("cannot encode the GraphQL request: %w", err)
 	}
 	// A query changes nothing: safe to retry although it is a POST.
-	resp, err := c.once(withIdempotent(ctx), http.MethodPost, "graphql", nil, "application/json", body)
+	// GraphQL has a query budget of its own (see withOwnQuota).
+	resp, err := c.once(withOwnQuota(withIdempotent(ctx)), http.MethodPost, "graphql", nil, "application/json", body)
 	if err != nil {
 		return fmt.Errorf("POST graphql: %w", err)
 	}

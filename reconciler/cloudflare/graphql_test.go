@@ -349,3 +349,34 @@ func TestGraphQLPacedLikeEveryRequest(t *testing.T) {
 		t.Errorf("client sent %d requests with %d throttled; want 2 and 1 (the injected 429 retried)", client.Requests(), client.Throttled())
 	}
 }
+
+// A spent GraphQL budget is GraphQL's own: the client neither retries the query for
+// minutes nor stops its REST requests for it.
+func TestGraphQLBudgetDoesNotStopTheClient(t *testing.T) {
+	srv, err := emulator.New(emulator.Options{Now: func() time.Time { return gqlNow }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	hs := httptest.NewServer(srv)
+	t.Cleanup(func() { hs.Close(); srv.Close() })
+	c, err := New(Config{BaseURL: hs.URL + "/client/v4", Token: "test-token", AccountID: rawTestAccount}) // default retries
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv.SetGraphQLBudget(1, 5*time.Minute)
+	q := WorkerInvocationsQuery{Script: "api", Range: TimeRange{From: gqlNow.Add(-time.Hour), To: gqlNow}}
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	if _, err := c.WorkerInvocations(ctx, q); err != nil {
+		t.Fatalf("first query: %v", err)
+	}
+	if _, err := c.WorkerInvocations(ctx, q); !IsGraphQLRateLimited(err) {
+		t.Fatalf("second query: %v; want the budget error", err)
+	}
+	if _, err := c.ListQueues(ctx); err != nil {
+		t.Fatalf("a REST request after the GraphQL budget ran out: %v (the pacer must not block on GraphQL's 429)", err)
+	}
+	if n := srv.Counts().ByRoute["POST /client/v4/graphql"]; n != 2 {
+		t.Errorf("GraphQL requests = %d, want 2 (a spent budget is not retried)", n)
+	}
+}

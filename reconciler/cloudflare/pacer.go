@@ -78,6 +78,12 @@ func (p *Pacer) RoundTrip(req *http.Request) (*http.Response, error) {
 	}
 	p.sent.Add(1)
 	resp, err := p.next.RoundTrip(req)
+	if resp != nil && resp.StatusCode == http.StatusTooManyRequests && ownQuota(req) {
+		// Its own quota is spent (see withOwnQuota), not the REST one: learn nothing
+		// from the answer but that it came.
+		p.release(nil)
+		return resp, err
+	}
 	p.release(resp)
 	return resp, err
 }

@@ -50,6 +50,22 @@ func withIdempotent(ctx context.Context) context.Context {
 	return context.WithValue(ctx, idempotentKey{}, true)
 }
 
+type ownQuotaKey struct{}
+
+// withOwnQuota marks the requests made with ctx as counted against a quota of their own
+// besides the REST one: the GraphQL Analytics API's query budget (analytics.md §1). A 429
+// to such a request says that quota is spent, not the REST one: the pacer does not stop
+// the client's other requests for it, and without a Retry-After it is not retried (the
+// budget refills over minutes; the caller says so).
+func withOwnQuota(ctx context.Context) context.Context {
+	return context.WithValue(ctx, ownQuotaKey{}, true)
+}
+
+func ownQuota(req *http.Request) bool {
+	marked, _ := req.Context().Value(ownQuotaKey{}).(bool)
+	return marked
+}
+
 func idempotent(req *http.Request) bool {
 	switch req.Method {
 	case http.MethodGet, http.MethodHead, http.MethodOptions, http.MethodPut, http.MethodDelete, http.MethodPatch:
@@ -111,6 +127,11 @@ func (r *retrier) retry(req *http.Request, attempt int, resp *http.Response, err
 	}
 	switch v := resp.Header.Get("X-Should-Retry"); {
 	case v == "false":
+		return 0, false
+	case resp.StatusCode == http.StatusTooManyRequests && ownQuota(req):
+		if d, ok := retryAfter(resp.Header); ok {
+			return d, true
+		}
 		return 0, false
 	case resp.StatusCode == http.StatusTooManyRequests:
 	case !idempotent(req):
