@@ -38,11 +38,11 @@ type Retention struct {
 // Job is one declared backup: what to copy, when, where to, how long to keep it, who can read
 // it, and the recovery targets a drill measures.
 type Job struct {
-	Name       string   // the declaration's name: backup "NAME"
-	Source     Source   // what is backed up
-	Schedule   string   // cron, UTC
-	Bucket     string   // destination R2 bucket
-	Prefix     string   // key prefix in Bucket, without a trailing slash
+	Name       string // the declaration's name: backup "NAME"
+	Source     Source // what is backed up
+	Schedule   string // cron, UTC
+	Bucket     string // destination R2 bucket
+	Prefix     string // key prefix in Bucket, without a trailing slash
 	Retention  Retention
 	Recipients []string // age recipients (age1...); empty: stored unencrypted
 	RPO        time.Duration
