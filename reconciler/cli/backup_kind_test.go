@@ -332,7 +332,7 @@ func TestBackupExpiryMatchesPlan(t *testing.T) {
 	}
 	steps := []struct {
 		advance, tier, age string
-		gone                []string
+		gone               []string
 	}{
 		{"73h", "daily", "3 days", []string{"kv/ops/daily/"}},
 		{"168h", "weekly", "10 days", []string{"kv/ops/daily/", "kv/ops/weekly/"}},
