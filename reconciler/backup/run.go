@@ -121,6 +121,9 @@ func (e *Env) Find(ctx context.Context, job Job, id string) (*Backup, error) {
 		return nil, err
 	}
 	if len(l.Backups) == 0 {
+		if len(l.Incomplete) > 0 {
+			return nil, fmt.Errorf("no complete backup of %s in r2://%s/%s/: r2://%s/%s%s is missing (a run that did not finish), so that backup cannot be used; run `flareops backup run %s`", job.Source, job.Bucket, strings.Trim(job.Prefix, "/"), job.Bucket, l.Incomplete[len(l.Incomplete)-1], ManifestName, job.Name)
+		}
 		return nil, fmt.Errorf("no complete backup of %s in r2://%s/%s/: run `flareops backup run %s` first", job.Source, job.Bucket, strings.Trim(job.Prefix, "/"), job.Name)
 	}
 	return l.Backups[0], nil
