@@ -94,9 +94,12 @@ type bufferWriter struct {
 	body   []byte
 }
 
-func (b *bufferWriter) Header() http.Header         { return b.header }
-func (b *bufferWriter) WriteHeader(s int)           { b.status = s }
-func (b *bufferWriter) Write(p []byte) (int, error) { b.body = append(b.body, p...); return len(p), nil }
+func (b *bufferWriter) Header() http.Header { return b.header }
+func (b *bufferWriter) WriteHeader(s int)   { b.status = s }
+func (b *bufferWriter) Write(p []byte) (int, error) {
+	b.body = append(b.body, p...)
+	return len(p), nil
+}
 
 func writeHalf(w *bufio.ReadWriter, rec *bufferWriter) {
 	w.WriteString("HTTP/1.1 200 OK\r\nContent-Type: application/sql\r\nContent-Length: " + strconv.Itoa(len(rec.body)) + "\r\n\r\n")
