@@ -11,6 +11,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/cloudflare/cloudflare-go/v6/d1"
 	"github.com/cloudflare/cloudflare-go/v6/kv"
 	"github.com/cloudflare/cloudflare-go/v6/logpush"
 	"github.com/cloudflare/cloudflare-go/v6/option"
@@ -55,6 +56,7 @@ type Client struct {
 	scripts   *workers.ScriptService
 	logpush   *logpush.JobService
 	kv        *kv.NamespaceService
+	d1        *d1.DatabaseService
 }
 
 // New builds a client. It never reads the environment: the caller decides.
@@ -98,6 +100,7 @@ func New(cfg Config) (*Client, error) {
 		scripts:   workers.NewScriptService(opts...),
 		logpush:   logpush.NewJobService(opts...),
 		kv:        kv.NewNamespaceService(opts...),
+		d1:        d1.NewDatabaseService(opts...),
 	}, nil
 }
 
