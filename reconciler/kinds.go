@@ -1,6 +1,8 @@
 package reconciler
 
 import (
+	"context"
+
 	"github.com/monotask/flareops/reconciler/cloudflare"
 	"github.com/monotask/flareops/reconciler/opsdoc"
 	"github.com/monotask/flareops/reconciler/workerset"
@@ -58,5 +60,10 @@ func newBackupKind(client *cloudflare.Client, workers *workerset.Set) BackupKind
 	if client == nil {
 		return NewBackupKind(nil, workers)
 	}
-	return NewBackupKind(client, workers)
+	k := NewBackupKind(client, workers)
+	k.FindD1 = func(ctx context.Context, name string) error {
+		_, err := client.FindD1Database(ctx, name)
+		return err
+	}
+	return k
 }

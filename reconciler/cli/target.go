@@ -169,6 +169,12 @@ func (t *target) standIn(ctx context.Context, p *reconciler.Plan, io IO) error {
 				Name: s.Name, SchedulingPolicy: "default", Instances: 0, MaxInstances: 1,
 				Configuration: cloudflare.ContainerConfiguration{Image: placeholderImage, InstanceType: "lite"},
 			})
+		case "D1 database": // an empty one, for a backup's source
+			_, err = t.client.CreateD1Database(ctx, s.Name)
+		case "KV namespace":
+			_, err = t.client.CreateKVNamespace(ctx, s.Name)
+		case "R2 bucket":
+			_, err = t.client.CreateR2Bucket(ctx, s.Name)
 		default:
 			continue
 		}
