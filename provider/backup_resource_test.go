@@ -257,3 +257,63 @@ func TestBackupResourceImportBlock(t *testing.T) {
 		Check: expectRules(t, c, nil, 30*86400),
 	}}})
 }
+
+var backupImportLine = regexp.MustCompile(`(?m)^terraform import (\S+) (\S+)$`)
+
+// TestBackupDocExample applies examples/resources/flareops_backup (with the provider
+// example) over a Worker that has crons of its own: the ops KV backup's schedule joins
+// them; import by prefix as import.sh says; destroy leaves the Worker's crons and the bucket.
+func TestBackupDocExample(t *testing.T) {
+	tg := newEmulatorTarget(t, emulator.Options{RequireConsumerScripts: true})
+	tg.setEnv(t)
+	t.Setenv("TF_VAR_backup_recipient", backupRecipient)
+	const runner = "monotask-backup-runner"
+	tg.deployWorker(t, runner, "export default { async scheduled() {} }", nil)
+	c := tg.client(t)
+	ctx := context.Background()
+	own := []string{"0 * * * *"}
+	if err := c.SetWorkerCrons(ctx, runner, own); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.CreateD1Database(ctx, "monotask-tasks"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.CreateKVNamespace(ctx, "monotask-ops"); err != nil {
+		t.Fatal(err)
+	}
+	m := backupImportLine.FindStringSubmatch(readExample(t, "resources/flareops_backup/import.sh"))
+	if m == nil {
+		t.Fatalf("import.sh has no line matching %s", backupImportLine)
+	}
+	cfg := readExample(t, "provider/provider.tf") + readExample(t, "resources/flareops_backup/resource.tf")
+	tg.run(t, resource.TestCase{
+		CheckDestroy: resource.ComposeTestCheckFunc(
+			expectCrons(t, c, runner, own...),
+			func(*terraform.State) error {
+				if _, found, err := c.R2Bucket(ctx, "monotask-backups"); err != nil || !found {
+					return fmt.Errorf("destroy removed the destination bucket (found %v, %v)", found, err)
+				}
+				return nil
+			},
+		),
+		Steps: []resource.TestStep{
+			{
+				Config:           cfg,
+				ConfigPlanChecks: resource.ConfigPlanChecks{PostApplyPostRefresh: []plancheck.PlanCheck{plancheck.ExpectEmptyPlan()}},
+				Check: resource.ComposeTestCheckFunc(
+					expectCrons(t, c, runner, "0 * * * *", "15 * * * *"),
+					func(*terraform.State) error {
+						if n := len(bucketRules(t, c)); n != 1+6 { // R2's default rule, 3 tiers of each backup
+							return fmt.Errorf("bucket has %d lifecycle rules, want 7", n)
+						}
+						return nil
+					},
+				),
+			},
+			{
+				ResourceName: m[1], ImportState: true, ImportStateId: m[2], ImportStateVerify: true,
+				ImportStateVerifyIgnore: []string{"d1_database", "schedule", "encrypt_to", "rpo", "rto"},
+			},
+		},
+	})
+}

@@ -54,6 +54,10 @@ func run(out string) error {
 
 // kindNotes are what a kind's reference says besides its attributes: where to read more.
 var kindNotes = map[string]string{
+	"backup": "A backup is applied as its destination bucket (created if missing, never deleted) and one lifecycle rule per tier on `<prefix>/<tier>/`, " +
+		"named `flareops-backup:<prefix>:<tier>`, beside the bucket's other rules, which are kept; with `worker`, its schedule is a cron on that Worker. " +
+		"The backups are made by `flareops backup run` under `<prefix>/<tier>/<id>/` (manifest.json written last), drill reports under `<prefix>/drills/`: " +
+		"see [the flareops_backup page](../resources/backup.md) for the layout, the tier choice and the checks.",
 	"sandbox": "A sandbox sets its CPU limit and cleanup cron on its Worker (keeping the Worker's other crons), the size and max instances of its existing containers application, " +
 		"and publishes its timeouts and limits as a policy document in the ops KV namespace, for the sandbox code to read: see [sandbox-policy.md](sandbox-policy.md).",
 }
