@@ -357,3 +357,93 @@ func TestBackupExpiryMatchesPlan(t *testing.T) {
 		}
 	}
 }
+
+// TestBackupsShareABucket: three backups (D1, KV, R2) into one bucket, applied together,
+// keep each other's rules; one runs on a Worker whose own crons are kept. A steady-state
+// plan reads the bucket's rules once for all three.
+func TestBackupsShareABucket(t *testing.T) {
+	a := newAccount(t, emulator.Options{})
+	c := a.client(t)
+	ctx := context.Background()
+	if err := c.SetWorkerCrons(ctx, "agent-worker-staging", []string{"0 * * * *"}); err != nil {
+		t.Fatal(err)
+	}
+	src := backupSource("kv", map[string]string{"kv_namespace": `kv_namespace = "monotask-staging-kv"`, "worker": `worker = "agent-worker-staging"`, "schedule": `schedule = "15 * * * *"`}) +
+		backupSource("db", map[string]string{"kv_namespace": "", "d1_database": `d1_database = "monotask-staging-db"`, "prefix": `prefix = "d1/db"`, "schedule": `schedule = "0 2 * * *"`, "rpo": `rpo = "24h"`}) +
+		backupSource("artifacts", map[string]string{"kv_namespace": "", "r2_bucket": `r2_bucket = "monotask-staging-artifacts"`, "prefix": `prefix = "r2/artifacts"`, "schedule": `schedule = "30 2 * * *"`, "rpo": `rpo = "24h"`})
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, "main.flareops.hcl"), []byte(src), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	out := mustRun(t, 2, a.env, "plan", "-detailed-exitcode", "-dir", dir)
+	if !strings.Contains(out, "cron `15 * * * *` added to Worker agent-worker-staging") {
+		t.Errorf("plan does not say the cron is added:\n%s", out)
+	}
+	mustRun(t, 0, a.env, "apply", "-auto-approve", "-parallelism", "3", "-dir", dir)
+	var ids []string
+	for _, r := range lifecycleOf(t, c, "monotask-backups") {
+		ids = append(ids, r["id"].(string))
+	}
+	slices.Sort(ids)
+	want := []string{"Default Multipart Abort Rule"}
+	for _, p := range []string{"d1/db", "kv/ops", "r2/artifacts"} {
+		for _, tier := range []string{"daily", "monthly", "weekly"} {
+			want = append(want, "flareops-backup:"+p+":"+tier)
+		}
+	}
+	slices.Sort(want)
+	if diff := cmp.Diff(want, ids); diff != "" {
+		t.Errorf("rules of the shared bucket (-want +got):\n%s", diff)
+	}
+	crons, err := c.WorkerCrons(ctx, "agent-worker-staging")
+	if err != nil || strings.Join(crons, ",") != "0 * * * *,15 * * * *" {
+		t.Errorf("Worker crons after apply: %q, %v", crons, err)
+	}
+	a.srv.ResetCounts()
+	mustRun(t, 0, a.env, "plan", "-detailed-exitcode", "-dir", dir)
+	counts := a.srv.Counts()
+	lifecycle := 0
+	for route, n := range counts.ByRoute {
+		if strings.HasSuffix(route, "/lifecycle") {
+			lifecycle += n
+		}
+	}
+	if lifecycle != 1 {
+		t.Errorf("a steady-state plan of 3 backups into one bucket read its rules %d times, want 1 (%v)", lifecycle, counts.ByRoute)
+	}
+	t.Logf("steady-state plan of 3 backups (one on a Worker): %d requests: %v", counts.Total, counts.ByRoute)
+
+	mustRun(t, 0, a.env, "destroy", "-auto-approve", "-dir", dir)
+	if rules := lifecycleOf(t, c, "monotask-backups"); len(rules) != 1 {
+		t.Errorf("after destroy: %v, want only R2's default rule", rules)
+	}
+	if crons, _ := c.WorkerCrons(ctx, "agent-worker-staging"); strings.Join(crons, ",") != "0 * * * *" {
+		t.Errorf("Worker crons after destroy: %q", crons)
+	}
+}
+
+// TestBackupsInOnePlace: two backups with one prefix (the loader refuses two blocks with one
+// key, at the second's prefix), one inside the other in one bucket, and a missing source
+// are plan errors naming the blocks.
+func TestBackupsInOnePlace(t *testing.T) {
+	a := newAccount(t, emulator.Options{})
+	for name, tc := range map[string]struct{ src, want string }{
+		"same prefix": {backupSource("one", nil) + backupSource("two", map[string]string{"bucket": `bucket = "other-backups"`}),
+			"main.flareops.hcl:19:18"}, // the loader's check of keys: also in validate
+		"nested prefix": {backupSource("one", nil) + backupSource("two", map[string]string{"prefix": `prefix = "kv/ops/daily"`}),
+			"one prefix lies inside the other"},
+		"missing source": {backupSource("one", map[string]string{"kv_namespace": `kv_namespace = "monotask-staging-kvv"`}),
+			`the KV namespace to back up, "monotask-staging-kvv", does not exist in the account. Did you mean "monotask-staging-kv"?`},
+	} {
+		t.Run(name, func(t *testing.T) {
+			dir := t.TempDir()
+			if err := os.WriteFile(filepath.Join(dir, "main.flareops.hcl"), []byte(tc.src), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			code, _, errOut := run(t, a.env, "plan", "-dir", dir)
+			if code != 1 || !strings.Contains(strings.ReplaceAll(errOut, dir+string(filepath.Separator), ""), tc.want) {
+				t.Errorf("plan: exit %d, want 1 with %q:\n%s", code, tc.want, errOut)
+			}
+		})
+	}
+}
