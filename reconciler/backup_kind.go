@@ -327,3 +327,17 @@ func (r *backupRun) lock(bucket string) *sync.Mutex {
 	}
 	return r.locks[bucket]
 }
+
+// r is the run's memory; a kind made without NewBackupKind (the language only) gets a
+// fresh one per call, which caches nothing.
+func (k BackupKind) r() *backupRun {
+	if k.run == nil {
+		return newBackupRun()
+	}
+	return k.run
+}
+
+var (
+	_ Kind           = BackupKind{}
+	_ ScopedObserver = BackupKind{}
+)

@@ -114,6 +114,7 @@ func cronOf(s BackupSpec) string {
 
 // ensureBucket creates the bucket if it is missing; created says whether it did.
 func (k BackupKind) ensureBucket(ctx context.Context, bucket string) (created bool, err error) {
+	run := k.r()
 	if _, exists, err := k.rules(ctx, bucket); err != nil || exists {
 		return false, err
 	}
@@ -127,10 +128,10 @@ func (k BackupKind) ensureBucket(ctx context.Context, bucket string) (created bo
 			return false, err
 		}
 	}
-	k.run.mu.Lock()
-	delete(k.run.missing, bucket)
-	delete(k.run.rules, bucket)
-	k.run.mu.Unlock()
+	run.mu.Lock()
+	delete(run.missing, bucket)
+	delete(run.rules, bucket)
+	run.mu.Unlock()
 	return true, nil
 }
 
@@ -144,7 +145,8 @@ func backupRule(prefix string, t backup.Tier, age int64) cloudflare.LifecycleRul
 // keeping every other rule as it is. It reads the list afresh under the bucket's lock, and
 // refuses, writing nothing, when a rule it does not own would delete the backups.
 func (k BackupKind) writeRules(ctx context.Context, bucket, prefix string, r BackupRetention) error {
-	mu := k.run.lock(bucket)
+	run := k.r()
+	mu := run.lock(bucket)
 	mu.Lock()
 	defer mu.Unlock()
 	cur, err := k.API.R2Lifecycle(ctx, bucket)
@@ -193,12 +195,13 @@ func sameRules(a, b []cloudflare.LifecycleRule) bool {
 // foreignCron refuses a new backup whose Worker already has its cron: that cron is
 // someone else's, and removing the backup would remove it.
 func (k BackupKind) foreignCron(ctx context.Context, want BackupSpec) error {
+	run := k.r()
 	if want.Worker == "" {
 		return nil
 	}
-	k.run.mu.Lock()
-	crons, seen := k.run.crons[want.Worker]
-	k.run.mu.Unlock()
+	run.mu.Lock()
+	crons, seen := run.crons[want.Worker]
+	run.mu.Unlock()
 	if !seen {
 		var err error
 		if crons, err = k.crons(ctx, want.Worker); err != nil {

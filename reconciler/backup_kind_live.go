@@ -175,42 +175,45 @@ func (k BackupKind) observe(ctx context.Context, prefix string, ref *BackupSpec)
 // rules reads a bucket's lifecycle rules once per run; exists is false when there is no
 // such bucket.
 func (k BackupKind) rules(ctx context.Context, bucket string) (rules []cloudflare.LifecycleRule, exists bool, err error) {
+	run := k.r()
 	if bucket == "" {
 		return nil, false, nil
 	}
-	k.run.mu.Lock()
-	rules, cached := k.run.rules[bucket]
-	missing := k.run.missing[bucket]
-	k.run.mu.Unlock()
+	run.mu.Lock()
+	rules, cached := run.rules[bucket]
+	missing := run.missing[bucket]
+	run.mu.Unlock()
 	if cached || missing {
 		return rules, !missing, nil
 	}
 	rules, err = k.API.R2Lifecycle(ctx, bucket)
 	if cloudflare.IsNotFound(err) {
-		k.run.mu.Lock()
-		k.run.missing[bucket] = true
-		k.run.mu.Unlock()
+		run.mu.Lock()
+		run.missing[bucket] = true
+		run.mu.Unlock()
 		return nil, false, nil
 	}
 	if err != nil {
 		return nil, false, err
 	}
-	k.run.mu.Lock()
-	k.run.rules[bucket] = rules
-	k.run.mu.Unlock()
+	run.mu.Lock()
+	run.rules[bucket] = rules
+	run.mu.Unlock()
 	return rules, true, nil
 }
 
-// forget drops what the run read of a bucket, after a write.
+// remember records a bucket's rules as this run last wrote (or found) them.
 func (k BackupKind) remember(bucket string, rules []cloudflare.LifecycleRule) {
-	k.run.mu.Lock()
-	defer k.run.mu.Unlock()
-	k.run.rules[bucket] = rules
-	delete(k.run.missing, bucket)
+	run := k.r()
+	run.mu.Lock()
+	defer run.mu.Unlock()
+	run.rules[bucket] = rules
+	delete(run.missing, bucket)
 }
 
 // crons reads a Worker's crons (once per run, through the Worker set).
 func (k BackupKind) crons(ctx context.Context, worker string) ([]string, error) {
+	run := k.r()
 	if k.Workers == nil {
 		return nil, fmt.Errorf("no Worker set")
 	}
@@ -218,9 +221,9 @@ func (k BackupKind) crons(ctx context.Context, worker string) ([]string, error) 
 	if err != nil {
 		return nil, fmt.Errorf("cannot read the cron triggers of Worker %s: %w", worker, err)
 	}
-	k.run.mu.Lock()
-	k.run.crons[worker] = slices.Clone(crons)
-	k.run.mu.Unlock()
+	run.mu.Lock()
+	run.crons[worker] = slices.Clone(crons)
+	run.mu.Unlock()
 	return crons, nil
 }
 
