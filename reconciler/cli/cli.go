@@ -63,7 +63,7 @@ func commands() []command {
 		{name: "destroy", summary: "delete every object flareops manages here", run: runDestroy},
 		{name: "local", summary: "the built-in local Cloudflare: local serve", run: runLocal},
 		{name: "version", summary: "print the version", run: runVersion},
-		notYet("backup", "backups: run|list|verify|restore|drill", "the backup kind"),
+		{name: "backup", summary: "backups: run|list|verify|restore|drill", run: runBackup},
 		notYet("slo", "SLOs: status", "the slo kind"),
 		notYet("alerts", "alert rules: check", "the alert_rule kind"),
 	}
