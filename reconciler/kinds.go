@@ -45,9 +45,18 @@ func KindsWith(client *cloudflare.Client, s Settings) *Registry {
 		DatasetKind{Workers: workers},
 		WorkerSettingsKind{Workers: workers, Logpush: logpush, AccountID: account},
 		NewSandboxKind(workers, docs, containers, s),
+		newBackupKind(client, workers),
 	)
 	if err != nil {
 		panic(err) // a programming error: kind names are constants
 	}
 	return r
+}
+
+// newBackupKind wires the backup kind to client (nil: the language only).
+func newBackupKind(client *cloudflare.Client, workers *workerset.Set) BackupKind {
+	if client == nil {
+		return NewBackupKind(nil, workers)
+	}
+	return NewBackupKind(client, workers)
 }
