@@ -163,14 +163,12 @@ func backupJobs(l *loaded) (map[string]backup.Job, error) {
 		if err != nil {
 			return nil, fmt.Errorf("%s: backup %q: %w", d.Source, d.Addr.Name, err)
 		}
-		switch j := obj.Private.(type) {
-		case backup.Job:
-			out[d.Addr.Name] = j
-		case *backup.Job:
-			out[d.Addr.Name] = *j
-		default:
+		j, ok := obj.Private.(backup.Job)
+		if !ok {
 			return nil, fmt.Errorf("%s: backup %q: the kind did not describe a backup job", d.Source, d.Addr.Name)
 		}
+		j.Name = d.Addr.Name // the kind sees only the block's values
+		out[d.Addr.Name] = j
 	}
 	return out, nil
 }
