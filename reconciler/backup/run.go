@@ -72,6 +72,9 @@ func (e *Env) scan(ctx context.Context, job Job) (*Listing, error) {
 			}
 			return nil
 		})
+		if errors.Is(err, cloudflare.ErrNoSuchKey) {
+			return nil, fmt.Errorf("the destination bucket %q of backup %q does not exist: run `flareops apply` to create it (%w)", job.Bucket, job.Name, err)
+		}
 		if err != nil {
 			return nil, err
 		}
