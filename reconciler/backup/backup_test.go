@@ -38,9 +38,15 @@ func TestBackupChangeRestoreDrill(t *testing.T) {
 		f.job(SourceR2, "monotask-uploads", recipient),
 	}
 	for _, job := range jobs {
+		var progress bytes.Buffer
+		f.env.Progress = &progress
 		b, err := f.env.Run(ctx, job)
+		f.env.Progress = nil
 		if err != nil {
 			t.Fatalf("run %s: %v", job.Source, err)
+		}
+		if job.Source.Kind == SourceD1 && (!strings.Contains(progress.String(), " rows, ") || !strings.Contains(progress.String(), "/s")) {
+			t.Errorf("no progress (bytes, rows, rate) on a long run: %q", progress.String())
 		}
 		if b.Tier != Monthly {
 			t.Errorf("%s: the first backup of the month went to %s, want monthly", job.Source, b.Tier)

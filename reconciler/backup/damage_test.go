@@ -164,3 +164,54 @@ func (f *fixture) put(bucket, key string, body []byte) {
 		f.t.Fatal(err)
 	}
 }
+
+// KV and R2 restores write many requests, so they too must read the whole backup before
+// the first: a damaged KV or R2 backup leaves the target as it was.
+func TestDamagedKVAndR2BackupsChangeNothing(t *testing.T) {
+	f := newFixture(t, nil)
+	ctx := t.Context()
+	secret, recipient := newIdentity(t)
+	f.env.Identity = secret
+	f.env.PartSize = 2 << 10
+	f.seedKV("sessions", 600)
+	f.seedR2("uploads", 60)
+	target := f.seedKV("kv-target", 3)
+	f.seedR2("r2-target", 2)
+	kvBefore, r2Before := f.kvSnapshot(target.ID), f.r2Snapshot("r2-target")
+
+	for _, job := range []Job{f.job(SourceKV, "sessions", recipient), f.job(SourceR2, "uploads", recipient)} {
+		b, err := f.env.Run(ctx, job)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(b.Manifest.Parts) < 2 {
+			t.Fatalf("%s: want several parts, got %d", job.Source, len(b.Manifest.Parts))
+		}
+		last := partKeys(b)[len(b.Manifest.Parts)-1]
+		raw, _, err := f.r2.GetBytes(ctx, b.Bucket, last, 1<<30)
+		if err != nil {
+			t.Fatal(err)
+		}
+		raw[len(raw)-5] ^= 0x80 // in the last part: every other part is fine and read first
+		f.put(b.Bucket, last, raw)
+		to := map[SourceKind]string{SourceKV: "kv-target", SourceR2: "r2-target"}[job.Source.Kind]
+		_, err = f.env.Restore(ctx, b, RestoreOptions{To: to, Force: true})
+		if err == nil || !strings.Contains(err.Error(), last) || !strings.Contains(err.Error(), "SHA-256") || !strings.Contains(err.Error(), "nothing was written") {
+			t.Errorf("restore of damaged %s = %v; want the damaged part named and nothing written", job.Source, err)
+		}
+		r, err := f.env.Drill(ctx, job)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if r.Passed || !strings.Contains(errorsOf(r).Error(), last) {
+			t.Errorf("drill of damaged %s: passed=%v %v", job.Source, r.Passed, errorsOf(r))
+		}
+	}
+	if diff := mapDiff(kvBefore, f.kvSnapshot(target.ID)); diff != "" {
+		t.Errorf("a failed restore changed the KV target: %s", diff)
+	}
+	if diff := mapDiff(r2Before, f.r2Snapshot("r2-target")); diff != "" {
+		t.Errorf("a failed restore changed the R2 target: %s", diff)
+	}
+	f.assertNoScratch()
+}

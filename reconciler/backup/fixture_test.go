@@ -27,7 +27,7 @@ const testAccount = "0123456789abcdef0123456789abcdef"
 // fixture is a local Cloudflare served over HTTP, with the API and R2 clients the backup
 // commands use.
 type fixture struct {
-	t    *testing.T
+	t    testing.TB
 	srv  *emulator.Server
 	url  string
 	api  *cloudflare.Client
@@ -36,7 +36,7 @@ type fixture struct {
 	wrap func(http.Handler) http.Handler
 }
 
-func newFixture(t *testing.T, wrap func(http.Handler) http.Handler) *fixture {
+func newFixture(t testing.TB, wrap func(http.Handler) http.Handler) *fixture {
 	t.Helper()
 	srv, err := emulator.New(emulator.Options{RateLimit: -1})
 	if err != nil {
@@ -54,20 +54,28 @@ func newFixture(t *testing.T, wrap func(http.Handler) http.Handler) *fixture {
 			t.Errorf("emulator Close: %v", err)
 		}
 	})
-	api, err := cloudflare.New(cloudflare.Config{BaseURL: hs.URL + emulator.APIPrefix, Token: "t", AccountID: testAccount, MaxRetries: 2})
+	f := &fixture{t: t, srv: srv, url: hs.URL}
+	f.connect()
+	f.env.Now = srv.Now
+	return f
+}
+
+// connect builds the API and R2 clients for f.url and creates the destination bucket.
+func (f *fixture) connect() {
+	t := f.t
+	api, err := cloudflare.New(cloudflare.Config{BaseURL: f.url + emulator.APIPrefix, Token: "t", AccountID: testAccount, MaxRetries: 2})
 	if err != nil {
 		t.Fatal(err)
 	}
-	r2, err := cloudflare.NewR2(cloudflare.R2Config{Endpoint: hs.URL, AccessKeyID: "k", SecretAccessKey: "s", MaxAttempts: 2})
+	r2, err := cloudflare.NewR2(cloudflare.R2Config{Endpoint: f.url, AccessKeyID: "k", SecretAccessKey: "s", MaxAttempts: 2})
 	if err != nil {
 		t.Fatal(err)
 	}
-	f := &fixture{t: t, srv: srv, url: hs.URL, api: api, r2: r2}
-	f.env = &Env{API: api, R2: r2, Version: "test", Now: srv.Now}
+	f.api, f.r2 = api, r2
+	f.env = &Env{API: api, R2: r2, Version: "test"}
 	if err := r2.CreateBucket(t.Context(), "backups"); err != nil {
 		t.Fatal(err)
 	}
-	return f
 }
 
 func (f *fixture) job(kind SourceKind, name string, recipients ...string) Job {
@@ -79,7 +87,7 @@ func (f *fixture) job(kind SourceKind, name string, recipients ...string) Job {
 	}
 }
 
-func newIdentity(t *testing.T) (secret, recipient string) {
+func newIdentity(t testing.TB) (secret, recipient string) {
 	t.Helper()
 	id, err := age.GenerateX25519Identity()
 	if err != nil {

@@ -108,8 +108,27 @@ td, th { border: 1px solid #ccc; padding: 0.3em 0.6em; text-align: left; }
 </html>
 `))
 
-// historyChart draws restore time / RTO and backup age / RPO, in percent, per drill.
+// historyChart draws restore time / RTO and backup age / RPO, in percent, per drill, as
+// inline SVG.
 func historyChart(history []DrillReport) (string, error) {
+	p, err := historyPlot(history)
+	if err != nil {
+		return "", err
+	}
+	c := vgsvg.New(7*vg.Inch, 3.5*vg.Inch)
+	p.Draw(draw.New(c))
+	var buf bytes.Buffer
+	if _, err := c.WriteTo(&buf); err != nil {
+		return "", fmt.Errorf("cannot draw the drill history: %w", err)
+	}
+	svg := buf.String()
+	if i := strings.Index(svg, "<svg"); i > 0 {
+		svg = svg[i:] // inline: no XML declaration or doctype
+	}
+	return svg, nil
+}
+
+func historyPlot(history []DrillReport) (*plot.Plot, error) {
 	p := plot.New()
 	p.X.Label.Text = "drill (UTC)"
 	p.Y.Label.Text = "% of target"
@@ -131,8 +150,15 @@ func historyChart(history []DrillReport) (string, error) {
 			maxY = max(maxY, v.Y*1.1)
 		}
 	}
-	p.Y.Max = maxY
+	p.Y.Max = maxY * 1.35 // room above the lines for the legend
 	p.X.Tick.Marker = plot.TimeTicks{Format: "2006-01-02", Time: func(t float64) time.Time { return time.Unix(int64(t), 0).UTC() }}
+	if len(history) <= 8 { // a tick at each drill
+		ticks := make(plot.ConstantTicks, len(history))
+		for i, h := range history {
+			ticks[i] = plot.Tick{Value: float64(h.At.Unix()), Label: h.At.UTC().Format("2006-01-02")}
+		}
+		p.X.Tick.Marker = ticks
+	}
 	if len(history) > 0 {
 		first, last := float64(history[0].At.Unix()), float64(history[len(history)-1].At.Unix())
 		pad := max((last-first)*0.05, 12*3600)
@@ -156,22 +182,12 @@ func historyChart(history []DrillReport) (string, error) {
 		}
 		line, points, err := plotter.NewLinePoints(s.xy)
 		if err != nil {
-			return "", fmt.Errorf("cannot draw the drill history: %w", err)
+			return nil, fmt.Errorf("cannot draw the drill history: %w", err)
 		}
 		line.Color, points.Color = s.c, s.c
 		points.Shape = []draw.GlyphDrawer{draw.CircleGlyph{}, draw.TriangleGlyph{}}[i]
 		p.Add(line, points)
 		p.Legend.Add(s.name, line, points)
 	}
-	c := vgsvg.New(7*vg.Inch, 3.5*vg.Inch)
-	p.Draw(draw.New(c))
-	var buf bytes.Buffer
-	if _, err := c.WriteTo(&buf); err != nil {
-		return "", fmt.Errorf("cannot draw the drill history: %w", err)
-	}
-	svg := buf.String()
-	if i := strings.Index(svg, "<svg"); i > 0 {
-		svg = svg[i:] // inline: no XML declaration or doctype
-	}
-	return svg, nil
+	return p, nil
 }

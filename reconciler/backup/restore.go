@@ -186,7 +186,11 @@ func (e *Env) restoreD1(ctx context.Context, b *Backup, v *Verified, t *target, 
 	st.onRow = e.prog.item
 	body := io.MultiReader(strings.NewReader(t.dropSQL), io.TeeReader(o, st))
 	if _, err := e.API.ImportD1(ctx, t.id, v.importMD5, v.importSize, body); err != nil {
-		return fmt.Errorf("restore of %s into %s failed: %w\nD1 runs an import as one transaction: %s is as it was before the restore", b.ID, t.desc, err, t.desc)
+		state := "as it was before the restore"
+		if out.Created {
+			state = "empty (it was created for this restore)"
+		}
+		return fmt.Errorf("restore of %s into %s failed: %w\nD1 runs an import as one transaction: %s is %s", b.ID, t.desc, err, t.desc, state)
 	}
 	out.Contents = v.Contents
 	return nil

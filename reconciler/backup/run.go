@@ -34,8 +34,23 @@ type Listing struct {
 // maxManifest bounds a manifest read (parts and contents are small lists).
 const maxManifest = 16 << 20
 
-// List reads the job's backups. Only a folder with a manifest is a backup.
+// List reads the job's backups and their manifests. Only a folder with a manifest is a
+// backup.
 func (e *Env) List(ctx context.Context, job Job) (*Listing, error) {
+	l, err := e.scan(ctx, job)
+	if err != nil {
+		return nil, err
+	}
+	for i, b := range l.Backups {
+		if l.Backups[i], err = e.load(ctx, job.Bucket, b.Folder, b.Tier, b.ID); err != nil {
+			return nil, err
+		}
+	}
+	return l, nil
+}
+
+// scan lists the job's backups from the object listing alone (Manifest nil).
+func (e *Env) scan(ctx context.Context, job Job) (*Listing, error) {
 	out := &Listing{}
 	for _, tier := range Tiers {
 		tp := TierPrefix(job.Prefix, tier)
@@ -57,6 +72,9 @@ func (e *Env) List(ctx context.Context, job Job) (*Listing, error) {
 			}
 			return nil
 		})
+		if errors.Is(err, cloudflare.ErrNoSuchKey) {
+			return nil, fmt.Errorf("the destination bucket %q of backup %q does not exist: run `flareops apply` to create it (%w)", job.Bucket, job.Name, err)
+		}
 		if err != nil {
 			return nil, err
 		}
@@ -66,11 +84,7 @@ func (e *Env) List(ctx context.Context, job Job) (*Listing, error) {
 			}
 		}
 		for _, id := range manifests {
-			b, err := e.load(ctx, job.Bucket, BackupPrefix(job.Prefix, tier, id), tier, id)
-			if err != nil {
-				return nil, err
-			}
-			out.Backups = append(out.Backups, b)
+			out.Backups = append(out.Backups, &Backup{Bucket: job.Bucket, Folder: BackupPrefix(job.Prefix, tier, id), Tier: tier, ID: id})
 		}
 	}
 	sort.Slice(out.Backups, func(i, j int) bool { return out.Backups[i].ID > out.Backups[j].ID })
@@ -116,7 +130,7 @@ func (e *Env) Find(ctx context.Context, job Job, id string) (*Backup, error) {
 		}
 		return nil, fmt.Errorf("backup %s: nothing under r2://%s/%s/{daily,weekly,monthly}/%s/: run `flareops backup list` for the backups there", id, job.Bucket, strings.Trim(job.Prefix, "/"), id)
 	}
-	l, err := e.List(ctx, job)
+	l, err := e.scan(ctx, job)
 	if err != nil {
 		return nil, err
 	}
@@ -126,7 +140,8 @@ func (e *Env) Find(ctx context.Context, job Job, id string) (*Backup, error) {
 		}
 		return nil, fmt.Errorf("no complete backup of %s in r2://%s/%s/: run `flareops backup run %s` first", job.Source, job.Bucket, strings.Trim(job.Prefix, "/"), job.Name)
 	}
-	return l.Backups[0], nil
+	newest := l.Backups[0]
+	return e.load(ctx, job.Bucket, newest.Folder, newest.Tier, newest.ID)
 }
 
 // ChooseTier picks the tier of a backup started at t: monthly when no complete backup of
@@ -164,7 +179,7 @@ func ChooseTier(existing []*Backup, t time.Time) Tier {
 // it wrote where it can.
 func (e *Env) Run(ctx context.Context, job Job) (*Backup, error) {
 	start := e.now().Truncate(time.Second)
-	l, err := e.List(ctx, job)
+	l, err := e.scan(ctx, job)
 	if err != nil {
 		return nil, err
 	}

@@ -76,7 +76,7 @@ func (s *sqlTally) Write(p []byte) (int, error) {
 
 // end handles a complete statement (ending in ';').
 func (s *sqlTally) end() error {
-	text := bytes.TrimSpace(s.stmt)
+	text := skipComments(s.stmt)
 	head := upperPrefix(text, 32)
 	if strings.HasPrefix(head, "CREATE TRIGGER") || strings.HasPrefix(head, "CREATE TEMP TRIGGER") {
 		body := bytes.TrimSpace(text[:len(text)-1])
@@ -109,12 +109,35 @@ func (s *sqlTally) end() error {
 	return nil
 }
 
+// skipComments drops the space and comments before a statement.
+func skipComments(b []byte) []byte {
+	for {
+		b = bytes.TrimSpace(b)
+		switch {
+		case bytes.HasPrefix(b, []byte("--")):
+			i := bytes.IndexByte(b, '\n')
+			if i < 0 {
+				return nil
+			}
+			b = b[i+1:]
+		case bytes.HasPrefix(b, []byte("/*")):
+			i := bytes.Index(b[2:], []byte("*/"))
+			if i < 0 {
+				return nil
+			}
+			b = b[i+4:]
+		default:
+			return b
+		}
+	}
+}
+
 // finish reports a statement left without its ';' (a dump cut short).
 func (s *sqlTally) finish() error {
 	if s.err != nil {
 		return s.err
 	}
-	if len(bytes.TrimSpace(s.stmt)) > 0 {
+	if len(skipComments(s.stmt)) > 0 {
 		return fmt.Errorf("the export ends inside a statement: %.60q", bytes.TrimSpace(s.stmt))
 	}
 	return nil

@@ -62,8 +62,8 @@ func commands() []command {
 		{name: "state", summary: "inspect the inventory: state list|show|rm", run: runState},
 		{name: "destroy", summary: "delete every object flareops manages here", run: runDestroy},
 		{name: "local", summary: "the built-in local Cloudflare: local serve", run: runLocal},
+		{name: "backup", summary: "backups: run|list|verify|restore|drill", run: runBackup},
 		{name: "version", summary: "print the version", run: runVersion},
-		notYet("backup", "backups: run|list|verify|restore|drill", "the backup kind"),
 		notYet("slo", "SLOs: status", "the slo kind"),
 		notYet("alerts", "alert rules: check", "the alert_rule kind"),
 	}

@@ -64,7 +64,9 @@ func TestHelpVersionAndUnknownCommands(t *testing.T) {
 		{name: "-version", args: []string{"-version"}, code: 0, stdout: []string{"flareops " + Version + "\n"}},
 		{name: "--version", args: []string{"--version"}, code: 0, stdout: []string{"flareops " + Version + "\n"}},
 
-		{name: "backup", args: []string{"backup", "run", "x"}, code: 1, stderr: []string{"not implemented yet: it arrives with the backup kind"}, noStdout: true},
+		{name: "backup without configuration", args: []string{"backup", "run", "x"}, code: 1, stderr: []string{"No configuration files"}, noStdout: true},
+		{name: "backup restore without -to", args: []string{"backup", "restore", "x"}, code: 1, stderr: []string{"restore needs -to TARGET"}, noStdout: true},
+		{name: "backup drill bad format", args: []string{"backup", "drill", "-format", "pdf", "x"}, code: 1, stderr: []string{`-format "pdf": use text, json, html`}, noStdout: true},
 		{name: "slo -h", args: []string{"slo", "-h"}, code: 1, stderr: []string{"not implemented yet"}, noStdout: true},
 		{name: "help alerts", args: []string{"help", "alerts"}, code: 1, stderr: []string{"not implemented yet"}, noStdout: true},
 
