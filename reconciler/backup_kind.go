@@ -171,7 +171,7 @@ func (BackupKind) Schema() BlockSchema { return backupSchema }
 // object's Private is the backup.Job that `flareops backup` commands run.
 func (BackupKind) Build(v Values) (Object, error) {
 	spec := BackupSpec{Prefix: v.str("prefix"), Bucket: v.str("bucket"), D1Database: v.str("d1_database"), KVNamespace: v.str("kv_namespace"),
-		R2Bucket: v.str("r2_bucket"), Schedule: strings.Join(strings.Fields(v.str("schedule")), " "), Worker: v.str("worker"), EncryptTo: v.strs("encrypt_to")}
+		R2Bucket: v.str("r2_bucket"), Schedule: v.str("schedule"), Worker: v.str("worker"), EncryptTo: v.strs("encrypt_to")}
 	spec.RPO, _ = v.int("rpo")
 	spec.RTO, _ = v.int("rto")
 	if n := countSet(spec.D1Database, spec.KVNamespace, spec.R2Bucket); n != 1 {
@@ -194,6 +194,10 @@ func (BackupKind) Build(v Values) (Object, error) {
 				t, FormatDuration(time.Duration(secs)*time.Second), FormatDuration(time.Duration(spec.RPO)*time.Second), FormatDuration(time.Duration(spec.RPO)*time.Second))
 		}
 		spec.Retention.set(t, secs)
+	}
+	if canon := strings.Join(strings.Fields(spec.Schedule), " "); canon != spec.Schedule && canon != "" {
+		// One spelling per schedule: it is compared with the Worker's crons as written.
+		return Object{}, fmt.Errorf("schedule: write %q with one space between fields: %q", spec.Schedule, canon)
 	}
 	if err := checkSchedule(spec.Schedule, spec.RPO); err != nil {
 		return Object{}, err

@@ -15,7 +15,7 @@ import (
 const testRecipient = "age1905z8n4jahl7a5t47z4prx5v77e9rj4a8xs76a4gmr2l7z27sdqslkgp4h"
 
 func backupValues() Values {
-	return Values{"d1_database": "monotask-tasks", "schedule": "0  2 * * *", "bucket": "monotask-backups", "prefix": "d1/tasks",
+	return Values{"d1_database": "monotask-tasks", "schedule": "0 2 * * *", "bucket": "monotask-backups", "prefix": "d1/tasks",
 		"encrypt_to": []string{testRecipient}, "rpo": int64(24 * 3600), "rto": int64(3600),
 		"retention": []Values{{"daily": int64(30 * 86400), "weekly": int64(90 * 86400), "monthly": int64(365 * 86400)}}}
 }
@@ -33,6 +33,11 @@ func TestBackupBuildJob(t *testing.T) {
 	}
 	if diff := cmp.Diff(want, obj.Private); diff != "" {
 		t.Errorf("Private (-want +got):\n%s", diff)
+	}
+	v := backupValues()
+	v["schedule"] = "0  2 * * *"
+	if _, err := (BackupKind{}).Build(v); err == nil || !strings.Contains(err.Error(), `"0 2 * * *"`) {
+		t.Errorf("a schedule with two spaces: %v, want the canonical spelling suggested", err)
 	}
 	if obj.Key != "d1/tasks" {
 		t.Errorf("key %q, want the prefix", obj.Key)

@@ -447,3 +447,37 @@ func TestBackupsInOnePlace(t *testing.T) {
 		})
 	}
 }
+
+// TestBackupDeclarationOnlyChange: a change to what only the declaration holds (the RTO,
+// the recipients) is an update that the plan explains and the apply records without a
+// write to the account.
+func TestBackupDeclarationOnlyChange(t *testing.T) {
+	a := newAccount(t, emulator.Options{})
+	if _, err := a.client(t).CreateKVNamespace(context.Background(), "monotask-ops"); err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	write := func(src string) {
+		t.Helper()
+		if err := os.WriteFile(filepath.Join(dir, "main.flareops.hcl"), []byte(src), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	write(backupSource("ops_kv", nil))
+	mustRun(t, 0, a.env, "apply", "-auto-approve", "-dir", dir)
+	write(backupSource("ops_kv", map[string]string{"rto": `rto = "45m"`, "encrypt_to": ""}))
+	out := mustRun(t, 2, a.env, "plan", "-detailed-exitcode", "-dir", dir)
+	for _, want := range []string{"`flareops backup drill` fails when a restore takes longer than 45m", "new backups are stored unencrypted"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("plan does not say %q:\n%s", want, out)
+		}
+	}
+	a.srv.ResetCounts()
+	mustRun(t, 0, a.env, "apply", "-auto-approve", "-dir", dir)
+	for route, n := range a.srv.Counts().ByRoute {
+		if !strings.HasPrefix(route, "GET ") {
+			t.Errorf("a declaration-only change sent %d × %s", n, route)
+		}
+	}
+	mustRun(t, 0, a.env, "plan", "-detailed-exitcode", "-dir", dir)
+}
