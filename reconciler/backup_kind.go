@@ -140,7 +140,7 @@ var backupSchema = BlockSchema{
 		{Name: "schedule", Type: String, Required: true, MaxLen: 100,
 			Description: "When backups run: a cron expression in UTC as Cloudflare's cron triggers read it (minute hour day-of-month month day-of-week; day of week 1-7 or SUN-SAT, 1 is Sunday), e.g. `\"0 2 * * *\"` for 02:00 every day. The longest gap between two runs must not exceed `rpo`."},
 		{Name: "bucket", Type: String, Required: true, MaxLen: 63, Pattern: r2BucketPattern, PatternText: r2BucketRule,
-			Description: "The destination R2 bucket: " + r2BucketRule + ". Created if missing (and never deleted by flareops: it holds the backups). Its lifecycle rules that flareops does not own are kept as they are."},
+			Description: "The destination R2 bucket (in the default jurisdiction): " + r2BucketRule + ". Created if missing, with R2's defaults (and never deleted by flareops: it holds the backups). Its lifecycle rules that flareops does not own are kept as they are."},
 		{Name: "prefix", Type: String, Required: true, ForceNew: true, MaxLen: 200, Pattern: backupPrefixPattern, PatternText: backupPrefixRule,
 			Description: "Where in the bucket the backups go, and the backup's identity: backups are stored under `<prefix>/<tier>/<id>/`, drill reports under `<prefix>/drills/`. Changing it replaces the backup (its lifecycle rules move; stored backups stay where they are)."},
 		{Name: "encrypt_to", Type: StringList, MaxItems: 20, Unique: true,
