@@ -18,8 +18,12 @@ type r2LifecycleRule struct {
 	StorageClassTransitions         []r2StorageClassTransition `json:"storageClassTransitions,omitempty"`
 }
 
+// r2LifecycleConditions always carries prefix in answers ("" for the whole bucket): the
+// SDK marks conditions.prefix required (GO r2.BucketLifecycleGetResponseRulesConditions),
+// and Cloudflare lists the default rule with "prefix": "". A PUT that leaves it out means
+// the whole bucket.
 type r2LifecycleConditions struct {
-	Prefix string `json:"prefix,omitempty"`
+	Prefix string `json:"prefix"`
 }
 
 type r2LifecycleTransition struct {
@@ -79,6 +83,14 @@ func r2ValidateLifecycle(rules []r2LifecycleRule) string {
 			return at + ".conditions is required"
 		}
 		ids[rule.ID] = true
+		// Unknown upstream: R2's limits on a rule's id and prefix are undocumented; we
+		// choose S3's (an id of at most 255 characters, a prefix no longer than a key).
+		if len(rule.ID) > 255 {
+			return at + ".id must be at most 255 characters"
+		}
+		if len(rule.Conditions.Prefix) > 1024 {
+			return at + ".conditions.prefix must be at most 1024 bytes"
+		}
 		if t := rule.DeleteObjectsTransition; t != nil {
 			if msg := t.Condition.validate(at+".deleteObjectsTransition", true); msg != "" {
 				return msg

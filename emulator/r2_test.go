@@ -481,6 +481,8 @@ func TestR2LifecycleConfig(t *testing.T) {
 		{"maxAge negative", "life", []r2Rule{{ID: "x", DeleteAge: -1}}, 400, 10040},
 		{"duplicate ids", "life", []r2Rule{{ID: "x", DeleteAge: 60}, {ID: "x", DeleteAge: 60}}, 400, 10040},
 		{"more than 1000 rules", "life", many, 400, 10040},
+		{"id longer than 255", "life", []r2Rule{{ID: strings.Repeat("i", 256), DeleteAge: 60}}, 400, 10040},
+		{"prefix longer than a key", "life", []r2Rule{{ID: "x", Prefix: strings.Repeat("p/", 513), DeleteAge: 60}}, 400, 10040},
 		{"unknown bucket", "nope", []r2Rule{{ID: "x", DeleteAge: 60}}, 404, 10006},
 	}
 	for _, tc := range tests {
@@ -490,6 +492,20 @@ func TestR2LifecycleConfig(t *testing.T) {
 	}
 	_, err = f.lifecycle("nope")
 	r2WantErr(t, err, 404, 10006)
+
+	// conditions.prefix is always in the answer (the SDK requires it), "" for the whole
+	// bucket, as Cloudflare lists the default rule.
+	res, err := f.buckets.Lifecycle.Get(f.t.Context(), "life", func() r2.BucketLifecycleGetParams {
+		p := r2.BucketLifecycleGetParams{}
+		setField(&p.AccountID, r2Account)
+		return p
+	}())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if raw := res.Rules[0].JSON.RawJSON(); !strings.Contains(raw, `"conditions":{"prefix":""}`) {
+		t.Errorf("the default rule's conditions lack prefix: %s", raw)
+	}
 }
 
 func r2CORSRule(id string, maxAge float64, methods ...string) r2.BucketCORSUpdateParamsRule {

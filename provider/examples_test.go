@@ -151,6 +151,17 @@ func TestMonotaskExample(t *testing.T) {
 	}); err != nil {
 		t.Fatal(err)
 	}
+	// The backups' sources (the destination bucket is created by the apply).
+	ctx := context.Background()
+	if _, err := tg.client(t).CreateD1Database(ctx, "monotask-staging-db"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := tg.client(t).CreateKVNamespace(ctx, "monotask-staging-kv"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := tg.client(t).CreateR2Bucket(ctx, "monotask-staging-artifacts"); err != nil {
+		t.Fatal(err)
+	}
 	dir := copyWithoutPreventDestroy(t, filepath.Join("..", "examples", "monotask", "terraform"))
 	want := monotaskFromHCL(t)
 
@@ -225,8 +236,8 @@ func monotaskFromHCL(t *testing.T) map[string]reconciler.Object {
 		}
 		out[b.Address()] = obj
 	}
-	if len(out) != 19 {
-		t.Fatalf("examples/monotask declares %d blocks, want the platform's 6 queues, 4 datasets, 1 sandbox, 2 Worker settings, 3 alert destinations and 3 alert rules", len(out))
+	if len(out) != 22 {
+		t.Fatalf("examples/monotask declares %d blocks, want the platform's 6 queues, 4 datasets, 1 sandbox, 2 Worker settings, 3 alert destinations, 3 alert rules and 3 backups", len(out))
 	}
 	return out
 }

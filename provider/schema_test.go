@@ -698,6 +698,10 @@ var filledSamples = map[string][]reconciler.Values{
 		{"dataset": "d"},
 		{"dataset": "d", "columns": []reconciler.Values{{"index": "i", "blobs": []string{"a"}}}, "binding": []reconciler.Values{{"worker": "w", "name": "D"}}},
 	},
+	"backup": {
+		{"kv_namespace": "ops", "schedule": "0 * * * *", "bucket": "backups", "prefix": "kv/ops", "rpo": int64(3600), "rto": int64(1800),
+			"retention": []reconciler.Values{{"daily": int64(86400), "weekly": int64(86400), "monthly": int64(86400)}}},
+	},
 	"queue": {
 		{"name": "q", "consumer": []reconciler.Values{{"type": "worker", "worker": "w"}}},
 		{"name": "q", "consumer": []reconciler.Values{{"type": "http_pull"}}},

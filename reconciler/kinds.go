@@ -1,6 +1,8 @@
 package reconciler
 
 import (
+	"context"
+
 	"github.com/monotask/flareops/reconciler/cloudflare"
 	"github.com/monotask/flareops/reconciler/opsdoc"
 	"github.com/monotask/flareops/reconciler/workerset"
@@ -49,9 +51,23 @@ func KindsWith(client *cloudflare.Client, s Settings) *Registry {
 		NewSandboxKind(workers, docs, containers, s),
 		AlertDestinationKind{API: alerts, run: alertRun},
 		AlertRuleKind{API: alerts, run: alertRun},
+		newBackupKind(client, workers),
 	)
 	if err != nil {
 		panic(err) // a programming error: kind names are constants
 	}
 	return r
+}
+
+// newBackupKind wires the backup kind to client (nil: the language only).
+func newBackupKind(client *cloudflare.Client, workers *workerset.Set) BackupKind {
+	if client == nil {
+		return NewBackupKind(nil, workers)
+	}
+	k := NewBackupKind(client, workers)
+	k.FindD1 = func(ctx context.Context, name string) error {
+		_, err := client.FindD1Database(ctx, name)
+		return err
+	}
+	return k
 }

@@ -36,7 +36,11 @@ type LiveProblem struct {
 // StandIn reports whether the built-in local Cloudflare can stand in for the missing
 // object (a Worker: a placeholder script); other problems are problems there too.
 func (p LiveProblem) StandIn() bool {
-	return p.Object == "Worker" || p.Object == "containers application" || p.Object == "PagerDuty service"
+	switch p.Object {
+	case "Worker", "containers application", "D1 database", "KV namespace", "R2 bucket", "PagerDuty service":
+		return true
+	}
+	return false
 }
 
 func (p LiveProblem) String() string {

@@ -63,8 +63,8 @@ func commands() []command {
 		{name: "destroy", summary: "delete every object flareops manages here", run: runDestroy},
 		{name: "graph", summary: "draw the declared objects and their references (SVG or DOT)", run: runGraph},
 		{name: "local", summary: "the built-in local Cloudflare: local serve", run: runLocal},
+		{name: "backup", summary: "backups: run|list|verify|restore|drill", run: runBackup},
 		{name: "version", summary: "print the version", run: runVersion},
-		notYet("backup", "backups: run|list|verify|restore|drill", "the backup kind"),
 		{name: "slo", summary: "SLOs: status (SLI, budget left, burn rates; -format html charts)", run: runSLO},
 		{name: "alerts", summary: "alert rules: check (exit 3 page, 4 tickets only)", run: runAlerts},
 	}

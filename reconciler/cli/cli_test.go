@@ -85,6 +85,19 @@ func newAccount(t *testing.T, opts emulator.Options) *account {
 		}
 	}
 	srv.SeedPagerDuty("monotask-oncall") // the example's PagerDuty destination: linking is interactive on Cloudflare
+	// The sources of the example's backups.
+	for _, env := range []string{"staging", "prod"} {
+		ctx := context.Background()
+		if _, err := c.CreateD1Database(ctx, "monotask-"+env+"-db"); err != nil {
+			t.Fatalf("create the D1 database: %v", err)
+		}
+		if _, err := c.CreateKVNamespace(ctx, "monotask-"+env+"-kv"); err != nil {
+			t.Fatalf("create the KV namespace: %v", err)
+		}
+		if _, err := c.CreateR2Bucket(ctx, "monotask-"+env+"-artifacts"); err != nil {
+			t.Fatalf("create the artifacts bucket: %v", err)
+		}
+	}
 	srv.ResetCounts()
 	return a
 }
@@ -137,7 +150,7 @@ func TestMonotaskOnLocalCloudflare(t *testing.T) {
 	dir := copyExample(t)
 	env := map[string]string{}
 	code, out, errOut := run(t, env, "plan", "-dir", dir)
-	if code != 0 || !strings.Contains(out, "Plan: 19 to create, 0 to update, 0 to replace, 0 to delete.") {
+	if code != 0 || !strings.Contains(out, "Plan: 22 to create, 0 to update, 0 to replace, 0 to delete.") {
 		t.Fatalf("plan: exit %d\n%s\n%s", code, out, errOut)
 	}
 	if !strings.Contains(errOut, "built-in local Cloudflare") {
@@ -399,7 +412,7 @@ func TestApplyAsksAndDestroyRespectsPreventDestroy(t *testing.T) {
 	if qs, err := acct.client(t).ListQueues(context.Background()); err != nil || len(qs) != 0 {
 		t.Fatalf("a declined apply changed the account: %d queues, %v", len(qs), err)
 	}
-	if code, out := answer("yes\n", "apply", "-dir", dir); code != 0 || !strings.Contains(out, "19 created") {
+	if code, out := answer("yes\n", "apply", "-dir", dir); code != 0 || !strings.Contains(out, "22 created") {
 		t.Fatalf("apply answered yes: exit %d\n%s", code, out)
 	}
 	code, out := answer("", "destroy", "-auto-approve", "-dir", dir)
@@ -422,7 +435,7 @@ func TestApplyAsksAndDestroyRespectsPreventDestroy(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if code, out := answer("", "destroy", "-auto-approve", "-dir", dir); code != 0 || !strings.Contains(out, "19 destroyed") {
+	if code, out := answer("", "destroy", "-auto-approve", "-dir", dir); code != 0 || !strings.Contains(out, "22 destroyed") {
 		t.Fatalf("destroy: exit %d\n%s", code, out)
 	}
 	qs, err := acct.client(t).ListQueues(context.Background())

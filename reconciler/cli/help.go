@@ -111,6 +111,32 @@ var helps = map[string]cmdHelp{
 		usage: "flareops alerts check [flags]",
 		desc:  "Evaluate every metric alert rule and SLO burn-rate rule now against the live data and print what fires, with its runbook. Exit 0 when nothing fires, 3 when a page rule fires, 4 when only ticket rules fire, 1 on error.",
 	},
+	"backup": {
+		usage:    "flareops backup run|list|verify|restore|drill [flags] NAME",
+		desc:     "Run, list, verify, restore and drill the backups declared by backup blocks. Exit 0 on success; 1 on an error or a failed check (a damaged backup, a drill that misses its RTO or RPO).",
+		flagless: true,
+		subs:     []string{"run", "list", "verify", "restore", "drill"},
+	},
+	"backup run": {
+		usage: "flareops backup run [flags] NAME",
+		desc:  "Back up backup.NAME's source now: streamed, gzip-compressed, encrypted with age when encrypt_to is set, under <prefix>/<tier>/<id>/ with manifest.json written last.",
+	},
+	"backup list": {
+		usage: "flareops backup list [flags] [NAME]",
+		desc:  "List the complete backups (those with a manifest), newest first, of NAME or of every backup block.",
+	},
+	"backup verify": {
+		usage: "flareops backup verify [flags] NAME",
+		desc:  "Re-read a backup (the newest, or -id): every part's SHA-256, decryption (FLAREOPS_BACKUP_IDENTITY), the plaintext and its per-table counts and checksums against the manifest.",
+	},
+	"backup restore": {
+		usage: "flareops backup restore [flags] -to TARGET NAME",
+		desc:  "Verify a backup whole, then restore it into TARGET (a D1 database, KV namespace or R2 bucket, created when missing). A non-empty TARGET needs -force.",
+	},
+	"backup drill": {
+		usage: "flareops backup drill [flags] NAME",
+		desc:  "Restore the newest backup into a scratch target, compare it with the manifest, time it against the RTO and its age against the RPO, delete the scratch target and store the report under <prefix>/drills/.",
+	},
 	"version": {
 		usage:    "flareops version",
 		desc:     "Print the version (also: flareops -version, flareops --version).",

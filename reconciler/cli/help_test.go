@@ -67,12 +67,14 @@ func TestHelpVersionAndUnknownCommands(t *testing.T) {
 		{name: "-version", args: []string{"-version"}, code: 0, stdout: []string{"flareops " + Version + "\n"}},
 		{name: "--version", args: []string{"--version"}, code: 0, stdout: []string{"flareops " + Version + "\n"}},
 
-		{name: "backup", args: []string{"backup", "run", "x"}, code: 1, stderr: []string{"not implemented yet: it arrives with the backup kind"}, noStdout: true},
 		{name: "slo -h", args: []string{"slo", "-h"}, code: 0, stdout: []string{"Usage: flareops slo status [flags]", "  status "}},
 		{name: "slo status -h", args: []string{"slo", "status", "-h"}, code: 0, stdout: []string{"Usage: flareops slo status [flags]", "-format", "-out"}},
 		{name: "help alerts", args: []string{"help", "alerts"}, code: 0, stdout: []string{"Subcommands:", "  check "}},
 		{name: "help alerts check", args: []string{"help", "alerts", "check"}, code: 0, stdout: []string{"Usage: flareops alerts check [flags]", "-format"}},
 		{name: "alerts without subcommand", args: []string{"alerts"}, code: 1, stderr: []string{"needs a subcommand"}, noStdout: true},
+		{name: "backup without configuration", args: []string{"backup", "run", "x"}, code: 1, stderr: []string{"No configuration files"}, noStdout: true},
+		{name: "backup restore without -to", args: []string{"backup", "restore", "x"}, code: 1, stderr: []string{"restore needs -to TARGET"}, noStdout: true},
+		{name: "backup drill bad format", args: []string{"backup", "drill", "-format", "pdf", "x"}, code: 1, stderr: []string{`-format "pdf": use text, json, html`}, noStdout: true},
 
 		{name: "typo", args: []string{"aply"}, code: 1, stderr: []string{`unknown command "aply"; did you mean apply?`, "flareops help"}, noStdout: true},
 		{name: "transposition", args: []string{"destory"}, code: 1, stderr: []string{"did you mean destroy?"}, noStdout: true},

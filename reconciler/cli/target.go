@@ -176,6 +176,12 @@ func (t *target) standIn(ctx context.Context, p *reconciler.Plan, io IO) error {
 				continue
 			}
 			t.linkPagerDuty(s.Name)
+		case "D1 database": // an empty one, for a backup's source
+			_, err = t.client.CreateD1Database(ctx, s.Name)
+		case "KV namespace":
+			_, err = t.client.CreateKVNamespace(ctx, s.Name)
+		case "R2 bucket":
+			_, err = t.client.CreateR2Bucket(ctx, s.Name)
 		default:
 			continue
 		}

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/cloudflare/cloudflare-go/v6/alerting"
+	"github.com/cloudflare/cloudflare-go/v6/d1"
 	"github.com/cloudflare/cloudflare-go/v6/kv"
 	"github.com/cloudflare/cloudflare-go/v6/logpush"
 	"github.com/cloudflare/cloudflare-go/v6/option"
@@ -63,6 +64,7 @@ type Client struct {
 	alertPolicies *alerting.PolicyService
 	alertDests    *alerting.DestinationService
 	alertTypes    *alerting.AvailableAlertService
+	d1        *d1.DatabaseService
 }
 
 // New builds a client. It never reads the environment: the caller decides.
@@ -113,6 +115,7 @@ func New(cfg Config) (*Client, error) {
 		alertPolicies: alerting.NewPolicyService(opts...),
 		alertDests:    alerting.NewDestinationService(opts...),
 		alertTypes:    alerting.NewAvailableAlertService(opts...),
+		d1:        d1.NewDatabaseService(opts...),
 	}, nil
 }
 

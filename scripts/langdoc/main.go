@@ -59,6 +59,10 @@ var kindNotes = map[string]string{
 		"(never created or deleted; a missing one fails the plan). Rules refer to a destination as `alert_destination.NAME`; its id is `email:ADDRESS`, `webhook:NAME` or `pagerduty:SERVICE`.",
 	"alert_rule": "A native rule (`native { alert_type, filters }`) is a Cloudflare notification policy named after the rule. Filters are compared without regard to order, case or repeated values, " +
 		"and destinations as a set, so a second plan is empty whatever Cloudflare answers. The alert type is checked at plan time against the account's available alerts.",
+	"backup": "A backup is applied as its destination bucket (created if missing, never deleted) and one lifecycle rule per tier on `<prefix>/<tier>/`, " +
+		"named `flareops-backup:<prefix>:<tier>`, beside the bucket's other rules, which are kept; with `worker`, its schedule is a cron on that Worker. " +
+		"The backups are made by `flareops backup run` under `<prefix>/<tier>/<id>/` (manifest.json written last), drill reports under `<prefix>/drills/`: " +
+		"see [the flareops_backup page](../resources/backup.md) for the layout, the tier choice and the checks.",
 	"sandbox": "A sandbox sets its CPU limit and cleanup cron on its Worker (keeping the Worker's other crons), the size and max instances of its existing containers application, " +
 		"and publishes its timeouts and limits as a policy document in the ops KV namespace, for the sandbox code to read: see [sandbox-policy.md](sandbox-policy.md).",
 }
