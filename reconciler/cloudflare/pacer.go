@@ -78,9 +78,11 @@ func (p *Pacer) RoundTrip(req *http.Request) (*http.Response, error) {
 	}
 	p.sent.Add(1)
 	resp, err := p.next.RoundTrip(req)
-	if resp != nil && resp.StatusCode == http.StatusTooManyRequests && ownQuota(req) {
-		// Its own quota is spent (see withOwnQuota), not the REST one: learn nothing
-		// from the answer but that it came.
+	if resp != nil && resp.StatusCode == http.StatusTooManyRequests && ownQuota(req) && !saysRESTLimit(resp.Header) {
+		// Its own quota is spent (see withOwnQuota), not the REST one: the client's
+		// other requests go on. (A 429 of the REST limiter carries Retry-After, or
+		// Ratelimit headers that say nothing is left, and is learnt from as for any request.)
+		p.throttled.Add(1)
 		p.release(nil)
 		return resp, err
 	}
@@ -306,4 +308,14 @@ func maxTime(a, b time.Time) time.Time {
 		return a
 	}
 	return b
+}
+
+// saysRESTLimit reports whether a 429 comes from the REST rate limiter, which says when to
+// come back and what is left; a quota of its own (GraphQL's budget) says neither.
+func saysRESTLimit(h http.Header) bool {
+	if _, wait := retryAfter(h); wait {
+		return true
+	}
+	rem, ok := parseRemaining(h.Values("Ratelimit"))
+	return ok && rem.r <= 0
 }
