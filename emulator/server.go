@@ -79,6 +79,8 @@ type Server struct {
 	limiter *rateLimiter
 	faults  *faultInjector
 	counter *counters
+	// keyWrites enforces R2's and KV's one write per second to one key.
+	keyWrites *keyWrites
 
 	persistMu sync.Mutex
 	tickers   []func(now time.Time)
@@ -106,6 +108,7 @@ func New(opts Options) (*Server, error) {
 	s.limiter = newRateLimiter(limit, window)
 	s.faults = newFaultInjector(opts.Faults)
 	s.counter = newCounters()
+	s.keyWrites = newKeyWrites()
 
 	if opts.DataDir != "" {
 		if err := os.MkdirAll(opts.DataDir, 0o755); err != nil {

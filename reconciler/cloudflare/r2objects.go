@@ -144,6 +144,14 @@ var ErrPreconditionFailed = errors.New("precondition failed")
 // ErrNoSuchKey is wrapped when the object (or its bucket) does not exist.
 var ErrNoSuchKey = errors.New("no such object")
 
+// ErrNoSuchBucket is wrapped, besides ErrNoSuchKey, when the bucket does not exist.
+var ErrNoSuchBucket = errors.New("no such bucket")
+
+// ErrSlowDown is wrapped when R2 refused a request as too fast: 429 (10058
+// TooManyRequests), as a second write to one key within a second is. Wait a second and
+// try again.
+var ErrSlowDown = errors.New("too many writes to one key: at most one per second")
+
 // PutOptions are the conditions and metadata of a write.
 type PutOptions struct {
 	// IfNoneMatch "*" writes only if the key is absent (take a lock, create once).
@@ -254,8 +262,12 @@ func r2Error(err error, verb, bucket, key string) error {
 		switch ae.ErrorCode() {
 		case "PreconditionFailed":
 			return fmt.Errorf("%s r2://%s/%s: %w (%v)", verb, bucket, key, ErrPreconditionFailed, err)
-		case "NoSuchKey", "NoSuchBucket", "NotFound":
+		case "NoSuchBucket":
+			return fmt.Errorf("%s r2://%s/%s: %w: %w (%v)", verb, bucket, key, ErrNoSuchBucket, ErrNoSuchKey, err)
+		case "NoSuchKey", "NotFound":
 			return fmt.Errorf("%s r2://%s/%s: %w (%v)", verb, bucket, key, ErrNoSuchKey, err)
+		case "TooManyRequests", "SlowDown":
+			return fmt.Errorf("%s r2://%s/%s: %w (%v)", verb, bucket, key, ErrSlowDown, err)
 		}
 	}
 	return fmt.Errorf("%s r2://%s/%s: %w", verb, bucket, key, err)
