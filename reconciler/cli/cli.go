@@ -59,7 +59,7 @@ func commands() []command {
 		{name: "apply", summary: "make the account match the configuration", run: runApply},
 		{name: "drift", summary: "report where the account differs from the configuration (exit 2 on drift)", run: runDrift},
 		{name: "import", summary: "bring an existing object under management", run: runImport},
-		{name: "state", summary: "inspect the inventory: state list|show|rm", run: runState},
+		{name: "state", summary: "inspect the inventory: state list|show|rm|unlock|migrate", run: runState},
 		{name: "destroy", summary: "delete every object flareops manages here", run: runDestroy},
 		{name: "local", summary: "the built-in local Cloudflare: local serve", run: runLocal},
 		{name: "version", summary: "print the version", run: runVersion},

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/aws/retry"
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/smithy-go"
@@ -45,6 +46,10 @@ type R2Config struct {
 	// retried after a lost answer may find its own write and fail its precondition: the
 	// callers that write conditionally (the state lock) check what is there.
 	MaxAttempts int
+	// NoSlowDownRetry returns R2's 429 at once (ErrSlowDown) instead of letting the SDK
+	// back off for seconds: for callers that pace their writes to one key themselves
+	// (remote state and its lock), for which a second is always enough.
+	NoSlowDownRetry bool
 }
 
 // String describes the configuration without its secret.
@@ -114,6 +119,19 @@ func NewR2(cfg R2Config) (*R2, error) {
 	}
 	if cfg.MaxAttempts > 0 {
 		ac.RetryMaxAttempts = cfg.MaxAttempts
+	}
+	if cfg.NoSlowDownRetry {
+		ac.Retryer = func() aws.Retryer {
+			return retry.NewStandard(func(o *retry.StandardOptions) {
+				o.Retryables = append([]retry.IsErrorRetryable{retry.IsErrorRetryableFunc(func(err error) aws.Ternary {
+					var re interface{ HTTPStatusCode() int }
+					if errors.As(err, &re) && re.HTTPStatusCode() == http.StatusTooManyRequests {
+						return aws.FalseTernary
+					}
+					return aws.UnknownTernary
+				})}, o.Retryables...)
+			})
+		}
 	}
 	c := s3.NewFromConfig(ac, func(o *s3.Options) {
 		o.BaseEndpoint = aws.String(cfg.Endpoint)
