@@ -19,13 +19,17 @@ const keyWriteInterval = time.Second
 // keyWrites remembers when each key was last written, and counts the writes it refused
 // (Counts.KeyWritesLimited, per service: "r2", "kv").
 type keyWrites struct {
-	mu      sync.Mutex
-	last    map[string]time.Time
-	refused map[string]int
+	interval time.Duration
+	mu       sync.Mutex
+	last     map[string]time.Time
+	refused  map[string]int
 }
 
-func newKeyWrites() *keyWrites {
-	return &keyWrites{last: map[string]time.Time{}, refused: map[string]int{}}
+func newKeyWrites(interval time.Duration) *keyWrites {
+	if interval <= 0 {
+		interval = keyWriteInterval
+	}
+	return &keyWrites{interval: interval, last: map[string]time.Time{}, refused: map[string]int{}}
 }
 
 // allow records a write of id (service "r2" or "kv", then the key's full name) at now. It
@@ -35,7 +39,7 @@ func (k *keyWrites) allow(service, id string, now time.Time) time.Duration {
 	defer k.mu.Unlock()
 	full := service + "\x00" + id
 	if last, ok := k.last[full]; ok {
-		if wait := last.Add(keyWriteInterval).Sub(now); wait > 0 {
+		if wait := last.Add(k.interval).Sub(now); wait > 0 {
 			k.refused[service]++
 			return wait
 		}
@@ -44,7 +48,7 @@ func (k *keyWrites) allow(service, id string, now time.Time) time.Duration {
 	// Forget keys whose second is over, so the map stays as small as the write rate.
 	if len(k.last) > 4096 {
 		for id, t := range k.last {
-			if now.Sub(t) >= keyWriteInterval {
+			if now.Sub(t) >= k.interval {
 				delete(k.last, id)
 			}
 		}

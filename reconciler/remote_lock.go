@@ -64,6 +64,7 @@ type RemoteLock struct {
 	objs        Objects
 	bucket, key string
 	url         string
+	interval    time.Duration
 	info        LockInfo
 	etag        string
 	wrote       time.Time // when this process last wrote the lock object
@@ -75,14 +76,14 @@ func lockKey(stateKey string) string { return stateKey + ".lock" }
 // AcquireRemoteLock takes the lock of workspace ws's state in b, failing at once with a
 // *LockedError when someone holds it. info.ID must be unique to this holding.
 func AcquireRemoteLock(ctx context.Context, objs Objects, b Backend, ws string, info LockInfo, unlockCommand string) (*RemoteLock, error) {
-	l := &RemoteLock{objs: objs, bucket: b.Bucket, key: lockKey(b.StateKey(ws)), url: b.URL(ws), info: info}
+	l := &RemoteLock{objs: objs, bucket: b.Bucket, key: lockKey(b.StateKey(ws)), url: b.URL(ws), interval: b.interval(), info: info}
 	body, err := json.Marshal(info)
 	if err != nil {
 		return nil, fmt.Errorf("cannot encode the lock: %w", err)
 	}
 	opt := cloudflare.PutOptions{IfNoneMatch: "*", ContentType: "application/json"}
 	for attempt := 1; attempt <= 5; attempt++ {
-		obj, err := putPaced(ctx, objs, l.bucket, l.key, body, opt)
+		obj, err := putPaced(ctx, objs, l.bucket, l.key, body, opt, l.interval)
 		l.wrote = time.Now()
 		switch {
 		case err == nil:
@@ -139,22 +140,22 @@ func (l *RemoteLock) Info() LockInfo { return l.info }
 // Release frees the lock by a compare-and-swap tombstone. When the lock is no longer the
 // one this process took (it was broken), it is left alone and the error says so.
 func (l *RemoteLock) Release(ctx context.Context) error {
-	if wait := time.Until(l.wrote.Add(RemoteWriteInterval)); wait > 0 {
+	if wait := time.Until(l.wrote.Add(l.interval)); wait > 0 {
 		time.Sleep(wait) // one write per second to the lock object
 	}
 	tomb := l.info
 	tomb.Released, tomb.ReleasedBy = true, "released"
-	return swapTombstone(ctx, l.objs, l.bucket, l.key, l.url, l.etag, tomb, l.info.ID)
+	return swapTombstone(ctx, l.objs, l.bucket, l.key, l.url, l.etag, tomb, l.info.ID, l.interval)
 }
 
 // swapTombstone replaces the lock object whose ETag is etag with tomb. A lost answer
 // retried finds the tombstone (412): it is success when the object is that tombstone.
-func swapTombstone(ctx context.Context, objs Objects, bucket, key, url, etag string, tomb LockInfo, id string) error {
+func swapTombstone(ctx context.Context, objs Objects, bucket, key, url, etag string, tomb LockInfo, id string, interval time.Duration) error {
 	body, err := json.Marshal(tomb)
 	if err != nil {
 		return fmt.Errorf("cannot encode the lock: %w", err)
 	}
-	_, err = putPaced(ctx, objs, bucket, key, body, cloudflare.PutOptions{IfMatch: etag, ContentType: "application/json"})
+	_, err = putPaced(ctx, objs, bucket, key, body, cloudflare.PutOptions{IfMatch: etag, ContentType: "application/json"}, interval)
 	if errors.Is(err, cloudflare.ErrPreconditionFailed) || errors.Is(err, cloudflare.ErrNoSuchKey) {
 		cur, _, found, rerr := readLock(ctx, objs, bucket, key)
 		if rerr == nil && found && cur.Released && cur.ID == id && cur.ReleasedBy == tomb.ReleasedBy {
@@ -177,6 +178,7 @@ type HeldLock struct {
 	etag             string
 	objs             Objects
 	bucket, key, url string
+	interval         time.Duration
 }
 
 // ReadRemoteLock returns the lock of workspace ws's state in b; nil when it is free.
@@ -189,7 +191,7 @@ func ReadRemoteLock(ctx context.Context, objs Objects, b Backend, ws string) (*H
 	if !found || info.Released {
 		return nil, nil
 	}
-	return &HeldLock{Info: info, etag: etag, objs: objs, bucket: b.Bucket, key: key, url: b.URL(ws)}, nil
+	return &HeldLock{Info: info, etag: etag, objs: objs, bucket: b.Bucket, key: key, url: b.URL(ws), interval: b.interval()}, nil
 }
 
 // Break frees the lock h shows, and only it: if it changed since it was read (released,
@@ -197,5 +199,5 @@ func ReadRemoteLock(ctx context.Context, objs Objects, b Backend, ws string) (*H
 func (h *HeldLock) Break(ctx context.Context, by string) error {
 	tomb := h.Info
 	tomb.Released, tomb.ReleasedBy = true, "broken by "+by
-	return swapTombstone(ctx, h.objs, h.bucket, h.key, h.url, h.etag, tomb, h.Info.ID)
+	return swapTombstone(ctx, h.objs, h.bucket, h.key, h.url, h.etag, tomb, h.Info.ID, h.interval)
 }

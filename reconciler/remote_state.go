@@ -32,6 +32,16 @@ type Backend struct {
 	Type   string // "r2", the only remote backend
 	Bucket string
 	Key    string
+	// WriteInterval is the least time between two writes of one object (0:
+	// RemoteWriteInterval, R2's limit). A compatible server with another limit sets it.
+	WriteInterval time.Duration
+}
+
+func (b Backend) interval() time.Duration {
+	if b.WriteInterval > 0 {
+		return b.WriteInterval
+	}
+	return RemoteWriteInterval
 }
 
 // StateKey is the object holding workspace ws's state: KEY for the default workspace,
@@ -69,6 +79,7 @@ type remoteStore struct {
 	objs        Objects
 	bucket, key string
 	url         string
+	interval    time.Duration
 
 	// Guarded by State.mu: whether a change awaits a flush, and the ticket of the flush
 	// that will include the changes made now.
@@ -103,7 +114,7 @@ func newTicket() *flushTicket { return &flushTicket{done: make(chan struct{})} }
 // naming both. The returned state writes back to the same object (Close to flush).
 func LoadRemoteState(ctx context.Context, objs Objects, b Backend, t Target) (*State, error) {
 	key := b.StateKey(t.Workspace)
-	r := &remoteStore{objs: objs, bucket: b.Bucket, key: key, url: b.URL(t.Workspace), next: newTicket(),
+	r := &remoteStore{objs: objs, bucket: b.Bucket, key: key, url: b.URL(t.Workspace), interval: b.interval(), next: newTicket(),
 		kick: make(chan struct{}, 1), stop: make(chan struct{}), done: make(chan struct{})}
 	st := &State{Version: stateVersion, Target: &t, Resources: map[string]*StateEntry{}, remote: r}
 	body, obj, err := objs.GetBytes(ctx, b.Bucket, key, maxStateBytes)
@@ -174,7 +185,7 @@ func (r *remoteStore) settle(t *flushTicket, durable bool) error {
 	return r.lastErr
 }
 
-// run is the writer: a flush after each change, at most once per RemoteWriteInterval,
+// run is the writer: a flush after each change, at most once per interval,
 // and a last one when stopped.
 func (r *remoteStore) run(s *State) {
 	defer close(r.done)
@@ -186,7 +197,7 @@ func (r *remoteStore) run(s *State) {
 			stopping = true
 		}
 		r.wmu.Lock()
-		next := r.lastWrite.Add(RemoteWriteInterval)
+		next := r.lastWrite.Add(r.interval)
 		r.wmu.Unlock()
 		if wait := time.Until(next); wait > 0 {
 			select {
@@ -255,7 +266,7 @@ func (r *remoteStore) writeLocked(b []byte) error {
 	ctx, cancel := context.WithTimeout(context.Background(), remoteTimeout)
 	defer cancel()
 	if r.current != nil && !bytes.Equal(r.current, b) {
-		if _, err := putPaced(ctx, r.objs, r.bucket, r.key+".backup", r.current, cloudflare.PutOptions{ContentType: "application/json"}); err != nil {
+		if _, err := putPaced(ctx, r.objs, r.bucket, r.key+".backup", r.current, cloudflare.PutOptions{ContentType: "application/json"}, r.interval); err != nil {
 			return fmt.Errorf("cannot keep the previous state in %s.backup: %w", r.url, err)
 		}
 	}
@@ -263,7 +274,7 @@ func (r *remoteStore) writeLocked(b []byte) error {
 	if r.etag == "" {
 		opt = cloudflare.PutOptions{IfNoneMatch: "*", ContentType: "application/json"}
 	}
-	obj, err := putPaced(ctx, r.objs, r.bucket, r.key, b, opt)
+	obj, err := putPaced(ctx, r.objs, r.bucket, r.key, b, opt, r.interval)
 	if errors.Is(err, cloudflare.ErrPreconditionFailed) {
 		got, cur, gerr := r.objs.GetBytes(ctx, r.bucket, r.key, maxStateBytes)
 		if gerr == nil && bytes.Equal(got, b) {
@@ -285,14 +296,14 @@ func (r *remoteStore) writeLocked(b []byte) error {
 // writer's own pacing avoids it, but the previous command's last write (its final state
 // flush, its lock release) may be that recent. It tries again every quarter second for
 // up to five seconds.
-func putPaced(ctx context.Context, objs Objects, bucket, key string, body []byte, opt cloudflare.PutOptions) (cloudflare.R2Object, error) {
+func putPaced(ctx context.Context, objs Objects, bucket, key string, body []byte, opt cloudflare.PutOptions, interval time.Duration) (cloudflare.R2Object, error) {
 	for attempt := 1; ; attempt++ {
 		obj, err := objs.Put(ctx, bucket, key, body, opt)
 		if !errors.Is(err, cloudflare.ErrSlowDown) || attempt == 20 {
 			return obj, err
 		}
 		select {
-		case <-time.After(RemoteWriteInterval / 4):
+		case <-time.After(interval / 4):
 		case <-ctx.Done():
 			return obj, err
 		}
@@ -345,7 +356,7 @@ func (s *State) DeleteRemote(ctx context.Context) error {
 	if r.current == nil {
 		return nil
 	}
-	if _, err := putPaced(ctx, r.objs, r.bucket, r.key+".backup", r.current, cloudflare.PutOptions{ContentType: "application/json"}); err != nil {
+	if _, err := putPaced(ctx, r.objs, r.bucket, r.key+".backup", r.current, cloudflare.PutOptions{ContentType: "application/json"}, r.interval); err != nil {
 		return fmt.Errorf("cannot keep the state in %s.backup: %w", r.url, err)
 	}
 	if err := r.objs.Delete(ctx, r.bucket, r.key); err != nil {

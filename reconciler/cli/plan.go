@@ -50,7 +50,11 @@ func openSession(cf configFlags, io IO, lock string) (*session, bool) {
 		errorf(io, "%v", err)
 		return nil, false
 	}
-	backend := cfg.cfg.Settings.Backend
+	backend, err := remoteBackend(cfg, io)
+	if err != nil {
+		errorf(io, "%v", err)
+		return nil, false
+	}
 	var tgt *target
 	if backend != nil {
 		// The remote state is reached through the target's R2.

@@ -102,6 +102,27 @@ func (t *target) stateR2() (*cloudflare.R2, error) {
 	return cloudflare.NewR2(cfg)
 }
 
+// envR2WriteInterval sets the least time between two writes of one R2 object, for an
+// S3-compatible server whose limit is not R2's one write per second to one key.
+const envR2WriteInterval = "FLAREOPS_R2_WRITE_INTERVAL"
+
+// remoteBackend is the configuration's backend block (nil: local state) with the write
+// interval from the environment.
+func remoteBackend(cfg *loaded, io IO) (*config.Backend, error) {
+	b := cfg.cfg.Settings.Backend
+	v := io.Getenv(envR2WriteInterval)
+	if b == nil || v == "" {
+		return b, nil
+	}
+	d, err := time.ParseDuration(v)
+	if err != nil || d < 10*time.Millisecond {
+		return nil, fmt.Errorf("%s=%q: give a duration of at least 10ms, such as 1s", envR2WriteInterval, v)
+	}
+	c := *b
+	c.WriteInterval = d
+	return &c, nil
+}
+
 func lineOf(file string, line int) string { return fmt.Sprintf("%s:%d", file, line) }
 
 // close stores what is left of the state, then releases the locks; problems are printed

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/monotask/flareops/reconciler"
+	"github.com/monotask/flareops/reconciler/config"
 )
 
 // stateUsage lists the state subcommands.
@@ -22,7 +23,9 @@ type stateCmd struct {
 	io  IO
 	cfg *loaded
 	ref reconciler.Target
-	tgt *target // nil until connect
+	// backend is the backend block (nil: local state), see remoteBackend.
+	backend *config.Backend
+	tgt     *target // nil until connect
 }
 
 func (c *stateCmd) command(args ...string) string {
@@ -32,7 +35,7 @@ func (c *stateCmd) command(args ...string) string {
 
 // connect opens the target when the state is remote (its R2 is the way there).
 func (c *stateCmd) connect() error {
-	if c.cfg.cfg.Settings.Backend == nil || c.tgt != nil {
+	if c.backend == nil || c.tgt != nil {
 		return nil
 	}
 	t, err := openTarget(c.cf.dir, c.ref, c.io)
@@ -56,7 +59,7 @@ func (c *stateCmd) open(ctx context.Context, lock string) (*stateHandle, error) 
 	if err := c.connect(); err != nil {
 		return nil, err
 	}
-	return openState(ctx, stateOpts{dir: c.cf.dir, ref: c.ref, backend: c.cfg.cfg.Settings.Backend, tgt: c.tgt, lock: lock, unlock: c.command("state unlock")})
+	return openState(ctx, stateOpts{dir: c.cf.dir, ref: c.ref, backend: c.backend, tgt: c.tgt, lock: lock, unlock: c.command("state unlock")})
 }
 
 func runState(args []string, io IO) int {
@@ -95,7 +98,11 @@ func runState(args []string, io IO) int {
 	if err != nil {
 		return errorf(io, "%v", err)
 	}
-	c := &stateCmd{cf: cf, io: io, cfg: cfg, ref: ref}
+	backend, err := remoteBackend(cfg, io)
+	if err != nil {
+		return errorf(io, "%v", err)
+	}
+	c := &stateCmd{cf: cf, io: io, cfg: cfg, ref: ref, backend: backend}
 	defer c.close()
 	ctx, cancel := interruptible()
 	defer cancel()
@@ -179,7 +186,7 @@ func (c *stateCmd) unlock(ctx context.Context, args []string, force bool) int {
 	if len(args) != 0 {
 		return errorf(c.io, "usage: flareops state unlock [-dir DIR] [-workspace NAME] [-force]")
 	}
-	be := c.cfg.cfg.Settings.Backend
+	be := c.backend
 	if be == nil {
 		return errorf(c.io, "the state of %s is a local file, locked only while a flareops process runs (the system releases it when the process ends): there is nothing to unlock", c.cf.dir)
 	}
@@ -232,7 +239,7 @@ func (c *stateCmd) migrate(ctx context.Context, args []string, to string, force 
 	if to != "r2" && to != "local" {
 		return errorf(c.io, "-to %q: use -to r2 (the backend block's object) or -to local (.flareops/)", to)
 	}
-	be := c.cfg.cfg.Settings.Backend
+	be := c.backend
 	if be == nil {
 		return errorf(c.io, "state migrate moves the state between .flareops/ and the R2 object a backend block names, and %s has none: add `backend \"r2\" { bucket = \"...\" key = \"...\" }` to its flareops block first", c.cf.dir)
 	}

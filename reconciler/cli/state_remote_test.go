@@ -29,13 +29,29 @@ const (
 // remoteAccount is a test account whose configuration keeps its state in R2.
 type remoteAccount struct {
 	*account
-	r2 *cloudflare.R2
+	r2       *cloudflare.R2
+	interval time.Duration
 }
 
-// newRemoteAccount serves an account with the state bucket, and points the CLI's R2 at it.
-func newRemoteAccount(t *testing.T, opts emulator.Options) *remoteAccount {
+func (a *remoteAccount) backend() reconciler.Backend {
+	return reconciler.Backend{Type: "r2", Bucket: stateBucket, Key: stateKey, WriteInterval: a.interval}
+}
+
+// fastWrites is the per-key write interval of the tests that are about locking and
+// killing rather than about R2's real limit of one second: the emulator enforces it and
+// flareops keeps it (FLAREOPS_R2_WRITE_INTERVAL), ten times faster.
+const fastWrites = 100 * time.Millisecond
+
+// newRemoteAccount serves an account with the state bucket, and points the CLI's R2 at
+// it. interval, when not zero, replaces R2's one write per second to one key on both
+// sides.
+func newRemoteAccount(t *testing.T, opts emulator.Options, interval time.Duration) *remoteAccount {
 	t.Helper()
+	opts.KeyWriteInterval = interval
 	acct := newAccount(t, opts)
+	if interval > 0 {
+		acct.env["FLAREOPS_R2_WRITE_INTERVAL"] = interval.String()
+	}
 	acct.env["FLAREOPS_R2_ENDPOINT"] = acct.url
 	acct.env["R2_ACCESS_KEY_ID"] = "test-key"
 	acct.env["R2_SECRET_ACCESS_KEY"] = "test-secret"
@@ -57,7 +73,7 @@ func newRemoteAccount(t *testing.T, opts emulator.Options) *remoteAccount {
 		t.Fatal(err)
 	}
 	acct.srv.ResetCounts()
-	return &remoteAccount{account: acct, r2: r2}
+	return &remoteAccount{account: acct, r2: r2, interval: interval}
 }
 
 const backendBlock = "flareops {\n  backend \"r2\" {\n    bucket = \"" + stateBucket + "\"\n    key    = \"" + stateKey + "\"\n  }\n}\n"
@@ -82,7 +98,7 @@ func (a *remoteAccount) target() reconciler.Target {
 // remoteState reads the remote state as a later command would.
 func (a *remoteAccount) remoteState(t *testing.T) *reconciler.State {
 	t.Helper()
-	st, err := reconciler.LoadRemoteState(context.Background(), a.r2, reconciler.Backend{Type: "r2", Bucket: stateBucket, Key: stateKey}, a.target())
+	st, err := reconciler.LoadRemoteState(context.Background(), a.r2, a.backend(), a.target())
 	if err != nil {
 		t.Fatalf("remote state unreadable: %v", err)
 	}
@@ -121,7 +137,7 @@ func (a *remoteAccount) checkConverged(t *testing.T, st *reconciler.State, want 
 // Apply, plan and the state commands work on a state in R2; nothing is written under
 // .flareops/, the target binding is checked, and the previous version is kept.
 func TestRemoteStateApplyPlanAndState(t *testing.T) {
-	a := newRemoteAccount(t, emulator.Options{})
+	a := newRemoteAccount(t, emulator.Options{}, 0)
 	dir := t.TempDir()
 	writeFile(t, dir, "main.flareops.hcl", backendBlock+queuesConfig("remote", 3))
 	mustRun(t, 0, a.env, "apply", "-auto-approve", "-dir", dir)
@@ -169,7 +185,7 @@ func TestRemoteStateConcurrentApplies(t *testing.T) {
 		t.Skip("builds the binary; skipped with -short")
 	}
 	bin := buildFlareops(t)
-	a := newRemoteAccount(t, emulator.Options{Faults: emulator.Faults{Latency: 30 * time.Millisecond}})
+	a := newRemoteAccount(t, emulator.Options{Faults: emulator.Faults{Latency: 30 * time.Millisecond}}, 0)
 	dir := t.TempDir()
 	const n = 12
 	writeFile(t, dir, "main.flareops.hcl", backendBlock+queuesConfig("race", n))
@@ -221,11 +237,11 @@ func TestRemoteStateConcurrentApplies(t *testing.T) {
 // A lock left by a process that is gone is broken by `state unlock` after confirmation,
 // and only the lock it showed.
 func TestRemoteStateUnlockStaleLock(t *testing.T) {
-	a := newRemoteAccount(t, emulator.Options{})
+	a := newRemoteAccount(t, emulator.Options{}, fastWrites)
 	dir := t.TempDir()
 	writeFile(t, dir, "main.flareops.hcl", backendBlock+queuesConfig("stale", 2))
 	ctx := context.Background()
-	b := reconciler.Backend{Type: "r2", Bucket: stateBucket, Key: stateKey}
+	b := a.backend()
 	ghost := reconciler.LockInfo{ID: "ghost", Who: "ci@runner-7", PID: 4242, Command: "flareops apply", Dir: "/work/ci", Since: time.Now().Add(-3 * time.Hour)}
 	if _, err := reconciler.AcquireRemoteLock(ctx, a.r2, b, reconciler.DefaultWorkspace, ghost, "unlock"); err != nil {
 		t.Fatal(err)
@@ -252,7 +268,7 @@ func TestRemoteStateUnlockStaleLock(t *testing.T) {
 	}
 
 	// Only the lock shown is broken: one taken again since is left alone.
-	time.Sleep(reconciler.RemoteWriteInterval)
+	time.Sleep(a.interval)
 	first := ghost
 	first.ID = "first"
 	if _, err := reconciler.AcquireRemoteLock(ctx, a.r2, b, reconciler.DefaultWorkspace, first, "unlock"); err != nil {
@@ -262,11 +278,11 @@ func TestRemoteStateUnlockStaleLock(t *testing.T) {
 	if err != nil || shown == nil {
 		t.Fatal(err)
 	}
-	time.Sleep(reconciler.RemoteWriteInterval)
+	time.Sleep(a.interval)
 	if err := shown.Break(ctx, "someone-else"); err != nil { // another operator broke it
 		t.Fatal(err)
 	}
-	time.Sleep(reconciler.RemoteWriteInterval)
+	time.Sleep(a.interval)
 	second := ghost
 	second.ID, second.Who = "second", "bob@laptop"
 	if _, err := reconciler.AcquireRemoteLock(ctx, a.r2, b, reconciler.DefaultWorkspace, second, "unlock"); err != nil {
@@ -290,7 +306,7 @@ func runWithStdin(t *testing.T, env map[string]string, stdin string, args ...str
 // state migrate moves the state to R2 and back, under both locks, and refuses to
 // overwrite a state that is not empty at the destination unless forced.
 func TestRemoteStateMigrate(t *testing.T) {
-	a := newRemoteAccount(t, emulator.Options{})
+	a := newRemoteAccount(t, emulator.Options{}, fastWrites)
 	dir := t.TempDir()
 	cfg := queuesConfig("mig", 3)
 	writeFile(t, dir, "main.flareops.hcl", cfg)
@@ -357,7 +373,7 @@ func TestRemoteStateWritesAreCoalesced(t *testing.T) {
 	if testing.Short() {
 		t.Skip("300 creates; skipped with -short")
 	}
-	a := newRemoteAccount(t, emulator.Options{RateLimit: -1})
+	a := newRemoteAccount(t, emulator.Options{RateLimit: -1}, 0) // R2's real limit
 	dir := t.TempDir()
 	const n = 300
 	writeFile(t, dir, "main.flareops.hcl", backendBlock+queuesConfig("bulk", n))
@@ -388,7 +404,7 @@ func TestRemoteStateKillConverges(t *testing.T) {
 		t.Skip("builds the binary and kills it repeatedly; skipped with -short")
 	}
 	bin := buildFlareops(t)
-	a := newRemoteAccount(t, emulator.Options{RateLimit: -1, Faults: emulator.Faults{Latency: 15 * time.Millisecond, DropRate: 0.03, Seed: 11}})
+	a := newRemoteAccount(t, emulator.Options{RateLimit: -1, Faults: emulator.Faults{Latency: 15 * time.Millisecond, DropRate: 0.03, Seed: 11}}, fastWrites)
 	dir := t.TempDir()
 	const n = 24
 	writeFile(t, dir, "main.flareops.hcl", backendBlock+queuesConfig("rkill", n))
@@ -429,10 +445,10 @@ func TestRemoteStateKillConverges(t *testing.T) {
 		var ee *exec.ExitError
 		return <-killed && errors.As(err, &ee) && ee.Sys().(syscall.WaitStatus).Signaled()
 	}
-	kills := 0
-	for i := 0; i < 20; i++ {
-		phase := []string{"apply", "destroy"}[i%2]
-		if killAt(1+rng.IntN(n/2), time.Duration(rng.IntN(1500))*time.Millisecond, phase, "-auto-approve", "-dir", dir) {
+	kills, runs := 0, 0
+	for ; kills < 20 && runs < 30; runs++ {
+		phase := []string{"apply", "destroy"}[runs%2]
+		if killAt(1+rng.IntN(n/2), time.Duration(rng.IntN(150))*time.Millisecond, phase, "-auto-approve", "-dir", dir) {
 			kills++
 		}
 		a.remoteState(t) // readable after every kill
@@ -455,8 +471,8 @@ func TestRemoteStateKillConverges(t *testing.T) {
 		}
 		a.checkConverged(t, a.remoteState(t), want)
 	}
-	if kills < 14 {
-		t.Fatalf("only %d of 20 runs were killed before they finished: the test does not test kills", kills)
+	if kills < 20 {
+		t.Fatalf("only %d of %d runs were killed before they finished: the test does not test 20 kills", kills, runs)
 	}
-	t.Logf("%d SIGKILLs during apply and destroy against a remote state; converged with 0 duplicates and 0 orphans", kills)
+	t.Logf("%d SIGKILLs in %d runs of apply and destroy against a remote state; converged with 0 duplicates and 0 orphans", kills, runs)
 }
