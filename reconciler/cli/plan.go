@@ -373,6 +373,11 @@ func (s *session) apply(ctx context.Context, p *reconciler.Plan, par int) int {
 	err := s.engine.Apply(ctx, p, reconciler.ApplyOptions{Parallelism: par, Progress: func(ev reconciler.Event) {
 		printEvent(s.io, ev)
 	}})
+	// A remote state's last changes are written now (coalesced writes): an apply is
+	// complete only once they are stored.
+	if ferr := s.engine.State.Flush(); ferr != nil {
+		return errorf(s.io, "the changes were made but the state could not be stored: %v. Run `%s`: it reads what exists back from the account", ferr, s.command("plan"))
+	}
 	sum := p.Summary()
 	if err != nil {
 		var ae *reconciler.ApplyError

@@ -112,6 +112,9 @@ func runImport(args []string, io IO) int {
 	if err := s.engine.State.Put(addr, reconciler.StateEntry{Kind: a.Kind, ID: obj.ID, Key: obj.Key, Deps: deps, PreventDestroy: desired.PreventDestroy}); err != nil {
 		return errorf(io, "%v", err)
 	}
+	if err := s.engine.State.Flush(); err != nil {
+		return errorf(io, "%v", err)
+	}
 	fmt.Fprintf(io.Stdout, "Imported %s %q (id %s) as %s. Run flareops plan to see how it differs from the configuration.\n", a.Kind, obj.Key, obj.ID, addr)
 	return ExitOK
 }
