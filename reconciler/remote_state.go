@@ -83,8 +83,9 @@ type remoteStore struct {
 
 	// Guarded by State.mu: whether a change awaits a flush, and the ticket of the flush
 	// that will include the changes made now.
-	dirty bool
-	next  *flushTicket
+	dirty  bool
+	next   *flushTicket
+	closed bool // no change is accepted after Close
 
 	// Guarded by wmu, held for a whole flush (one writer at a time).
 	wmu       sync.Mutex
@@ -164,6 +165,12 @@ func (s *State) Location() string {
 // changedLocked notes a change (s.mu held) and returns the ticket of the flush that will
 // store it.
 func (r *remoteStore) changedLocked() *flushTicket {
+	if r.closed {
+		t := newTicket()
+		t.err = fmt.Errorf("the state %s was closed: the change is not stored", r.url)
+		close(t.done)
+		return t
+	}
 	r.dirty = true
 	select {
 	case r.kick <- struct{}{}:
@@ -176,6 +183,9 @@ func (r *remoteStore) changedLocked() *flushTicket {
 // outcome of the flush that stores it; otherwise the error of the last failed flush, if
 // one is still unresolved.
 func (r *remoteStore) settle(t *flushTicket, durable bool) error {
+	if t != nil && r.closedTicket(t) {
+		return t.err
+	}
 	if durable {
 		<-t.done
 		return t.err
@@ -183,6 +193,16 @@ func (r *remoteStore) settle(t *flushTicket, durable bool) error {
 	r.errMu.Lock()
 	defer r.errMu.Unlock()
 	return r.lastErr
+}
+
+// closedTicket reports whether t is the answer to a change refused after Close.
+func (r *remoteStore) closedTicket(t *flushTicket) bool {
+	select {
+	case <-t.done:
+		return t.err != nil
+	default:
+		return false
+	}
 }
 
 // run is the writer: a flush after each change, at most once per interval,
@@ -335,6 +355,9 @@ func (s *State) Close() error {
 	if s.remote == nil {
 		return nil
 	}
+	s.mu.Lock()
+	s.remote.closed = true
+	s.mu.Unlock()
 	select {
 	case <-s.remote.stop:
 	default:

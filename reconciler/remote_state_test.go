@@ -151,6 +151,9 @@ func TestRemoteStateCoalescesAndKeepsMarkersDurable(t *testing.T) {
 	if err := st.Close(); err != nil {
 		t.Fatal(err)
 	}
+	if err := st.Put("queue.late", StateEntry{Kind: "queue", Key: "late", Pending: true}); err == nil {
+		t.Error("a marker put after Close must fail (its create would go unprotected), not succeed or block")
+	}
 	got := read()
 	if e, _ := got.Get("queue.a"); e.ID != "id-a" {
 		t.Errorf("after Close: %+v, want the recorded id", e)
