@@ -213,3 +213,45 @@ func TestRemoteStateWriteConflicts(t *testing.T) {
 		t.Errorf("a state of another account: %v", err)
 	}
 }
+
+// Each workspace has its own object, lock and backup.
+func TestRemoteStateWorkspaces(t *testing.T) {
+	f := newRemoteFixture(t)
+	ctx := context.Background()
+	if got := f.b.StateKey("dev"); got != "team/state.json/workspaces/dev" {
+		t.Errorf("dev's key = %q", got)
+	}
+	dev := f.t
+	dev.Workspace = "dev"
+	for _, tg := range []Target{f.t, dev} {
+		st, err := LoadRemoteState(ctx, f.r2, f.b, tg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := st.Put("queue."+tg.Workspace, StateEntry{Kind: "queue", Key: tg.Workspace, ID: "id"}); err != nil {
+			t.Fatal(err)
+		}
+		if err := st.Close(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, tg := range []Target{f.t, dev} {
+		st, err := LoadRemoteState(ctx, f.r2, f.b, tg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := st.Addresses(); len(got) != 1 || got[0] != "queue."+tg.Workspace {
+			t.Errorf("workspace %s holds %v", tg.Workspace, got)
+		}
+		st.Close()
+	}
+	// A lock of one workspace does not lock the other.
+	info := LockInfo{ID: "a", Who: "a@h", Command: "flareops apply", Since: time.Now()}
+	if _, err := AcquireRemoteLock(ctx, f.r2, f.b, "dev", info, "unlock"); err != nil {
+		t.Fatal(err)
+	}
+	info.ID = "b"
+	if _, err := AcquireRemoteLock(ctx, f.r2, f.b, DefaultWorkspace, info, "unlock"); err != nil {
+		t.Fatalf("the default workspace's lock is another object: %v", err)
+	}
+}
