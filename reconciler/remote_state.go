@@ -93,6 +93,9 @@ type remoteStore struct {
 	current   []byte // the object's content as last read or written; nil when absent
 	lastWrite time.Time
 	fatal     error // the state was changed by someone else: no further write
+	// unsure is the content of a write that failed without a definite answer (its
+	// request may have been carried out): finding it later is finding our own write.
+	unsure []byte
 
 	errMu   sync.Mutex
 	lastErr error // of the last failed flush, until one succeeds
@@ -297,18 +300,25 @@ func (r *remoteStore) writeLocked(b []byte) error {
 	obj, err := putPaced(ctx, r.objs, r.bucket, r.key, b, opt, r.interval)
 	if errors.Is(err, cloudflare.ErrPreconditionFailed) {
 		got, cur, gerr := r.objs.GetBytes(ctx, r.bucket, r.key, maxStateBytes)
-		if gerr == nil && bytes.Equal(got, b) {
-			obj, err = cur, nil
-		} else {
+		switch {
+		case gerr == nil && bytes.Equal(got, b):
+			obj, err = cur, nil // this write, its answer lost and the request sent again
+		case gerr == nil && r.unsure != nil && bytes.Equal(got, r.unsure):
+			// An earlier write of ours that seemed to fail was carried out: build on it.
+			r.etag, r.current, r.unsure = cur.ETag, got, nil
+			r.lastWrite = time.Now()
+			return r.writeLocked(b)
+		default:
 			r.fatal = fmt.Errorf("cannot write state %s: another process changed it since this one read it (was its lock broken with `flareops state unlock`?). Nothing more is written; run plan again to see where things stand", r.url)
 			return r.fatal
 		}
 	}
 	r.lastWrite = time.Now()
 	if err != nil {
+		r.unsure = b
 		return fmt.Errorf("cannot write state %s: %w", r.url, err)
 	}
-	r.etag, r.current = obj.ETag, b
+	r.etag, r.current, r.unsure = obj.ETag, b, nil
 	return nil
 }
 

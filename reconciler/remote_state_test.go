@@ -58,16 +58,25 @@ type lostAnswers struct {
 	Objects
 	mu   sync.Mutex
 	lose map[string]int // key → how many of its next writes lose their answer
+	// fail: key → how many of its next writes are carried out but answered with an
+	// error (the SDK gave up retrying a dropped answer).
+	fail map[string]int
 }
 
 func (l *lostAnswers) Put(ctx context.Context, bucket, key string, body []byte, opt cloudflare.PutOptions) (cloudflare.R2Object, error) {
 	l.mu.Lock()
-	lose := l.lose[key] > 0
+	lose, fail := l.lose[key] > 0, l.fail[key] > 0
 	if lose {
 		l.lose[key]--
 	}
+	if fail {
+		l.fail[key]--
+	}
 	l.mu.Unlock()
 	obj, err := l.Objects.Put(ctx, bucket, key, body, opt)
+	if fail && err == nil {
+		return cloudflare.R2Object{}, errors.New("connection reset (the write was carried out)")
+	}
 	if !lose || err != nil {
 		return obj, err
 	}
@@ -181,6 +190,24 @@ func TestRemoteStateWriteConflicts(t *testing.T) {
 	objs.lose["team/state.json"] = 1
 	if err := st.Put("queue.a", StateEntry{Kind: "queue", Key: "a", Pending: true}); err != nil {
 		t.Fatalf("a write whose answer was lost: %v", err)
+	}
+	// A write that seemed to fail but was carried out is found by the next one and built
+	// upon, not taken for another writer's.
+	objs.fail = map[string]int{"team/state.json": 1}
+	if err := st.Put("queue.x", StateEntry{Kind: "queue", Key: "x", Pending: true}); err == nil {
+		t.Fatal("the failed write must be reported to its marker's Put")
+	}
+	if err := st.Put("queue.y", StateEntry{Kind: "queue", Key: "y", Pending: true}); err != nil {
+		t.Fatalf("the next write after one carried out without an answer: %v", err)
+	}
+	if err := st.Remove("queue.x"); err != nil {
+		t.Fatal(err)
+	}
+	if err := st.Remove("queue.y"); err != nil {
+		t.Fatal(err)
+	}
+	if err := st.Flush(); err != nil {
+		t.Fatal(err)
 	}
 	other, err := LoadRemoteState(ctx, f.r2, f.b, f.t)
 	if err != nil {
