@@ -21,6 +21,29 @@ import (
 	"github.com/monotask/flareops/reconciler/cloudflare"
 )
 
+// The test binary stands in for flareops in the child processes of these tests (no
+// build of the binary): with FLAREOPS_TEST_AS_CLI=1 it runs the CLI on its arguments, as
+// main.go does, and exits.
+func init() {
+	if os.Getenv("FLAREOPS_TEST_AS_CLI") == "1" {
+		os.Exit(Main(os.Args[1:], SystemIO()))
+	}
+}
+
+// cliBinary is the executable and environment that run the CLI as a child process.
+func cliBinary(t *testing.T, env map[string]string) (string, []string) {
+	t.Helper()
+	exe, err := os.Executable()
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := append(os.Environ(), "FLAREOPS_TEST_AS_CLI=1")
+	for k, v := range env {
+		out = append(out, k+"="+v)
+	}
+	return exe, out
+}
+
 const (
 	stateBucket = "flareops-state"
 	stateKey    = "monotask/state.json"
@@ -137,7 +160,7 @@ func (a *remoteAccount) checkConverged(t *testing.T, st *reconciler.State, want 
 // Apply, plan and the state commands work on a state in R2; nothing is written under
 // .flareops/, the target binding is checked, and the previous version is kept.
 func TestRemoteStateApplyPlanAndState(t *testing.T) {
-	a := newRemoteAccount(t, emulator.Options{}, 0)
+	a := newRemoteAccount(t, emulator.Options{}, fastWrites)
 	dir := t.TempDir()
 	writeFile(t, dir, "main.flareops.hcl", backendBlock+queuesConfig("remote", 3))
 	mustRun(t, 0, a.env, "apply", "-auto-approve", "-dir", dir)
@@ -182,17 +205,13 @@ func TestRemoteStateApplyPlanAndState(t *testing.T) {
 // at once naming the holder (user@host, pid), where it runs and since when.
 func TestRemoteStateConcurrentApplies(t *testing.T) {
 	if testing.Short() {
-		t.Skip("builds the binary; skipped with -short")
+		t.Skip("runs child processes; skipped with -short")
 	}
-	bin := buildFlareops(t)
 	a := newRemoteAccount(t, emulator.Options{Faults: emulator.Faults{Latency: 30 * time.Millisecond}}, 0)
 	dir := t.TempDir()
 	const n = 12
 	writeFile(t, dir, "main.flareops.hcl", backendBlock+queuesConfig("race", n))
-	env := os.Environ()
-	for k, v := range a.env {
-		env = append(env, k+"="+v)
-	}
+	bin, env := cliBinary(t, a.env)
 	type result struct {
 		pid    int
 		err    error
@@ -401,17 +420,13 @@ func TestRemoteStateWritesAreCoalesced(t *testing.T) {
 // unlock -force`, and reruns converge with no duplicate and no orphan.
 func TestRemoteStateKillConverges(t *testing.T) {
 	if testing.Short() {
-		t.Skip("builds the binary and kills it repeatedly; skipped with -short")
+		t.Skip("kills child processes repeatedly; skipped with -short")
 	}
-	bin := buildFlareops(t)
 	a := newRemoteAccount(t, emulator.Options{RateLimit: -1, Faults: emulator.Faults{Latency: 15 * time.Millisecond, DropRate: 0.03, Seed: 11}}, fastWrites)
 	dir := t.TempDir()
 	const n = 24
 	writeFile(t, dir, "main.flareops.hcl", backendBlock+queuesConfig("rkill", n))
-	env := os.Environ()
-	for k, v := range a.env {
-		env = append(env, k+"="+v)
-	}
+	bin, env := cliBinary(t, a.env)
 	rng := rand.New(rand.NewPCG(20, 26))
 	// killAt starts flareops and SIGKILLs it when it has started its nth change, plus a
 	// random delay: kills land while markers, creates and coalesced writes are in flight.
