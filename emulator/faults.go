@@ -204,6 +204,9 @@ type Counts struct {
 	Total    int            `json:"total"`
 	ByRoute  map[string]int `json:"by_route"`
 	ByStatus map[int]int    `json:"by_status"`
+	// KeyWritesLimited counts the writes refused because the same key was written less
+	// than a second before, per service ("r2": S3 writes; "kv": KV value writes).
+	KeyWritesLimited map[string]int `json:"key_writes_limited,omitempty"`
 }
 
 // Routes lists the routes that were called, sorted.
@@ -239,10 +242,14 @@ func (c *counters) reset() {
 func (s *Server) SetFaults(f Faults) { s.faults.set(f) }
 
 // Counts returns the REST request counters.
-func (s *Server) Counts() Counts { return s.counter.snapshot() }
+func (s *Server) Counts() Counts {
+	c := s.counter.snapshot()
+	c.KeyWritesLimited = s.keyWrites.counts()
+	return c
+}
 
 // ResetCounts zeroes the REST request counters.
-func (s *Server) ResetCounts() { s.counter.reset() }
+func (s *Server) ResetCounts() { s.counter.reset(); s.keyWrites.reset() }
 
 // SetRateLimit changes the per-token limit; limit <= 0 disables it.
 func (s *Server) SetRateLimit(limit int, window time.Duration) { s.limiter.setLimit(limit, window) }

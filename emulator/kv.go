@@ -20,6 +20,11 @@ const (
 	kvCodeTooManyNS    = 10018
 	kvCodeMissingTitle = 10019
 	kvCodeTooLarge     = 10024
+	// kvCodeKeyWriteLimit answers a second write to one key within a second. Unknown
+	// upstream: no Cloudflare reference lists it; 10048 with "KV PUT failed: 429 Too Many
+	// Requests" is what users report from wrangler (the third-party list in
+	// cloudflare-api.md §9 has 10022 for the account-wide "too many requests").
+	kvCodeKeyWriteLimit = 10048
 	// Unknown upstream: no code is published for other invalid input (limit, cursor,
 	// expiration, key name); we use 10001, as the core's pagination checks do.
 	kvCodeInvalid = 10001

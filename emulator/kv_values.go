@@ -313,6 +313,11 @@ func (s *Server) kvValuePut(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusBadRequest, kvCodeInvalid, err.Error())
 		return
 	}
+	if wait := s.keyWrites.allow("kv", ns.ID+"\x00"+key, s.Now()); wait > 0 {
+		w.Header().Set("Retry-After", fmt.Sprint(ceilSeconds(wait)))
+		writeError(w, http.StatusTooManyRequests, kvCodeKeyWriteLimit, "KV PUT failed: 429 Too Many Requests")
+		return
+	}
 	if err := s.kvStore(ns, key, value, expires, meta); err != nil {
 		writeError(w, http.StatusInternalServerError, 10001, err.Error())
 		return

@@ -63,6 +63,9 @@ func s3WriteError(w http.ResponseWriter, r *http.Request, e *s3Error) {
 		return
 	}
 	w.Header().Set("Content-Type", "application/xml")
+	if e.status == http.StatusTooManyRequests {
+		w.Header().Set("Retry-After", "1") // the per-key write limit is one second
+	}
 	w.WriteHeader(e.status)
 	if r.Method == http.MethodHead {
 		return

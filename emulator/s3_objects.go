@@ -80,6 +80,11 @@ func (s *Server) s3StoreLocked(b *r2Bucket, obj *r2Object, body []byte, h http.H
 			return nil, s3ErrLocked(rule)
 		}
 	}
+	// R2's one write per second to one key (keywrites.go), for every write that would
+	// otherwise succeed.
+	if wait := s.keyWrites.allow("r2", b.Account+"\x00"+b.Jurisdiction+"\x00"+b.Name+"\x00"+obj.Key, now); wait > 0 {
+		return nil, s3ErrSlowDown
+	}
 	if body != nil {
 		k, err := s.r2PutBlob(body)
 		if err != nil {
@@ -94,6 +99,10 @@ func (s *Server) s3StoreLocked(b *r2Bucket, obj *r2Object, body []byte, h http.H
 	}
 	return nil, nil
 }
+
+// s3ErrSlowDown is R2's answer to a second write to one key within a second (10058
+// TooManyRequests, cloudflare-api.md §7), with Retry-After (s3WriteError).
+var s3ErrSlowDown = s3Err(http.StatusTooManyRequests, "TooManyRequests", "Reduce your concurrent request rate for the same object.")
 
 func s3Quote(etag string) string { return `"` + etag + `"` }
 

@@ -357,6 +357,7 @@ func TestS3ConditionalPut(t *testing.T) {
 	s3WantErr(t, err, 412, "PreconditionFailed")
 	_, err = put(aws.String(`"00000000000000000000000000000000"`), nil, "holder-b")
 	s3WantErr(t, err, 412, "PreconditionFailed")
+	f.srv.Advance(time.Second) // one write per second to one key
 	renewed, err := put(first.ETag, nil, "holder-a-renewed")
 	if err != nil {
 		t.Fatalf("compare-and-swap with the current ETag: %v", err)
@@ -415,6 +416,7 @@ func TestS3ConditionalPutRace(t *testing.T) {
 	if err != nil {
 		t.Fatalf("HeadObject: %v", err)
 	}
+	f.srv.Advance(time.Second) // one write per second to one key
 	wins, winner = race("cas-", func(i int) *s3.PutObjectInput {
 		return &s3.PutObjectInput{Bucket: aws.String("race"), Key: aws.String("lock"), Body: strings.NewReader(fmt.Sprint("cas-", i)), IfMatch: head.ETag}
 	})

@@ -34,6 +34,9 @@ const adminPrefix = "/__flareops"
 // Options configure a Server. The zero value is an in-memory emulator with Cloudflare's
 // default rate limit and no faults.
 type Options struct {
+	// KeyWriteInterval is the least time between two writes of one R2 object or KV key
+	// (default one second, as Cloudflare's; tests may shorten it).
+	KeyWriteInterval time.Duration
 	// DataDir persists the store there (written atomically after every change).
 	// Empty means in memory.
 	DataDir string
@@ -82,6 +85,8 @@ type Server struct {
 	faults  *faultInjector
 	counter *counters
 	gql     *graphql.Service // the GraphQL Analytics API (analytics_graphql.go)
+	// keyWrites enforces R2's and KV's one write per second to one key.
+	keyWrites *keyWrites
 
 	persistMu sync.Mutex
 	tickers   []func(now time.Time)
@@ -109,6 +114,7 @@ func New(opts Options) (*Server, error) {
 	s.limiter = newRateLimiter(limit, window)
 	s.faults = newFaultInjector(opts.Faults)
 	s.counter = newCounters()
+	s.keyWrites = newKeyWrites(opts.KeyWriteInterval)
 
 	if opts.DataDir != "" {
 		if err := os.MkdirAll(opts.DataDir, 0o755); err != nil {

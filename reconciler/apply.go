@@ -111,6 +111,21 @@ func (e *Engine) Apply(ctx context.Context, p *Plan, opts ApplyOptions) error {
 			}
 			mu.Unlock()
 
+			// With coalesced state writes (remote state), a create's marker is written
+			// before it waits for a slot, so that the markers of many creates share one
+			// write instead of each create waiting for its own.
+			var markedAt time.Time
+			if c.Action == Create && e.State.Coalesced() && ctx.Err() == nil {
+				if err := e.mark(c); err != nil {
+					mu.Lock()
+					failed[c.Address], bad[c.Address] = err, true
+					mu.Unlock()
+					report(Event{Address: c.Address, Action: c.Action, Done: true, Err: err})
+					return
+				}
+				markedAt = time.Now()
+			}
+
 			sem <- struct{}{}
 			defer func() { <-sem }()
 			if ctx.Err() != nil {
@@ -128,7 +143,7 @@ func (e *Engine) Apply(ctx context.Context, p *Plan, opts ApplyOptions) error {
 			if c.Action != NoOp {
 				report(Event{Address: c.Address, Action: c.Action})
 			}
-			id, err := e.applyOne(ctx, c)
+			id, err := e.applyOne(ctx, c, markedAt)
 			interrupted := false
 			if err != nil && ctx.Err() != nil {
 				err, interrupted = fmt.Errorf("%w while in flight: %s may or may not have happened; the next plan shows it", ErrInterrupted, c.Action), true
@@ -152,8 +167,9 @@ func (e *Engine) Apply(ctx context.Context, p *Plan, opts ApplyOptions) error {
 	return nil
 }
 
-// applyOne performs one change and records it in the state.
-func (e *Engine) applyOne(ctx context.Context, c *Change) (string, error) {
+// applyOne performs one change and records it in the state. markedAt is when a create's
+// pending marker was stored ahead of it (zero: not yet).
+func (e *Engine) applyOne(ctx context.Context, c *Change, markedAt time.Time) (string, error) {
 	if err := ctx.Err(); err != nil {
 		return "", err
 	}
@@ -165,7 +181,7 @@ func (e *Engine) applyOne(ctx context.Context, c *Change) (string, error) {
 		}
 		return c.ID, e.recordIfChanged(c, c.ID)
 	case Create:
-		return e.create(ctx, c)
+		return e.create(ctx, c, markedAt)
 	case Adopt:
 		if len(c.Fields) > 0 {
 			if err := k.Update(ctx, c.ID, c.live, c.desired); err != nil {
@@ -182,7 +198,7 @@ func (e *Engine) applyOne(ctx context.Context, c *Change) (string, error) {
 		if err := k.Delete(ctx, c.ID, c.live); err != nil {
 			return c.ID, fmt.Errorf("delete before re-creating: %w", err)
 		}
-		return e.create(ctx, c)
+		return e.create(ctx, c, time.Time{})
 	case Delete:
 		if err := k.Delete(ctx, c.ID, c.live); err != nil {
 			return c.ID, err
@@ -206,12 +222,12 @@ const createAttempts = 3
 //   - an ambiguous failure (lost answer, 5xx, dropped connection) may have made the
 //     object: only then is an object found under the desired name adopted, since this
 //     flareops's own attempt may have made it; otherwise the create is tried again.
-func (e *Engine) create(ctx context.Context, c *Change) (string, error) {
+func (e *Engine) create(ctx context.Context, c *Change, markedAt time.Time) (string, error) {
 	k := c.kind
-	pending := c.newEntry
-	pending.ID, pending.Pending, pending.PendingSince = "", true, time.Now().UTC()
-	if err := e.State.Put(c.Address, pending); err != nil {
-		return "", err
+	if markedAt.IsZero() || time.Since(markedAt) > markAhead {
+		if err := e.mark(c); err != nil {
+			return "", err
+		}
 	}
 	// An earlier attempt of ours may have made the object: one in this apply whose answer
 	// was ambiguous, or one of an earlier apply that left its pending marker (killed with
@@ -265,6 +281,17 @@ func (e *Engine) create(ctx context.Context, c *Change) (string, error) {
 			return "", fmt.Errorf("%w (tried %d times; if it appears, the next plan adopts it)", err, attempt)
 		}
 	}
+}
+
+// markAhead bounds how long before its create a marker may have been stored: the marker's
+// time starts PendingGrace, which must cover the create's request.
+const markAhead = 30 * time.Second
+
+// mark stores the pending marker of c's create (see create).
+func (e *Engine) mark(c *Change) error {
+	pending := c.newEntry
+	pending.ID, pending.Pending, pending.PendingSince = "", true, time.Now().UTC()
+	return e.State.Put(c.Address, pending)
 }
 
 // unmark undoes the pending marker of a create that definitely did not happen.

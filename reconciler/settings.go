@@ -32,9 +32,33 @@ var settingsSchema = BlockSchema{
 		{Name: "ops_kv_namespace", Type: String, MaxLen: 512, Pattern: opsKVTitlePattern, PatternText: opsKVTitleRule,
 			Description: "Title of the platform's ops KV namespace: " + opsKVTitleRule + ". Worker-side kinds (sandbox policies; later alert rules and SLOs) publish versioned JSON documents there, one key per document under `flareops/`, for the platform's Workers to read. Created if missing; an existing namespace with this title is used as it is. Required as soon as a declaration publishes a document."},
 	},
-	// Nested blocks (a state backend, say) are added here as NestedBlocks: the loader
-	// decodes them with the same code as a kind's nested blocks.
+	// Nested blocks are added here as NestedBlocks: the loader decodes them with the same
+	// code as a kind's nested blocks. The backend block is the exception: it takes a label
+	// (its type, as Terraform's does) and literal values only, since the state must be
+	// found before anything else is evaluated; the loader decodes it itself
+	// (config/settings.go) from BackendSchema, and it is listed here for the docs.
+	Blocks: []NestedBlock{{Name: "backend", MaxItems: 1, Schema: backendSchema,
+		Description: "`backend \"r2\" { bucket = \"...\" key = \"...\" }`: keep the state in an object of an R2 bucket instead of `.flareops/`, so that CI runners and laptops share it, with a lock taken by conditional write. The values must be literal text (no variables): the state is found before anything else is evaluated. Each workspace has its own object: `KEY` for the default workspace, `KEY/workspaces/NAME` for the others; beside each, `KEY.backup` holds the previous version and `KEY.lock` the lock. flareops reaches the bucket through R2's S3 API with `R2_ACCESS_KEY_ID` and `R2_SECRET_ACCESS_KEY`, at `FLAREOPS_R2_ENDPOINT` or the account's endpoint (the built-in local Cloudflare needs neither). Move an existing state there with `flareops state migrate -to r2`, and back with `-to local`. CLI only: Terraform keeps its own state."}},
 }
+
+// BackendTypes are the remote state backends: the label of a backend block.
+var BackendTypes = []string{"r2"}
+
+// stateKeyPattern is a state object key: no leading or trailing slash, no empty segment,
+// no control characters (keys that tools show differently from what they are).
+var stateKeyPattern = regexp.MustCompile(`^[^/\p{Cc}]+(/[^/\p{Cc}]+)*$`)
+
+var backendSchema = BlockSchema{
+	Attrs: []Attr{
+		{Name: "bucket", Type: String, Required: true, Pattern: r2BucketPattern, PatternText: "an R2 bucket name: 3 to 63 lowercase letters, digits and hyphens, starting and ending with a letter or digit",
+			Description: "The R2 bucket holding the state. It must exist: flareops does not create it."},
+		{Name: "key", Type: String, Required: true, MaxLen: 900, Pattern: stateKeyPattern, PatternText: "an object key without a leading or trailing slash, empty segment or control character",
+			Description: "The object key of the default workspace's state, e.g. `monotask/prod.flareops.json`; other workspaces use `KEY/workspaces/NAME`."},
+	},
+}
+
+// BackendSchema is the language of the settings block's backend block.
+func BackendSchema() BlockSchema { return backendSchema }
 
 // SettingsSchema is the language of the settings: the attributes of the `flareops` block,
 // which the provider block takes too. Like a kind's schema it is data, shared by the HCL

@@ -34,6 +34,8 @@ type State struct {
 	// terraform.tfstate.backup is).
 	loaded   []byte
 	backedUp bool
+	// remote, when set, is the R2 object the state is written to instead of path.
+	remote *remoteStore
 }
 
 // StateEntry is one managed object.
@@ -142,24 +144,35 @@ func LoadState(dir string, t Target) (*State, error) {
 	if err != nil {
 		return nil, fmt.Errorf("cannot read state: %w", err)
 	}
+	onDisk, err := decodeState(b, t, "state file "+p, func(err error) error { return corruptState(dir, p, err) })
+	if err != nil {
+		return nil, err
+	}
+	st.Serial, st.Resources, st.loaded = onDisk.Serial, onDisk.Resources, b
+	return st, nil
+}
+
+// decodeState decodes a stored state (what names it for people, "state file F" or
+// "state r2://…") and checks it describes target t; corrupt makes the error of an
+// undecodable one.
+func decodeState(b []byte, t Target, what string, corrupt func(error) error) (*State, error) {
 	var onDisk State
 	if err := json.Unmarshal(b, &onDisk); err != nil {
-		return nil, corruptState(dir, p, err)
+		return nil, corrupt(err)
 	}
 	if onDisk.Version > stateVersion {
-		return nil, fmt.Errorf("state file %s was written by a newer flareops (version %d): upgrade flareops", p, onDisk.Version)
+		return nil, fmt.Errorf("%s was written by a newer flareops (version %d): upgrade flareops", what, onDisk.Version)
 	}
 	if onDisk.Resources == nil {
 		onDisk.Resources = map[string]*StateEntry{}
 	}
 	switch {
 	case onDisk.Target == nil && len(onDisk.Resources) > 0:
-		return nil, fmt.Errorf("state file %s was written by an older flareops that did not record which account it describes, so it cannot be used safely for %s. If it describes that account, delete it and bring each object back with `flareops import -dir %s ADDRESS NAME`", p, t.Describe(), dir)
+		return nil, fmt.Errorf("%s was written by an older flareops that did not record which account it describes, so it cannot be used safely for %s. If it describes that account, delete it and bring each object back with `flareops import ADDRESS NAME`", what, t.Describe())
 	case onDisk.Target != nil && !onDisk.Target.Same(t):
-		return nil, fmt.Errorf("state file %s describes %s, not %s: refusing to use it. Check CLOUDFLARE_ACCOUNT_ID, CLOUDFLARE_BASE_URL and -workspace", p, onDisk.Target.Describe(), t.Describe())
+		return nil, fmt.Errorf("%s describes %s, not %s: refusing to use it. Check CLOUDFLARE_ACCOUNT_ID, CLOUDFLARE_BASE_URL and -workspace", what, onDisk.Target.Describe(), t.Describe())
 	}
-	st.Serial, st.Resources, st.loaded = onDisk.Serial, onDisk.Resources, b
-	return st, nil
+	return &onDisk, nil
 }
 
 func corruptState(dir, p string, err error) error {
@@ -208,27 +221,68 @@ func (s *State) Len() int {
 	return len(s.Resources)
 }
 
-// Put records an entry and saves the state.
+// Put records an entry and saves the state. A local state is written before Put
+// returns. A remote state's writes are coalesced (remote_state.go): Put of a pending
+// create's marker returns once a write that includes it is stored, since the create it
+// protects may not be sent before; other changes are stored by the next write.
 func (s *State) Put(addr string, e StateEntry) error {
 	s.mu.Lock()
-	defer s.mu.Unlock()
 	s.Resources[addr] = &e
+	if s.remote != nil {
+		t := s.remote.changedLocked()
+		s.mu.Unlock()
+		return s.remote.settle(t, e.Pending)
+	}
+	defer s.mu.Unlock()
 	return s.saveLocked()
 }
 
-// Remove forgets addr and saves the state.
+// Remove forgets addr and saves the state (for a remote state, with the next write).
 func (s *State) Remove(addr string) error {
 	s.mu.Lock()
-	defer s.mu.Unlock()
 	delete(s.Resources, addr)
+	if s.remote != nil {
+		t := s.remote.changedLocked()
+		s.mu.Unlock()
+		return s.remote.settle(t, false)
+	}
+	defer s.mu.Unlock()
 	return s.saveLocked()
 }
 
-// Save writes the state.
+// Save writes the state, and returns once it is stored.
 func (s *State) Save() error {
+	if s.remote != nil {
+		s.mu.Lock()
+		t := s.remote.changedLocked()
+		s.mu.Unlock()
+		return s.remote.settle(t, true)
+	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.saveLocked()
+}
+
+// ReplaceResources makes entries the whole inventory and saves the state (state migrate).
+func (s *State) ReplaceResources(entries map[string]StateEntry) error {
+	s.mu.Lock()
+	s.Resources = make(map[string]*StateEntry, len(entries))
+	for a, e := range entries {
+		s.Resources[a] = &e
+	}
+	s.mu.Unlock()
+	return s.Save()
+}
+
+// Entries returns a copy of every entry.
+func (s *State) Entries() map[string]StateEntry {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	out := make(map[string]StateEntry, len(s.Resources))
+	for a, e := range s.Resources {
+		out[a] = *e
+	}
+	return out
 }
 
 func (s *State) saveLocked() error {

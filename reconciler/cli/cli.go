@@ -59,7 +59,7 @@ func commands() []command {
 		{name: "apply", summary: "make the account match the configuration", run: runApply},
 		{name: "drift", summary: "report where the account differs from the configuration (exit 2 on drift)", run: runDrift},
 		{name: "import", summary: "bring an existing object under management", run: runImport},
-		{name: "state", summary: "inspect the inventory: state list|show|rm", run: runState},
+		{name: "state", summary: "inspect the inventory: state list|show|rm|unlock|migrate", run: runState},
 		{name: "destroy", summary: "delete every object flareops manages here", run: runDestroy},
 		{name: "graph", summary: "draw the declared objects and their references (SVG or DOT)", run: runGraph},
 		{name: "backup", summary: "backups: run|list|verify|restore|drill", run: runBackup},

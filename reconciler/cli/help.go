@@ -52,10 +52,10 @@ var helps = map[string]cmdHelp{
 		desc:  "Bring an existing object under management: ADDRESS is its block in the configuration (KIND.NAME, e.g. queue.jobs), ID|NAME the object's id or name in the account.",
 	},
 	"state": {
-		usage:    "flareops state list|show|rm [flags] [ADDRESS]",
-		desc:     "Inspect the inventory of what flareops manages in the selected target and workspace.",
+		usage:    "flareops state list|show|rm|unlock|migrate [flags] [ADDRESS]",
+		desc:     "Inspect the inventory of what flareops manages in the selected target and workspace; break a remote state's stale lock; move the state between .flareops/ and R2.",
 		flagless: true,
-		subs:     []string{"list", "show", "rm"},
+		subs:     []string{"list", "show", "rm", "unlock", "migrate"},
 	},
 	"state list": {
 		usage: "flareops state list [flags]",
@@ -68,6 +68,14 @@ var helps = map[string]cmdHelp{
 	"state rm": {
 		usage: "flareops state rm [flags] ADDRESS",
 		desc:  "Stop managing ADDRESS: forget it in the state and leave the object in the account.",
+	},
+	"state unlock": {
+		usage: "flareops state unlock [flags]",
+		desc:  "Break the lock of a remote state (the backend block) left by a process that is gone: shows who holds it, from where and since when, and asks for 'yes' (-force: no question, for CI). It breaks only the lock it showed; if the lock changed meanwhile, nothing is done.",
+	},
+	"state migrate": {
+		usage: "flareops state migrate -to r2|local [flags]",
+		desc:  "Move the state of the selected workspace from .flareops/ to the R2 object the backend block names (-to r2), or back (-to local), holding both locks. A destination that holds a state is not overwritten without -force. The source is kept (state.json.migrated, or KEY.backup in R2); after -to local, remove the backend block.",
 	},
 	"destroy": {
 		usage: "flareops destroy [flags]",

@@ -24,14 +24,15 @@ type session struct {
 	cfg    *loaded
 	tgt    *target
 	engine *reconciler.Engine
-	lock   *reconciler.Lock
+	state  *stateHandle
 }
 
 // openSession loads the configuration, decides the target and workspace, loads the state
-// bound to them, and connects. With lock, it holds the state lock until close. Every
-// check that can fail without the network (settings, workspace, state of another target)
-// fails before any request is sent.
-func openSession(cf configFlags, io IO, lock bool) (*session, bool) {
+// bound to them, and connects. With lock (the command's name), it holds the state lock
+// until close. Every check that can fail without the network (settings, workspace, state
+// of another target) fails before any request is sent, except for a remote state, which
+// is read (and locked) through the target's R2.
+func openSession(cf configFlags, io IO, lock string) (*session, bool) {
 	s := &session{cf: cf, io: io}
 	cfg, ok := loadConfig(cf, io)
 	if !ok {
@@ -49,25 +50,36 @@ func openSession(cf configFlags, io IO, lock bool) (*session, bool) {
 		errorf(io, "%v", err)
 		return nil, false
 	}
-	if lock {
-		l, err := reconciler.LockState(cf.dir, ref)
-		if err != nil {
+	backend, err := remoteBackend(cfg, io)
+	if err != nil {
+		errorf(io, "%v", err)
+		return nil, false
+	}
+	var tgt *target
+	if backend != nil {
+		// The remote state is reached through the target's R2.
+		if tgt, err = openTarget(cf.dir, ref, io); err != nil {
 			errorf(io, "%v", err)
 			return nil, false
 		}
-		s.lock = l
+		s.tgt = tgt
 	}
-	st, err := reconciler.LoadState(cf.dir, ref)
+	ctx, cancel := interruptible()
+	defer cancel()
+	h, err := openState(ctx, stateOpts{dir: cf.dir, ref: ref, backend: backend, tgt: tgt, lock: lock, unlock: s.command("state unlock")})
 	if err != nil {
 		s.close()
 		errorf(io, "%v", err)
 		return nil, false
 	}
-	tgt, err := openTarget(cf.dir, ref, io)
-	if err != nil {
-		s.close()
-		errorf(io, "%v", err)
-		return nil, false
+	s.state = h
+	st := h.st
+	if tgt == nil {
+		if tgt, err = openTarget(cf.dir, ref, io); err != nil {
+			s.close()
+			errorf(io, "%v", err)
+			return nil, false
+		}
 	}
 	s.tgt = tgt
 	s.engine = &reconciler.Engine{Registry: registry(tgt.client, cfg.settings), State: st, Target: ref, Command: s.command, StandIn: ref.Kind == "local"}
@@ -101,14 +113,14 @@ func shellQuote(s string) string {
 	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
 }
 
+// close stores what is left of the state and releases its lock (through the target, for a
+// remote state), then disconnects.
 func (s *session) close() {
+	if s.state != nil {
+		s.state.close(&s.io)
+	}
 	if s.tgt != nil {
 		if err := s.tgt.close(); err != nil {
-			fmt.Fprintf(s.io.Stderr, "Warning: %v\n", err)
-		}
-	}
-	if s.lock != nil {
-		if err := s.lock.Unlock(); err != nil {
 			fmt.Fprintf(s.io.Stderr, "Warning: %v\n", err)
 		}
 	}
@@ -189,7 +201,7 @@ func observeAndRender(cf configFlags, format string, drift bool, io IO) *reconci
 		errorf(io, "%v", err)
 		return nil
 	}
-	s, ok := openSession(cf, io, false)
+	s, ok := openSession(cf, io, "")
 	if !ok {
 		return nil
 	}
@@ -316,7 +328,7 @@ func runApply(args []string, io IO) int {
 			cf.workspace = ws
 		}
 	}
-	s, ok := openSession(cf, io, true)
+	s, ok := openSession(cf, io, "apply")
 	if !ok {
 		return ExitError
 	}
@@ -364,6 +376,15 @@ func (s *session) apply(ctx context.Context, p *reconciler.Plan, par int, out *a
 	}
 	report := out.reporter(s, p)
 	err := s.engine.Apply(ctx, p, reconciler.ApplyOptions{Parallelism: par, Progress: report})
+	// A remote state's last changes are written now (coalesced writes): an apply is
+	// complete only once they are stored.
+	if ferr := s.engine.State.Flush(); ferr != nil {
+		ferr = fmt.Errorf("the changes were made but the state could not be stored: %v. Run `%s`: it reads what exists back from the account", ferr, s.command("plan"))
+		if out.json() {
+			return out.writeResult(s, errors.Join(err, ferr))
+		}
+		return errorf(s.io, "%v", ferr)
+	}
 	if out.json() {
 		return out.writeResult(s, err)
 	}
@@ -467,7 +488,7 @@ func runDestroy(args []string, io IO) int {
 	if !parseChange(fs, args, io) || !out.check(fs, *auto, io) {
 		return ExitError
 	}
-	s, ok := openSession(cf, io, true)
+	s, ok := openSession(cf, io, "destroy")
 	if !ok {
 		return ExitError
 	}

@@ -95,7 +95,7 @@ func applyOnce(b *testing.B, env map[string]string, dir string) {
 	b.Helper()
 	var out, errOut bytes.Buffer
 	io := IO{Stdin: strings.NewReader(""), Stdout: &out, Stderr: &errOut, Getenv: func(k string) string { return env[k] }, Environ: func() []string { return nil }}
-	s, ok := openSession(configFlags{dir: dir}, io, true)
+	s, ok := openSession(configFlags{dir: dir}, io, "apply")
 	if !ok {
 		b.Fatalf("setup: %s", tail(errOut.String()))
 	}

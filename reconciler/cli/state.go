@@ -1,7 +1,6 @@
 package cli
 
 import (
-	"encoding/json"
 	"fmt"
 
 	"github.com/monotask/flareops/reconciler"
@@ -22,7 +21,7 @@ func runImport(args []string, io IO) int {
 	if err != nil {
 		return errorf(io, "%v", err)
 	}
-	s, ok := openSession(cf, io, true)
+	s, ok := openSession(cf, io, "import")
 	if !ok {
 		return ExitError
 	}
@@ -71,6 +70,9 @@ func runImport(args []string, io IO) int {
 	if err := s.engine.State.Put(addr, reconciler.StateEntry{Kind: a.Kind, ID: obj.ID, Key: obj.Key, Deps: deps, PreventDestroy: desired.PreventDestroy}); err != nil {
 		return errorf(io, "%v", err)
 	}
+	if err := s.engine.State.Flush(); err != nil {
+		return errorf(io, "%v", err)
+	}
 	fmt.Fprintf(io.Stdout, "Imported %s %q (id %s) as %s. Run flareops plan to see how it differs from the configuration.\n", a.Kind, obj.Key, obj.ID, addr)
 	return ExitOK
 }
@@ -88,76 +90,4 @@ func findLive(objs []reconciler.Object, idOrName string) (reconciler.Object, boo
 		}
 	}
 	return reconciler.Object{}, false
-}
-
-func runState(args []string, io IO) int {
-	if len(args) == 0 {
-		return errorf(io, "usage: flareops state list|show|rm [-dir DIR] [ADDRESS]")
-	}
-	sub := args[0]
-	fs := newFlags("state "+sub, io)
-	dir := fs.String("dir", ".", "configuration directory")
-	wsFlag := fs.String("workspace", "", "workspace (default $FLAREOPS_WORKSPACE, else \"default\")")
-	if !parse(fs, args[1:]) {
-		return ExitError
-	}
-	ws, err := resolveWorkspace(*wsFlag, io)
-	if err != nil {
-		return errorf(io, "%v", err)
-	}
-	ref, err := resolveTarget(*dir, ws, io)
-	if err != nil {
-		return errorf(io, "%v", err)
-	}
-	switch sub {
-	case "list":
-		st, err := reconciler.LoadState(*dir, ref)
-		if err != nil {
-			return errorf(io, "%v", err)
-		}
-		for _, a := range st.Addresses() {
-			fmt.Fprintln(io.Stdout, a)
-		}
-		return ExitOK
-	case "show":
-		if fs.NArg() != 1 {
-			return errorf(io, "usage: flareops state show [-dir DIR] ADDRESS")
-		}
-		st, err := reconciler.LoadState(*dir, ref)
-		if err != nil {
-			return errorf(io, "%v", err)
-		}
-		e, ok := st.Get(fs.Arg(0))
-		if !ok {
-			return errorf(io, "%s is not in the state; `flareops state list` shows what is", fs.Arg(0))
-		}
-		b, err := json.MarshalIndent(e, "", "  ")
-		if err != nil {
-			return errorf(io, "%v", err)
-		}
-		fmt.Fprintf(io.Stdout, "# %s\n%s\n", fs.Arg(0), b)
-		return ExitOK
-	case "rm":
-		if fs.NArg() != 1 {
-			return errorf(io, "usage: flareops state rm [-dir DIR] ADDRESS")
-		}
-		l, err := reconciler.LockState(*dir, ref)
-		if err != nil {
-			return errorf(io, "%v", err)
-		}
-		defer l.Unlock()
-		st, err := reconciler.LoadState(*dir, ref)
-		if err != nil {
-			return errorf(io, "%v", err)
-		}
-		if _, ok := st.Get(fs.Arg(0)); !ok {
-			return errorf(io, "%s is not in the state; `flareops state list` shows what is", fs.Arg(0))
-		}
-		if err := st.Remove(fs.Arg(0)); err != nil {
-			return errorf(io, "%v", err)
-		}
-		fmt.Fprintf(io.Stdout, "Removed %s from the state. The object still exists in the account; flareops no longer manages it.\n", fs.Arg(0))
-		return ExitOK
-	}
-	return errorf(io, "unknown state command %q: use list, show or rm", sub)
 }

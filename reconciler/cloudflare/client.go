@@ -64,7 +64,7 @@ type Client struct {
 	alertPolicies *alerting.PolicyService
 	alertDests    *alerting.DestinationService
 	alertTypes    *alerting.AvailableAlertService
-	d1        *d1.DatabaseService
+	d1            *d1.DatabaseService
 }
 
 // New builds a client. It never reads the environment: the caller decides.
@@ -115,7 +115,7 @@ func New(cfg Config) (*Client, error) {
 		alertPolicies: alerting.NewPolicyService(opts...),
 		alertDests:    alerting.NewDestinationService(opts...),
 		alertTypes:    alerting.NewAvailableAlertService(opts...),
-		d1:        d1.NewDatabaseService(opts...),
+		d1:            d1.NewDatabaseService(opts...),
 	}, nil
 }
 

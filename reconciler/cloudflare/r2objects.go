@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/aws/retry"
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/smithy-go"
@@ -45,6 +46,10 @@ type R2Config struct {
 	// retried after a lost answer may find its own write and fail its precondition: the
 	// callers that write conditionally (the state lock) check what is there.
 	MaxAttempts int
+	// NoSlowDownRetry returns R2's 429 at once (ErrSlowDown) instead of letting the SDK
+	// back off for seconds: for callers that pace their writes to one key themselves
+	// (remote state and its lock), for which a second is always enough.
+	NoSlowDownRetry bool
 }
 
 // String describes the configuration without its secret.
@@ -115,6 +120,19 @@ func NewR2(cfg R2Config) (*R2, error) {
 	if cfg.MaxAttempts > 0 {
 		ac.RetryMaxAttempts = cfg.MaxAttempts
 	}
+	if cfg.NoSlowDownRetry {
+		ac.Retryer = func() aws.Retryer {
+			return retry.NewStandard(func(o *retry.StandardOptions) {
+				o.Retryables = append([]retry.IsErrorRetryable{retry.IsErrorRetryableFunc(func(err error) aws.Ternary {
+					var re interface{ HTTPStatusCode() int }
+					if errors.As(err, &re) && re.HTTPStatusCode() == http.StatusTooManyRequests {
+						return aws.FalseTernary
+					}
+					return aws.UnknownTernary
+				})}, o.Retryables...)
+			})
+		}
+	}
 	c := s3.NewFromConfig(ac, func(o *s3.Options) {
 		o.BaseEndpoint = aws.String(cfg.Endpoint)
 		o.UsePathStyle = true // bucket names as path segments: works for R2 and the local Cloudflare
@@ -143,6 +161,14 @@ var ErrPreconditionFailed = errors.New("precondition failed")
 
 // ErrNoSuchKey is wrapped when the object (or its bucket) does not exist.
 var ErrNoSuchKey = errors.New("no such object")
+
+// ErrNoSuchBucket is wrapped, besides ErrNoSuchKey, when the bucket does not exist.
+var ErrNoSuchBucket = errors.New("no such bucket")
+
+// ErrSlowDown is wrapped when R2 refused a request as too fast: 429 (10058
+// TooManyRequests), as a second write to one key within a second is. Wait a second and
+// try again.
+var ErrSlowDown = errors.New("too many writes to one key: at most one per second")
 
 // PutOptions are the conditions and metadata of a write.
 type PutOptions struct {
@@ -254,8 +280,12 @@ func r2Error(err error, verb, bucket, key string) error {
 		switch ae.ErrorCode() {
 		case "PreconditionFailed":
 			return fmt.Errorf("%s r2://%s/%s: %w (%v)", verb, bucket, key, ErrPreconditionFailed, err)
-		case "NoSuchKey", "NoSuchBucket", "NotFound":
+		case "NoSuchBucket":
+			return fmt.Errorf("%s r2://%s/%s: %w: %w (%v)", verb, bucket, key, ErrNoSuchBucket, ErrNoSuchKey, err)
+		case "NoSuchKey", "NotFound":
 			return fmt.Errorf("%s r2://%s/%s: %w (%v)", verb, bucket, key, ErrNoSuchKey, err)
+		case "TooManyRequests", "SlowDown":
+			return fmt.Errorf("%s r2://%s/%s: %w (%v)", verb, bucket, key, ErrSlowDown, err)
 		}
 	}
 	return fmt.Errorf("%s r2://%s/%s: %w", verb, bucket, key, err)

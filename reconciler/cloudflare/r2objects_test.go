@@ -5,22 +5,52 @@ import (
 	"io"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/monotask/flareops/emulator"
 )
 
 // r2Emulator is an R2 object client and a REST client on one local Cloudflare, with the
 // bucket made through the REST API as flareops makes buckets.
+// Its write rate per key is not R2's (one per second): these tests are about conditions
+// and round trips; TestR2SlowDown is about the rate.
 func r2Emulator(t *testing.T, bucket string) (*R2, *Client) {
 	t.Helper()
-	c, _ := workersEmulator(t, emulator.Options{})
+	r, c, _ := r2EmulatorWith(t, bucket, emulator.Options{KeyWriteInterval: time.Nanosecond})
+	return r, c
+}
+
+func r2EmulatorWith(t *testing.T, bucket string, opts emulator.Options) (*R2, *Client, *emulator.Server) {
+	t.Helper()
+	c, srv := workersEmulator(t, opts)
 	createBucket(t, c, bucket)
 	root := strings.TrimSuffix(c.baseURL, "/client/v4")
 	r, err := NewR2(R2Config{Endpoint: root, AccessKeyID: "k", SecretAccessKey: "s", MaxAttempts: 1})
 	if err != nil {
 		t.Fatal(err)
 	}
-	return r, c
+	return r, c, srv
+}
+
+// A second write to one key within a second is R2's 429, ErrSlowDown, and with
+// NoSlowDownRetry it comes back at once (one request) instead of after the SDK's backoff.
+func TestR2SlowDown(t *testing.T) {
+	r, _, srv := r2EmulatorWith(t, "state", emulator.Options{})
+	slow, err := NewR2(R2Config{Endpoint: r.Endpoint(), AccessKeyID: "k", SecretAccessKey: "s", NoSlowDownRetry: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := slow.Put(t.Context(), "state", "s.json", []byte("1"), PutOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	srv.ResetCounts()
+	_, err = slow.Put(t.Context(), "state", "s.json", []byte("2"), PutOptions{})
+	if !errors.Is(err, ErrSlowDown) {
+		t.Fatalf("second write within a second = %v, want ErrSlowDown", err)
+	}
+	if n := srv.Counts().ByRoute["S3 PUT"]; n != 1 {
+		t.Errorf("the refused write was sent %d times, want once (no SDK retry)", n)
+	}
 }
 
 func TestR2ObjectsRoundTripAndConditions(t *testing.T) {

@@ -219,9 +219,10 @@ type loader struct {
 	varObj   cty.Value // the "var" object: every variable that has a valid value
 
 	nodes    map[string]*node
-	locals   []*node // declaration order
-	blocks   []*node // declaration order
-	settings *node   // the flareops block, if any
+	locals   []*node  // declaration order
+	blocks   []*node  // declaration order
+	settings *node    // the flareops block, if any
+	backend  *Backend // its backend block, if any (settings.go)
 }
 
 func newLoader(opts Options) *loader {

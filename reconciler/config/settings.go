@@ -2,8 +2,10 @@ package config
 
 import (
 	"fmt"
+	"slices"
 
 	"github.com/hashicorp/hcl/v2"
+	"github.com/zclconf/go-cty/cty"
 
 	"github.com/monotask/flareops/reconciler"
 )
@@ -18,6 +20,8 @@ import (
 // Settings is the flareops block of a configuration, decoded.
 type Settings struct {
 	OpsKVNamespace string // title of the ops KV namespace; "" when not set
+	// Backend is where the state lives; nil: files under .flareops/.
+	Backend *Backend
 	// DeclRange is the block's header; zero (no Filename) when the configuration has no
 	// flareops block.
 	DeclRange hcl.Range
@@ -26,6 +30,12 @@ type Settings struct {
 // Engine returns the settings the engine's kinds take (reconciler.KindsWith).
 func (s Settings) Engine() reconciler.Settings {
 	return reconciler.Settings{OpsKVNamespace: s.OpsKVNamespace}
+}
+
+// Backend is the settings block's `backend "TYPE" { ... }`, decoded.
+type Backend struct {
+	reconciler.Backend
+	DeclRange hcl.Range
 }
 
 // settingsKind lets the settings block be decoded and evaluated as a kind block is.
@@ -44,7 +54,8 @@ func (l *loader) collectSettings(b *hcl.Block) {
 	n := &node{addr: reconciler.SettingsBlock, kind: reconciler.SettingsBlock, declRange: b.DefRange, decl: &blockDecl{kind: settingsKind}}
 	l.nodes[n.addr] = n
 	l.settings = n
-	body, ok := l.decodeStructure(b.Body, settingsKind.Schema, settingsKind.Name, b.DefRange, false)
+	rest := l.collectBackend(b.Body)
+	body, ok := l.decodeStructure(rest, settingsKind.Schema, settingsKind.Name, b.DefRange, false)
 	n.decl.body = body
 	if !ok {
 		n.invalid = true
@@ -73,7 +84,94 @@ func (l *loader) settingsOf() Settings {
 	if len(n.sensitive) > 0 {
 		return Settings{}
 	}
-	s := Settings{DeclRange: n.declRange}
+	s := Settings{DeclRange: n.declRange, Backend: l.backend}
 	s.OpsKVNamespace, _ = n.values["ops_kv_namespace"].(string)
 	return s
+}
+
+// collectBackend decodes the backend block of the settings block's body and returns the
+// rest of the body. Its values are literal: the state is found before variables and
+// locals are evaluated (and a state location that depends on them would move with them).
+func (l *loader) collectBackend(body hcl.Body) hcl.Body {
+	content, rest, diags := body.PartialContent(&hcl.BodySchema{Blocks: []hcl.BlockHeaderSchema{{Type: "backend", LabelNames: []string{"type"}}}})
+	l.diags = append(l.diags, diags...)
+	for i, b := range content.Blocks {
+		if i > 0 {
+			l.diags = append(l.diags, &hcl.Diagnostic{
+				Severity: hcl.DiagError,
+				Summary:  "Duplicate backend block",
+				Detail:   fmt.Sprintf("The state lives in one place, and a backend block is already at %s. Remove this one.", lineOf(content.Blocks[0].DefRange)),
+				Subject:  b.DefRange.Ptr(),
+			})
+			continue
+		}
+		if be, ok := l.decodeBackend(b); ok {
+			l.backend = be
+		}
+	}
+	return rest
+}
+
+func (l *loader) decodeBackend(b *hcl.Block) (*Backend, bool) {
+	typ := b.Labels[0]
+	if !slices.Contains(reconciler.BackendTypes, typ) {
+		l.diags = append(l.diags, &hcl.Diagnostic{
+			Severity: hcl.DiagError,
+			Summary:  "Unknown backend type",
+			Detail:   fmt.Sprintf("flareops keeps remote state in %q (an R2 bucket), not %q: write backend \"r2\" { bucket = \"...\" key = \"...\" }, or remove the block to keep the state in .flareops/.", reconciler.BackendTypes[0], typ),
+			Subject:  b.LabelRanges[0].Ptr(),
+		})
+		return nil, false
+	}
+	schema := reconciler.BackendSchema()
+	hs := &hcl.BodySchema{}
+	for _, a := range schema.Attrs {
+		hs.Attributes = append(hs.Attributes, hcl.AttributeSchema{Name: a.Name, Required: a.Required})
+	}
+	content, diags := b.Body.Content(hs)
+	l.diags = append(l.diags, diags...)
+	if diags.HasErrors() {
+		return nil, false
+	}
+	vals := map[string]string{}
+	ok := true
+	for _, a := range schema.Attrs {
+		attr := content.Attributes[a.Name]
+		v, vd := attr.Expr.Value(nil)
+		if vd.HasErrors() {
+			l.diags = append(l.diags, &hcl.Diagnostic{
+				Severity: hcl.DiagError,
+				Summary:  "Backend values must be literal",
+				Detail:   fmt.Sprintf("%s in the backend block must be literal text, such as \"monotask-state\": the state is found before variables and locals are evaluated.", a.Name),
+				Subject:  attr.Expr.Range().Ptr(),
+			})
+			ok = false
+			continue
+		}
+		if v.IsNull() || !v.Type().Equals(cty.String) {
+			l.diags = append(l.diags, &hcl.Diagnostic{
+				Severity: hcl.DiagError,
+				Summary:  "Invalid backend " + a.Name,
+				Detail:   fmt.Sprintf("%s must be text, such as \"monotask-state\".", a.Name),
+				Subject:  attr.Expr.Range().Ptr(),
+			})
+			ok = false
+			continue
+		}
+		if err := a.CheckText(v.AsString()); err != nil {
+			l.diags = append(l.diags, &hcl.Diagnostic{
+				Severity: hcl.DiagError,
+				Summary:  "Invalid backend " + a.Name,
+				Detail:   err.Error() + ".",
+				Subject:  attr.Expr.Range().Ptr(),
+			})
+			ok = false
+			continue
+		}
+		vals[a.Name] = v.AsString()
+	}
+	if !ok {
+		return nil, false
+	}
+	return &Backend{Backend: reconciler.Backend{Type: typ, Bucket: vals["bucket"], Key: vals["key"]}, DeclRange: b.DefRange}, true
 }

@@ -1,7 +1,7 @@
 flareops {
   ops_kv_namespace = "monotask-ops"
 
-  backend "r2" {
-    bucket = "monotask-state"
+  telemetry {
+    endpoint = "https://example.com"
   }
 }

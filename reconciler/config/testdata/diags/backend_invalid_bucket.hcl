@@ -1,0 +1,6 @@
+flareops {
+  backend "r2" {
+    bucket = "Monotask_State"
+    key    = "/monotask/state.json"
+  }
+}

@@ -1,0 +1,6 @@
+flareops {
+  backend "s3" {
+    bucket = "monotask-state"
+    key    = "monotask/state.json"
+  }
+}
