@@ -49,6 +49,7 @@ func KindsWith(client *cloudflare.Client, s Settings) *Registry {
 		NewSandboxKind(workers, docs, containers, s),
 		AlertDestinationKind{API: alerts, run: alertRun},
 		AlertRuleKind{API: alerts, run: alertRun},
+		SLOKind{Docs: docs, Settings: s},
 	)
 	if err != nil {
 		panic(err) // a programming error: kind names are constants
