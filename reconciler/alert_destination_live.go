@@ -50,7 +50,18 @@ func (k AlertDestinationKind) ObserveScoped(ctx context.Context, scope Scope) ([
 		}
 	}
 	for _, en := range scope.Managed {
-		t := get(en.Key)
+		key := en.Key
+		if _, _, byRef := parseDestinationRef(en.ID); byRef && en.Key == en.ID {
+			// An import by id: the declared destination with that id takes it, else
+			// the id names it.
+			key = importedKey(en.ID)
+			for _, o := range scope.Desired {
+				if s, ok := o.Spec.(AlertDestinationSpec); ok && s.ref() == en.ID {
+					key = s.Name
+				}
+			}
+		}
+		t := get(key)
 		t.id = en.ID
 		if a, ok := decodeApplied(en.Applied, AlertDestinationSpec{}); ok {
 			s := a.(AlertDestinationSpec)
@@ -73,24 +84,23 @@ func (k AlertDestinationKind) ObserveScoped(ctx context.Context, scope Scope) ([
 
 // observeOne reads one destination. Webhooks are found by name whatever the scope says of
 // them (so that a name someone else holds is seen); email and PagerDuty destinations exist
-// when flareops manages them (applied) and, for PagerDuty, the service is still linked.
+// when flareops manages them (their id is in the state) and, for PagerDuty, the service is
+// still linked.
 func (k AlertDestinationKind) observeOne(ctx context.Context, name, id string, desired, applied *AlertDestinationSpec) (Object, bool, error) {
-	kind, value, byRef := parseDestinationRef(id)
-	if byRef && applied == nil && desired == nil {
-		// An import by id: the id says what to look for.
+	if kind, value, byRef := parseDestinationRef(id); byRef && applied == nil {
+		// Managed without a record of what was applied (an import): the id says it.
 		switch kind {
 		case "email":
-			s := AlertDestinationSpec{Name: importedName(value), Email: value}
-			return Object{Key: id, ID: id, Spec: s}, true, nil
+			applied = &AlertDestinationSpec{Name: name, Email: value}
 		case "pagerduty":
-			applied = &AlertDestinationSpec{Name: importedName(value), PagerDuty: value}
-		case "webhook":
-			name = value
+			applied = &AlertDestinationSpec{Name: name, PagerDuty: value}
 		}
 	}
 	switch {
 	case applied != nil && applied.Email != "":
-		return Object{Key: name, ID: applied.ref(), Spec: *applied}, true, nil
+		s := *applied
+		s.Name = name
+		return Object{Key: name, ID: s.ref(), Spec: s}, true, nil
 	case applied != nil && applied.PagerDuty != "":
 		services, err := k.run.listServices(ctx, k.API)
 		if err != nil {
@@ -100,11 +110,9 @@ func (k AlertDestinationKind) observeOne(ctx context.Context, name, id string, d
 		if svc == nil {
 			return Object{}, false, nil // unlinked outside flareops: the plan creates (looks it up) again
 		}
-		key := name
-		if byRef && desired == nil && id != "" && applied.Name != name {
-			key = id
-		}
-		return Object{Key: key, ID: applied.ref(), Spec: *applied, Private: svc.ID}, true, nil
+		s := *applied
+		s.Name = name
+		return Object{Key: name, ID: s.ref(), Spec: s, Private: svc.ID}, true, nil
 	}
 	hooks, err := k.run.listWebhooks(ctx, k.API)
 	if err != nil {
@@ -116,6 +124,16 @@ func (k AlertDestinationKind) observeOne(ctx context.Context, name, id string, d
 		}
 	}
 	return Object{}, false, nil
+}
+
+// importedKey is the name a destination imported by id alone gets: a webhook's name, or
+// an address's or service's characters that a name allows.
+func importedKey(id string) string {
+	kind, value, _ := parseDestinationRef(id)
+	if kind == "webhook" {
+		return value
+	}
+	return importedName(value)
 }
 
 // importedName is the name an imported email or PagerDuty destination gets: its address

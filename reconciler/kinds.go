@@ -50,7 +50,8 @@ func KindsWith(client *cloudflare.Client, s Settings) *Registry {
 		WorkerSettingsKind{Workers: workers, Logpush: logpush, AccountID: account},
 		NewSandboxKind(workers, docs, containers, s),
 		AlertDestinationKind{API: alerts, run: alertRun},
-		AlertRuleKind{API: alerts, run: alertRun},
+		AlertRuleKind{API: alerts, Docs: docs, Settings: s, run: alertRun},
+		SLOKind{Docs: docs, Settings: s},
 		newBackupKind(client, workers),
 	)
 	if err != nil {

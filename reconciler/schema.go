@@ -68,6 +68,9 @@ type Attr struct {
 	Unique bool
 	// RefKind is the kind a Ref points to.
 	RefKind string
+	// RefTarget asks for the referenced block's values in RefValue.Target (the CLI's
+	// language only: Terraform passes names).
+	RefTarget bool
 	// RefRole says in words what the referenced object is to the referring one, for
 	// messages ("dead-letter queue"); empty means the attribute's name.
 	RefRole string
@@ -118,6 +121,10 @@ type Values map[string]any
 type RefValue struct {
 	Address string // "queue.jobs_dlq", empty when the user wrote a literal name
 	Name    string // the referenced object's name in the account
+	// Target is the referenced block's values, when the reference is to a block of the
+	// configuration (the CLI's language): an SLO reads the column names of the
+	// analytics_dataset it names. Never encoded: not part of the configuration's hash.
+	Target Values `json:"-"`
 }
 
 func (v Values) str(name string) string {

@@ -144,6 +144,12 @@ func TestAlertKindsLifecycle(t *testing.T) {
 	runAll(1, "plan", "-dir", dir) // names someone else holds: import them
 	runAll(0, "import", "-dir", dir, "alert_destination.slack", "slack")
 	runAll(0, "import", "-dir", dir, "alert_rule.usage", "usage")
+	// Email and PagerDuty destinations have no object of their own: they are imported by
+	// their ids, and the next plan has nothing to change for them.
+	runAll(0, "state", "rm", "-dir", dir, "alert_destination.ops")
+	runAll(0, "state", "rm", "-dir", dir, "alert_destination.oncall")
+	runAll(0, "import", "-dir", dir, "alert_destination.ops", "email:ops@example.com")
+	runAll(0, "import", "-dir", dir, "alert_destination.oncall", "pagerduty:monotask-oncall")
 	// The imported webhook's secret is unknown to flareops: one update sets it.
 	runAll(0, "apply", "-auto-approve", "-dir", dir)
 	runAll(0, "plan", "-detailed-exitcode", "-dir", dir)

@@ -131,6 +131,10 @@ func buildCheck(cfg *config.Config, reg *reconciler.Registry) hcl.Diagnostics {
 			continue
 		}
 		if _, err := k.Build(b.Values); err != nil {
+			if fd := fieldDiagnostics(cfg, b, err); len(fd) > 0 {
+				diags = append(diags, fd...)
+				continue
+			}
 			rng := b.DeclRange
 			diags = append(diags, &hcl.Diagnostic{
 				Severity: hcl.DiagError,

@@ -201,6 +201,9 @@ func (ev *blockEval) blockRef(a reconciler.Attr, expr hcl.Expression) (ref recon
 		return ref, false, false // cannot happen: references were resolved and evaluated first
 	}
 	ref.Address = target.addr
+	if a.RefTarget {
+		ref.Target = target.values
+	}
 	if k.RefName != nil {
 		ref.Name = k.RefName(target.values)
 		sensitive = slices.Contains(target.sensitive, k.KeyAttr)
