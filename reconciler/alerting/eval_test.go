@@ -270,6 +270,16 @@ func TestWorkerAvailabilityMath(t *testing.T) {
 	if want := 3 + 5; n != want { // window in 3 chunks, then 5m, 30m, 1h, 6h, 3d
 		t.Errorf("%d GraphQL queries, want %d", n, want)
 	}
+	// The chart costs one query per day-long bucket (Cloudflare allows 300 per 5 minutes),
+	// and its buckets add up to the window.
+	src.queries = nil
+	st2, err := e.SLOStatus(context.Background(), s, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(src.queries) != 30+5 || len(st2.Series) != 30 || st2.Counts != st.Counts || st2.BudgetLeft != st.BudgetLeft {
+		t.Errorf("with the chart: %d queries, %d buckets, counts %+v", len(src.queries), len(st2.Series), st2.Counts)
+	}
 }
 
 func TestCheckMetric(t *testing.T) {
