@@ -36,7 +36,7 @@ type LiveProblem struct {
 // StandIn reports whether the built-in local Cloudflare can stand in for the missing
 // object (a Worker: a placeholder script); other problems are problems there too.
 func (p LiveProblem) StandIn() bool {
-	return p.Object == "Worker" || p.Object == "containers application"
+	return p.Object == "Worker" || p.Object == "containers application" || p.Object == "PagerDuty service"
 }
 
 func (p LiveProblem) String() string {

@@ -65,7 +65,11 @@ func loadConfig(cf configFlags, io IO) (*loaded, bool) {
 	}
 	var kinds []config.KindSchema
 	for _, k := range registry(nil, reconciler.Settings{}).Kinds() {
-		kinds = append(kinds, config.KindSchema{Name: k.Name(), Schema: k.Schema(), KeyAttr: k.KeyAttr()})
+		ks := config.KindSchema{Name: k.Name(), Schema: k.Schema(), KeyAttr: k.KeyAttr()}
+		if rn, ok := k.(reconciler.RefNamer); ok {
+			ks.RefName = rn.RefName
+		}
+		kinds = append(kinds, ks)
 	}
 	env := []string(nil)
 	if io.Environ != nil {
@@ -119,6 +123,10 @@ func buildCheck(cfg *config.Config, reg *reconciler.Registry) hcl.Diagnostics {
 			continue
 		}
 		if _, err := k.Build(b.Values); err != nil {
+			if fd := fieldDiagnostics(cfg, b, err); len(fd) > 0 {
+				diags = append(diags, fd...)
+				continue
+			}
 			rng := b.DeclRange
 			diags = append(diags, &hcl.Diagnostic{
 				Severity: hcl.DiagError,

@@ -11,6 +11,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/cloudflare/cloudflare-go/v6/alerting"
 	"github.com/cloudflare/cloudflare-go/v6/kv"
 	"github.com/cloudflare/cloudflare-go/v6/logpush"
 	"github.com/cloudflare/cloudflare-go/v6/option"
@@ -55,6 +56,10 @@ type Client struct {
 	scripts   *workers.ScriptService
 	logpush   *logpush.JobService
 	kv        *kv.NamespaceService
+
+	alertPolicies *alerting.PolicyService
+	alertDests    *alerting.DestinationService
+	alertTypes    *alerting.AvailableAlertService
 }
 
 // New builds a client. It never reads the environment: the caller decides.
@@ -98,6 +103,10 @@ func New(cfg Config) (*Client, error) {
 		scripts:   workers.NewScriptService(opts...),
 		logpush:   logpush.NewJobService(opts...),
 		kv:        kv.NewNamespaceService(opts...),
+
+		alertPolicies: alerting.NewPolicyService(opts...),
+		alertDests:    alerting.NewDestinationService(opts...),
+		alertTypes:    alerting.NewAvailableAlertService(opts...),
 	}, nil
 }
 

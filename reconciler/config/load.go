@@ -43,6 +43,9 @@ type KindSchema struct {
 	Name    string // block type, e.g. "queue"
 	Schema  reconciler.BlockSchema
 	KeyAttr string // attribute whose value must be unique per kind, e.g. "name"
+	// RefName, when set, is what a reference to a block of the kind resolves to (see
+	// reconciler.RefNamer); otherwise a reference resolves to the KeyAttr value.
+	RefName func(reconciler.Values) string
 }
 
 // Options are the kinds the language accepts and the values given to its variables.
@@ -63,6 +66,8 @@ type Config struct {
 	Settings  Settings             // the flareops block; zero when there is none
 	Files     map[string]*hcl.File // for rendering diagnostics
 	Hash      string               // sha256 over the decoded blocks, settings and variable values
+
+	decls map[string]*blockDecl // by address, for AttrRanges
 }
 
 // Block is one decoded kind block.
@@ -269,6 +274,12 @@ func (l *loader) load(srcs map[string][]byte, cfg *Config) {
 	l.evaluate(order)
 	l.checkKeys()
 	cfg.Blocks = l.sortedBlocks()
+	cfg.decls = map[string]*blockDecl{}
+	for addr, n := range l.nodes {
+		if n.decl != nil {
+			cfg.decls[addr] = n.decl
+		}
+	}
 	cfg.Settings = l.settingsOf()
 	if !l.diags.HasErrors() {
 		cfg.Hash = configHash(cfg)
@@ -351,4 +362,41 @@ func configHash(cfg *Config) string {
 	}
 	sum := sha256.Sum256(buf)
 	return hex.EncodeToString(sum[:])
+}
+
+// AttrRanges says where each attribute of the block at addr is written, by path:
+// "objective", "dataset_ratio.good" (a nested block's attributes under its type, the
+// first block of a type only), so that a kind's error about one attribute points at it.
+// nil when there is no such block.
+func (c *Config) AttrRanges(addr string) map[string]hcl.Range {
+	if c.decls == nil {
+		return nil
+	}
+	d := c.decls[addr]
+	if d == nil {
+		return nil
+	}
+	return attrRanges(d.body, "")
+}
+
+// attrRanges maps each attribute path of a body to its value's range (see AttrRanges).
+func attrRanges(b *bodyDecl, prefix string) map[string]hcl.Range {
+	out := map[string]hcl.Range{}
+	if b == nil {
+		return out
+	}
+	for name, a := range b.attrs {
+		out[prefix+name] = a.Expr.Range()
+	}
+	seen := map[string]bool{}
+	for _, nb := range b.nested {
+		if seen[nb.typeName] {
+			continue
+		}
+		seen[nb.typeName] = true
+		for k, r := range attrRanges(nb.body, prefix+nb.typeName+".") {
+			out[k] = r
+		}
+	}
+	return out
 }
