@@ -1,0 +1,155 @@
+package cli
+
+import (
+	"encoding/json"
+	"fmt"
+	"math"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/monotask/flareops/emulator"
+	"github.com/monotask/flareops/reconciler/alerting"
+	"github.com/monotask/flareops/reconciler/opsdoc"
+)
+
+// alertingConfig is a configuration with the api dataset, an SLO of 99.9 % over its
+// errors and a metric rule on the queue's backlog.
+const alertingConfig = `flareops {
+  ops_kv_namespace = "monotask-ops"
+}
+
+analytics_dataset "api" {
+  dataset = "monotask_api"
+  columns {
+    index   = "tenant"
+    blobs   = ["worker", "route", "method", "outcome"]
+    doubles = ["status", "latency_ms", "cpu_ms"]
+  }
+  binding {
+    worker = "api-gateway-prod"
+    name   = "API_METRICS"
+  }
+}
+
+alert_destination "oncall" {
+  name  = "oncall"
+  email = "oncall@example.com"
+}
+
+alert_destination "slack" {
+  name  = "slack"
+  email = "slack@example.com"
+}
+
+slo "api_errors" {
+  objective = 99.9
+  window    = "30d"
+  dataset_ratio {
+    dataset = analytics_dataset.api
+    good    = "status < 500"
+    total   = "route != '/health'"
+  }
+  page_to   = [alert_destination.oncall]
+  ticket_to = [alert_destination.slack]
+  runbook   = "https://runbooks.example/api-errors"
+}
+`
+
+// TestAlertsCheckAndSLOStatusFromConfiguration is issue 9's "done when", through the
+// commands: the configuration is loaded as plan loads it, data points go over HTTP to the
+// emulator, a healthy hour exits 0, 2 % errors over the last hour exits 3 naming the
+// 1h/5m page rule and the burn rate 20.0, and slo status prints the budget left worked
+// out by hand.
+func TestAlertsCheckAndSLOStatusFromConfiguration(t *testing.T) {
+	saved := alertingNow
+	alertingNow = fixedClock()
+	t.Cleanup(func() { alertingNow = saved })
+	for _, outage := range []bool{false, true} {
+		t.Run(fmt.Sprintf("outage=%v", outage), func(t *testing.T) {
+			a := newAccount(t, emulator.Options{Now: fixedClock()})
+			writePoints(t, a.client(t), outage, false)
+			dir := t.TempDir()
+			if err := os.WriteFile(filepath.Join(dir, "main.flareops.hcl"), []byte(alertingConfig), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			code, out, errOut := run(t, a.env, "alerts", "check", "-dir", dir)
+			if !outage {
+				if code != ExitOK || !strings.Contains(out, "Quiet: none of 3 rules fires") {
+					t.Fatalf("healthy hour: exit %d\n%s%s", code, out, errOut)
+				}
+				return
+			}
+			if code != ExitPage || !strings.Contains(out, "PAGE slo.api_errors page-1h: burn rate 20.0 over 1h and 20.0 over 5m, above 14.4\n  runbook: https://runbooks.example/api-errors\n") {
+				t.Fatalf("outage: exit %d, want 3 naming page-1h at 20.0\n%s%s", code, out, errOut)
+			}
+			code, out, errOut = run(t, a.env, "alerts", "check", "-format", "json", "-dir", dir)
+			var report checkJSON
+			if err := json.Unmarshal([]byte(out), &report); code != ExitPage || err != nil || report.Rules[0].ID != "slo/api_errors/page-1h" || *report.Rules[0].LongBurn != 20 {
+				t.Fatalf("json: exit %d, %v\n%s%s", code, err, out, errOut)
+			}
+			// 9,988 good events 10 days ago, 6,000 in the last hour of which 120 bad:
+			// 120 / 15,988 against a budget of 0.001 leaves 1 − 7.5056... of it.
+			left := 1 - (120.0/15988)/0.001
+			code, out, errOut = run(t, a.env, "slo", "status", "-dir", dir)
+			want := fmt.Sprintf("budget left: %.3f %%", math.Round(left*100*1000)/1000)
+			if code != ExitOK || !strings.Contains(out, want) {
+				t.Fatalf("slo status: exit %d, want 0 and %q\n%s%s", code, want, out, errOut)
+			}
+			html := filepath.Join(t.TempDir(), "slo.html")
+			if code, _, errOut := run(t, a.env, "slo", "status", "-format", "html", "-out", html, "-dir", dir); code != ExitOK {
+				t.Fatalf("slo status -format html: exit %d\n%s", code, errOut)
+			}
+			if b, err := os.ReadFile(html); err != nil || !strings.Contains(string(b), "<svg") {
+				t.Fatalf("html: %v", err)
+			}
+		})
+	}
+}
+
+// TestMonotaskRulesGolden pins the rules generated for examples/monotask, loaded as plan
+// loads it: their text (testdata/monotask-rules.golden) and their documents as published
+// (testdata/monotask-rules.json.golden: key, hash and canonical JSON of each).
+// Regenerate with go test -update.
+func TestMonotaskRulesGolden(t *testing.T) {
+	dir := copyExample(t)
+	var errOut strings.Builder
+	io := IO{Stdout: &errOut, Stderr: &errOut, Getenv: func(string) string { return "" }}
+	cfg, ok := loadConfig(configFlags{dir: dir}, io)
+	if !ok {
+		t.Fatalf("examples/monotask does not load:\n%s", errOut.String())
+	}
+	slos, rules, err := alertingDecls(registry(nil, cfg.settings), cfg.desired)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(slos) < 6 {
+		t.Fatalf("%d SLOs in examples/monotask, want the seed's 6", len(slos))
+	}
+	var docs []alerting.RuleDoc
+	for _, s := range slos {
+		d, err := s.Documents()
+		if err != nil {
+			t.Fatal(err)
+		}
+		docs = append(docs, d...)
+	}
+	for _, r := range rules {
+		d, err := r.Document()
+		if err != nil {
+			t.Fatal(err)
+		}
+		docs = append(docs, d)
+	}
+	golden(t, "monotask-rules.golden", alerting.RenderText(docs))
+	var b strings.Builder
+	for _, d := range docs {
+		value, hash, err := opsdoc.Encode(d)
+		if err != nil {
+			t.Fatal(err)
+		}
+		fmt.Fprintf(&b, "%s sha256:%s\n%s\n", d.Key(), hash, value)
+	}
+	golden(t, "monotask-rules.json.golden", b.String())
+}
