@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/monotask/flareops/emulator"
 	"github.com/monotask/flareops/reconciler/alerting"
@@ -55,6 +56,17 @@ slo "api_errors" {
   ticket_to = [alert_destination.slack]
   runbook   = "https://runbooks.example/api-errors"
 }
+
+slo "gateway" {
+  objective = 99.9
+  window    = "30d"
+  worker_availability {
+    script = "api-gateway-prod"
+  }
+  page_to   = [alert_destination.oncall]
+  ticket_to = [alert_destination.slack]
+  runbook   = "https://runbooks.example/gateway"
+}
 `
 
 // TestAlertsCheckAndSLOStatusFromConfiguration is issue 9's "done when", through the
@@ -70,18 +82,20 @@ func TestAlertsCheckAndSLOStatusFromConfiguration(t *testing.T) {
 		t.Run(fmt.Sprintf("outage=%v", outage), func(t *testing.T) {
 			a := newAccount(t, emulator.Options{Now: fixedClock()})
 			writePoints(t, a.client(t), outage, false)
+			writeInvocations(t, a, outage)
 			dir := t.TempDir()
 			if err := os.WriteFile(filepath.Join(dir, "main.flareops.hcl"), []byte(alertingConfig), 0o644); err != nil {
 				t.Fatal(err)
 			}
 			code, out, errOut := run(t, a.env, "alerts", "check", "-dir", dir)
 			if !outage {
-				if code != ExitOK || !strings.Contains(out, "Quiet: none of 3 rules fires") {
+				if code != ExitOK || !strings.Contains(out, "Quiet: none of 6 rules fires") {
 					t.Fatalf("healthy hour: exit %d\n%s%s", code, out, errOut)
 				}
 				return
 			}
-			if code != ExitPage || !strings.Contains(out, "PAGE slo.api_errors page-1h: burn rate 20.0 over 1h and 20.0 over 5m, above 14.4\n  runbook: https://runbooks.example/api-errors\n") {
+			if code != ExitPage || !strings.Contains(out, "PAGE slo.api_errors page-1h: burn rate 20.0 over 1h and 20.0 over 5m, above 14.4\n  runbook: https://runbooks.example/api-errors\n") ||
+				!strings.Contains(out, "PAGE slo.gateway page-1h: burn rate 20.0 over 1h and 20.0 over 5m, above 14.4\n  runbook: https://runbooks.example/gateway\n") {
 				t.Fatalf("outage: exit %d, want 3 naming page-1h at 20.0\n%s%s", code, out, errOut)
 			}
 			code, out, errOut = run(t, a.env, "alerts", "check", "-format", "json", "-dir", dir)
@@ -94,8 +108,12 @@ func TestAlertsCheckAndSLOStatusFromConfiguration(t *testing.T) {
 			left := 1 - (120.0/15988)/0.001
 			code, out, errOut = run(t, a.env, "slo", "status", "-dir", dir)
 			want := fmt.Sprintf("budget left: %.3f %%", math.Round(left*100*1000)/1000)
-			if code != ExitOK || !strings.Contains(out, want) {
-				t.Fatalf("slo status: exit %d, want 0 and %q\n%s%s", code, want, out, errOut)
+			// The gateway: 6,000 invocations in the last hour, 120 exceptions, and 500
+			// successes a day ago: 120 / 6,500 of 0.001 leaves 1 − 18.4615... of it.
+			gwLeft := 1 - (120.0/6500)/0.001
+			wantGW := fmt.Sprintf("budget left: %.3f %%", math.Round(gwLeft*100*1000)/1000)
+			if code != ExitOK || !strings.Contains(out, want) || !strings.Contains(out, wantGW) {
+				t.Fatalf("slo status: exit %d, want 0, %q and %q\n%s%s", code, want, wantGW, out, errOut)
 			}
 			html := filepath.Join(t.TempDir(), "slo.html")
 			if code, _, errOut := run(t, a.env, "slo", "status", "-format", "html", "-out", html, "-dir", dir); code != ExitOK {
@@ -152,4 +170,25 @@ func TestMonotaskRulesGolden(t *testing.T) {
 		fmt.Fprintf(&b, "%s sha256:%s\n%s\n", d.Key(), hash, value)
 	}
 	golden(t, "monotask-rules.json.golden", b.String())
+}
+
+// writeInvocations feeds the emulator's Workers analytics: per minute of the last hour 49
+// invocations of api-gateway-prod standing for 2 each, and one more that (with outage)
+// threw; a day ago 500 successes.
+func writeInvocations(t *testing.T, a *account, outage bool) {
+	t.Helper()
+	status := "success"
+	if outage {
+		status = "scriptThrewException"
+	}
+	var inv []map[string]any
+	for m := 0; m < 60; m++ {
+		at := alertNow.Add(-time.Hour + time.Duration(m)*time.Minute + 5*time.Second).Format(time.RFC3339)
+		for i := 0; i < 49; i++ {
+			inv = append(inv, map[string]any{"datetime": at, "scriptName": "api-gateway-prod", "status": "success", "sampleInterval": 2})
+		}
+		inv = append(inv, map[string]any{"datetime": at, "scriptName": "api-gateway-prod", "status": status, "sampleInterval": 2})
+	}
+	inv = append(inv, map[string]any{"datetime": alertNow.Add(-24 * time.Hour).Format(time.RFC3339), "scriptName": "api-gateway-prod", "status": "success", "sampleInterval": 500})
+	postAdmin(t, a, "workers", inv)
 }
