@@ -13,6 +13,8 @@ const alertRuleDescription = "An alert rule. Its `native` form is a Cloudflare n
 	"(checked at plan time against the account's available alerts), its filters, and the destinations it notifies.\n\n" +
 	"No perpetual diff: filters are compared without regard to order, case or repeated values, and destinations as a set, " +
 	"so the rule never shows as changed when Cloudflare answers them otherwise; the state keeps the filters as written.\n\n" +
+	"The metric form (`dataset_query`, `queue_backlog`, `queue_lag`, `queue_dlq_ratio`, `d1_query_time` with `above`/`below`, `for`, `severity`, `dedup`, `runbook`) is in the schema because the kind has it, " +
+	"but is supported by the `flareops` CLI only for now: its Terraform state does not yet hold the metric block, so declare metric rules with the CLI.\n\n" +
 	"The same kind as the `alert_rule` block of the `flareops` CLI. A read costs one list of the account's notification policies, " +
 	"shared by every `flareops_alert_rule` of a run, and one list each of its webhook destinations and PagerDuty services."
 

@@ -2,6 +2,8 @@ package reconciler
 
 import (
 	"fmt"
+
+	"github.com/monotask/flareops/reconciler/opsdoc"
 	"regexp"
 	"sort"
 	"strconv"
@@ -18,14 +20,16 @@ import (
 // sorted set), so whatever order, case or repetition the API answers with, a second plan
 // is empty; and destinations are compared as a sorted set of destination ids.
 type AlertRuleKind struct {
-	API AlertingAPI
-	run *alertingRun
+	API      AlertingAPI
+	Docs     *opsdoc.Store
+	Settings Settings
+	run      *alertingRun
 }
 
 // AlertRuleSpec is the normalized, comparable form of a native alert rule.
 type AlertRuleSpec struct {
 	Name        string `diff:"name"`
-	AlertType   string `diff:"alert_type"`
+	AlertType   string `diff:"alert_type,omitzero"`
 	Description string `diff:"description,omitzero"`
 	Enabled     bool   `diff:"enabled"`
 	// Filters is CanonicalListMap of the filters, rendered (`limit = ["100000"], product
@@ -36,6 +40,17 @@ type AlertRuleSpec struct {
 	// To is the destinations' ids ("email:ops@example.com", "webhook:slack",
 	// "pagerduty:monotask-oncall"), sorted.
 	To []string `diff:"to"`
+
+	// The metric form (alert_rule_metric.go): what it measures and when it fires, and its
+	// published document's hash ("" for a native rule).
+	Metric    string `diff:"metric,omitzero"`
+	Measures  string `diff:"measures,omitzero"`
+	Threshold string `diff:"threshold,omitzero"`
+	For       string `diff:"for,omitzero"`
+	Severity  string `diff:"severity,omitzero"`
+	Dedup     string `diff:"dedup,omitzero"`
+	Runbook   string `diff:"runbook,omitzero"`
+	Document  string `diff:"document,omitzero,zero=(missing)"`
 }
 
 var alertRuleNameRE = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9 _.:-]{0,127}$`)
@@ -43,15 +58,15 @@ var alertRuleNameRE = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9 _.:-]{0,127}$`)
 const alertRuleNameRule = "1 to 128 letters, digits, spaces, `_`, `.`, `:` and `-`, starting with a letter or digit"
 
 var alertRuleSchema = BlockSchema{
-	Attrs: []Attr{
+	Attrs: append([]Attr{
 		{Name: "name", Type: String, LabelDefault: true, MaxLen: 128, Pattern: alertRuleNameRE, PatternText: alertRuleNameRule,
 			Description: "Name of the rule: " + alertRuleNameRule + ". A native rule's notification policy has this name. Default: the block's label."},
 		{Name: "description", Type: String, MaxLen: 1024, Description: "Description of the notification policy."},
 		{Name: "enabled", Type: Bool, Default: true, Description: "Whether the rule notifies; `false` keeps it without alerting anyone (default true)."},
 		{Name: "to", Type: RefList, RefKind: "alert_destination", Required: true, MaxItems: 50, RefRole: "destinations",
 			Description: "Where the rule's alerts go: `[alert_destination.ops, alert_destination.slack]`. Each destination once; order does not matter."},
-	},
-	Blocks: []NestedBlock{{
+	}, metricAttrs...),
+	Blocks: append([]NestedBlock{{
 		Name: "native", MaxItems: 1,
 		Description: "A Cloudflare alert (Notifications): the alert type and its filters. It becomes a notification policy named after the rule.",
 		Schema: BlockSchema{Attrs: []Attr{
@@ -60,7 +75,7 @@ var alertRuleSchema = BlockSchema{
 			{Name: "filters", Type: StringListMap, MaxItems: 32, MaxLen: 256,
 				Description: "The alert type's filters, each a list of strings: `{ product = [\"worker_requests\"], limit = [\"100000\"] }`. Compared without regard to order, case or repetition, so the policy never shows as changed when Cloudflare answers them otherwise."},
 		}},
-	}},
+	}}, metricBlocks...),
 }
 
 func (AlertRuleKind) Name() string        { return "alert_rule" }
@@ -69,14 +84,22 @@ func (AlertRuleKind) Schema() BlockSchema { return alertRuleSchema }
 
 // Build checks the form and the destinations. Private of the desired object holds the
 // filters as written (duplicates removed), which is what is sent.
-func (AlertRuleKind) Build(v Values) (Object, error) {
+func (k AlertRuleKind) Build(v Values) (Object, error) {
+	if isMetric(v) {
+		return k.buildMetric(v)
+	}
+	for _, a := range metricAttrs {
+		if _, set := v[a.Name]; set {
+			return Object{}, fmt.Errorf("%s belongs to a metric rule (dataset_query, queue_backlog, queue_lag, queue_dlq_ratio or d1_query_time); a native rule does not take it", a.Name)
+		}
+	}
 	spec := AlertRuleSpec{Name: v.str("name"), Description: v.str("description"), Enabled: true}
 	if e, ok := v["enabled"].(bool); ok {
 		spec.Enabled = e
 	}
 	natives := v.blocks("native")
 	if len(natives) != 1 {
-		return Object{}, fmt.Errorf("an alert rule needs a native block (native { alert_type = \"...\" }); metric rules are not supported yet")
+		return Object{}, fmt.Errorf("an alert rule needs a native block (native { alert_type = \"...\" }) or a metric block (dataset_query, queue_backlog, queue_lag, queue_dlq_ratio or d1_query_time)")
 	}
 	n := natives[0]
 	spec.AlertType = n.str("alert_type")
@@ -126,6 +149,21 @@ func renderListMap(m map[string][]string) string {
 func (AlertRuleKind) Flatten(spec any) Values {
 	s := spec.(AlertRuleSpec)
 	v := Values{"name": s.Name, "enabled": s.Enabled}
+	if s.Metric != "" {
+		// A metric rule reads back as far as its spec says; its measure lives in its document.
+		if s.Severity != "" {
+			v["severity"] = s.Severity
+		}
+		if s.Runbook != "" {
+			v["runbook"] = s.Runbook
+		}
+		refs := make([]RefValue, len(s.To))
+		for i, t := range s.To {
+			refs[i] = RefValue{Name: t}
+		}
+		v["to"] = refs
+		return v
+	}
 	if s.Description != "" {
 		v["description"] = s.Description
 	}

@@ -4,7 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 
+	"github.com/monotask/flareops/reconciler/alerting"
 	"github.com/monotask/flareops/reconciler/cloudflare"
 	"github.com/monotask/flareops/reconciler/suggest"
 )
@@ -15,10 +17,60 @@ var _ LiveValidator = AlertRuleKind{}
 // the resource, as the CLI's planner does.
 func (AlertRuleKind) PlanLiveChecked() {}
 
-// Observe lists the account's notification policies, and the webhook and PagerDuty lists
-// that name their destinations: three requests however many rules there are (the two
-// destination lists are shared with alert_destination).
+// Observe is ObserveScoped without a scope: metric rules then read as their documents'
+// hashes only.
 func (k AlertRuleKind) Observe(ctx context.Context) ([]Object, error) {
+	return k.ObserveScoped(ctx, Scope{})
+}
+
+// ObserveScoped lists the account's notification policies, and the webhook and PagerDuty
+// lists that name their destinations: three requests however many rules there are (the
+// two destination lists are shared with alert_destination); and, when a metric rule is
+// declared or managed, the ops namespace's key list (shared with every kind that
+// publishes). A metric rule reads as the declared (or last applied) rule when its
+// document's hash is that rule's, and as its hash alone otherwise.
+func (k AlertRuleKind) ObserveScoped(ctx context.Context, scope Scope) ([]Object, error) {
+	out, err := k.observePolicies(ctx)
+	if err != nil {
+		return nil, err
+	}
+	applied, desired := map[string]*AlertRuleSpec{}, map[string]*AlertRuleSpec{}
+	for _, en := range scope.Managed {
+		if a, ok := decodeApplied(en.Applied, AlertRuleSpec{}); ok {
+			if s := a.(AlertRuleSpec); s.Metric != "" {
+				applied[en.Key] = &s
+			}
+		}
+	}
+	for _, o := range scope.Desired {
+		if s, ok := o.Spec.(AlertRuleSpec); ok && s.Metric != "" {
+			desired[s.Name] = &s
+		}
+	}
+	if len(applied)+len(desired) == 0 || k.Docs == nil || k.Settings.OpsKVNamespace == "" {
+		return out, nil
+	}
+	docs, err := k.Docs.Observe(ctx)
+	if err != nil {
+		return nil, err
+	}
+	for key, d := range docs {
+		name, ok := strings.CutPrefix(key, metricKey(""))
+		if !ok || name == "" {
+			continue
+		}
+		live := AlertRuleSpec{Name: name, Metric: "(unknown)", Document: shortHash(d.Hash)}
+		if d.Hash == "" {
+			live.Document = "(not written by flareops)"
+		}
+		live = readBack(live, applied[name], desired[name])
+		out = append(out, Object{Key: name, ID: "metric/" + name, Spec: live})
+	}
+	return out, nil
+}
+
+// observePolicies reads the notification policies as native rules.
+func (k AlertRuleKind) observePolicies(ctx context.Context) ([]Object, error) {
 	policies, err := k.API.ListAlertPolicies(ctx)
 	if err != nil {
 		return nil, err
@@ -52,6 +104,9 @@ func (k AlertRuleKind) ValidateLive(ctx context.Context, desired []Desired) ([]L
 			continue
 		}
 		s := obj.Spec.(AlertRuleSpec)
+		if s.Metric != "" {
+			continue // a metric rule has no alert type
+		}
 		if types == nil {
 			k.run.mu.Lock()
 			cached := k.run.types
@@ -123,8 +178,14 @@ func (k AlertRuleKind) policy(ctx context.Context, desired Object) (cloudflare.A
 	return p, nil
 }
 
-// Create makes the notification policy.
+// Create makes the notification policy, or publishes a metric rule's document.
 func (k AlertRuleKind) Create(ctx context.Context, desired Object) (string, error) {
+	if r, ok := desired.Private.(alerting.MetricRule); ok {
+		if err := k.publishMetric(ctx, r); err != nil {
+			return "", err
+		}
+		return "metric/" + r.Name, nil
+	}
 	p, err := k.policy(ctx, desired)
 	if err != nil {
 		return "", err
@@ -132,8 +193,19 @@ func (k AlertRuleKind) Create(ctx context.Context, desired Object) (string, erro
 	return k.API.CreateAlertPolicy(ctx, p)
 }
 
-// Update replaces the policy with the declared one (filters and destinations whole).
-func (k AlertRuleKind) Update(ctx context.Context, id string, _, desired Object) error {
+// Update replaces the policy with the declared one (filters and destinations whole), or
+// publishes a metric rule's document again. A rule that changes form is replaced instead
+// (its id changes): see Build's ForceNew of the form.
+func (k AlertRuleKind) Update(ctx context.Context, id string, live, desired Object) error {
+	if r, ok := desired.Private.(alerting.MetricRule); ok {
+		if !strings.HasPrefix(id, "metric/") {
+			return Refused(fmt.Errorf("alert rule %s changes from native to metric: remove it, apply, then declare it again", r.Name))
+		}
+		return k.publishMetric(ctx, r)
+	}
+	if strings.HasPrefix(id, "metric/") {
+		return Refused(fmt.Errorf("alert rule %s changes from metric to native: remove it, apply, then declare it again", desired.Key))
+	}
 	p, err := k.policy(ctx, desired)
 	if err != nil {
 		return err
@@ -141,10 +213,42 @@ func (k AlertRuleKind) Update(ctx context.Context, id string, _, desired Object)
 	return k.API.UpdateAlertPolicy(ctx, id, p)
 }
 
-// Delete deletes the policy; deleting what is gone is success.
+// Delete deletes the policy or the metric rule's document; deleting what is gone is success.
 func (k AlertRuleKind) Delete(ctx context.Context, id string, _ Object) error {
+	if name, ok := strings.CutPrefix(id, "metric/"); ok {
+		return k.Docs.Delete(ctx, metricKey(name))
+	}
 	if err := k.API.DeleteAlertPolicy(ctx, id); err != nil && !errors.Is(err, ErrNotFound) && !cloudflare.IsNotFound(err) {
 		return err
 	}
 	return nil
+}
+
+// publishMetric writes a metric rule's document.
+func (k AlertRuleKind) publishMetric(ctx context.Context, r alerting.MetricRule) error {
+	doc, err := r.Document()
+	if err != nil {
+		return err
+	}
+	return k.Docs.Put(ctx, doc.Key(), doc)
+}
+
+// readBack is what a published document says, knowing only its hash: the applied spec
+// when the hash is its document's, else the declared one when it is that one's, else the
+// applied (or declared) spec with the document's own hash, so that an edit outside
+// flareops shows as a changed document and nothing else.
+func readBack(live AlertRuleSpec, applied, desired *AlertRuleSpec) AlertRuleSpec {
+	for _, base := range []*AlertRuleSpec{applied, desired} {
+		if base != nil && base.Document == live.Document {
+			return *base
+		}
+	}
+	for _, base := range []*AlertRuleSpec{applied, desired} {
+		if base != nil {
+			out := *base
+			out.Document = live.Document
+			return out
+		}
+	}
+	return live
 }

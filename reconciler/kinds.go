@@ -48,7 +48,7 @@ func KindsWith(client *cloudflare.Client, s Settings) *Registry {
 		WorkerSettingsKind{Workers: workers, Logpush: logpush, AccountID: account},
 		NewSandboxKind(workers, docs, containers, s),
 		AlertDestinationKind{API: alerts, run: alertRun},
-		AlertRuleKind{API: alerts, run: alertRun},
+		AlertRuleKind{API: alerts, Docs: docs, Settings: s, run: alertRun},
 		SLOKind{Docs: docs, Settings: s},
 	)
 	if err != nil {

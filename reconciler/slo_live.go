@@ -29,16 +29,16 @@ func (k SLOKind) ObserveScoped(ctx context.Context, scope Scope) ([]Object, erro
 	if err != nil {
 		return nil, err
 	}
-	known := map[string]*SLOSpec{}
+	applied, desired := map[string]*SLOSpec{}, map[string]*SLOSpec{}
 	for _, en := range scope.Managed {
 		if a, ok := decodeApplied(en.Applied, SLOSpec{}); ok {
 			s := a.(SLOSpec)
-			known[en.Key] = &s
+			applied[en.Key] = &s
 		}
 	}
 	for _, o := range scope.Desired {
 		if s, ok := o.Spec.(SLOSpec); ok {
-			known[s.Name] = &s
+			desired[s.Name] = &s
 		}
 	}
 	byName := map[string]map[string]opsdoc.Doc{}
@@ -58,23 +58,35 @@ func (k SLOKind) ObserveScoped(ctx context.Context, scope Scope) ([]Object, erro
 	}
 	var out []Object
 	for _, name := range sortedKeys(byName) {
-		base := known[name]
+		bases := []*SLOSpec{applied[name], desired[name]}
 		live := SLOSpec{Name: name, Rules: map[string]SLORule{}}
-		if base != nil {
-			live.Objective, live.Window, live.SLI = base.Objective, base.Window, base.SLI
+		for _, b := range bases {
+			if b != nil {
+				live.Objective, live.Window, live.SLI = b.Objective, b.Window, b.SLI
+				break
+			}
 		}
 		for id, d := range byName[name] {
 			h := shortHash(d.Hash)
 			if d.Hash == "" {
 				h = "(not written by flareops)"
 			}
-			if base != nil {
-				if r, ok := base.Rules[id]; ok && r.Document == h {
-					live.Rules[id] = r
-					continue
+			live.Rules[id] = SLORule{ID: id, Document: h}
+			// The rule the hash is the document of; else the last applied (or declared)
+			// rule with the document's own hash: an edit shows as a changed document.
+			found := false
+			for _, b := range bases {
+				if r, ok := b.rule(id); ok && r.Document == h {
+					live.Rules[id], found = r, true
+					break
 				}
 			}
-			live.Rules[id] = SLORule{ID: id, Document: h}
+			for _, b := range bases {
+				if r, ok := b.rule(id); ok && !found {
+					r.Document = h
+					live.Rules[id], found = r, true
+				}
+			}
 		}
 		out = append(out, Object{Key: name, ID: name, Spec: live})
 	}
@@ -132,4 +144,12 @@ func (k SLOKind) Delete(ctx context.Context, _ string, live Object) error {
 		}
 	}
 	return nil
+}
+
+func (s *SLOSpec) rule(id string) (SLORule, bool) {
+	if s == nil {
+		return SLORule{}, false
+	}
+	r, ok := s.Rules[id]
+	return r, ok
 }

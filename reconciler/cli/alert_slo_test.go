@@ -125,3 +125,89 @@ func TestSLOPublishesBurnRateRules(t *testing.T) {
 		}
 	}
 }
+
+const metricSource = `flareops {
+  ops_kv_namespace = "monotask-ops"
+}
+
+analytics_dataset "api" {
+  dataset = "monotask_api"
+  columns {
+    index   = "route"
+    blobs   = ["method", "route_name"]
+    doubles = ["status", "latency_ms"]
+  }
+}
+
+queue "agent_jobs" {
+  name = "agent-jobs"
+}
+
+alert_destination "slack" {
+  email = "slack-bridge@example.com"
+}
+
+alert_rule "agent_backlog" {
+  queue_backlog {
+    queue = queue.agent_jobs
+  }
+  above    = 1000
+  for      = "10m"
+  severity = "ticket"
+  dedup    = "1h"
+  runbook  = "https://runbooks.example/agent-backlog"
+  to       = [alert_destination.slack]
+}
+
+alert_rule "slow_api" {
+  dataset_query {
+    dataset = analytics_dataset.api
+    value   = "p95(latency_ms)"
+    where   = "route_name != 'it''s; -- \\\\ x'"
+  }
+  above    = 200
+  for      = "5m"
+  severity = "page"
+  runbook  = "https://runbooks.example/slow-api"
+  to       = [alert_destination.slack]
+}
+`
+
+// TestMetricRulesArePublished: metric rules plan with their threshold, publish one
+// document each under flareops/rules/metric/, plan empty afterwards; a changed threshold
+// is an update of the document; a misspelt column fails at its place.
+func TestMetricRulesArePublished(t *testing.T) {
+	a := newAccount(t, emulator.Options{})
+	dir := t.TempDir()
+	write := func(src string) {
+		if err := os.WriteFile(filepath.Join(dir, "main.flareops.hcl"), []byte(src), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	write(metricSource)
+	plan := mustRun(t, 0, a.env, "plan", "-dir", dir)
+	for _, want := range []string{`alert_rule "agent_backlog"`, `"above 1000"`, `"queue backlog of queue agent-jobs"`, `"p95(latency_ms) of monotask_api where`} {
+		if !strings.Contains(plan, want) {
+			t.Errorf("plan lacks %q:\n%s", want, plan)
+		}
+	}
+	mustRun(t, 0, a.env, "apply", "-auto-approve", "-dir", dir)
+	keys := rulesKeys(t, a.client(t))
+	if strings.Join(keys, ",") != "flareops/rules/metric/agent_backlog,flareops/rules/metric/slow_api" {
+		t.Errorf("rule documents %q", keys)
+	}
+	mustRun(t, 0, a.env, "plan", "-detailed-exitcode", "-dir", dir)
+	write(strings.Replace(metricSource, "above    = 1000", "above    = 2000", 1))
+	out := mustRun(t, ExitChanges, a.env, "plan", "-detailed-exitcode", "-dir", dir)
+	if !strings.Contains(out, `"above 1000" -> "above 2000"`) {
+		t.Errorf("update plan lacks the threshold change:\n%s", out)
+	}
+	mustRun(t, 0, a.env, "apply", "-auto-approve", "-dir", dir)
+	mustRun(t, 0, a.env, "plan", "-detailed-exitcode", "-dir", dir)
+
+	write(strings.Replace(metricSource, `value   = "p95(latency_ms)"`, `value   = "p95(latency)"`, 1))
+	code, _, errOut := run(t, a.env, "validate", "-dir", dir)
+	if code != 1 || !strings.Contains(errOut, "main.flareops.hcl:37") || !strings.Contains(errOut, "latency") {
+		t.Errorf("validate: exit %d, want 1 at the value:\n%s", code, errOut)
+	}
+}
