@@ -11,8 +11,6 @@ import (
 	"time"
 
 	"github.com/monotask/flareops/emulator"
-	"github.com/monotask/flareops/reconciler/alerting"
-	"github.com/monotask/flareops/reconciler/opsdoc"
 )
 
 // alertingConfig is a configuration with the api dataset, an SLO of 99.9 % over its
@@ -124,52 +122,6 @@ func TestAlertsCheckAndSLOStatusFromConfiguration(t *testing.T) {
 			}
 		})
 	}
-}
-
-// TestMonotaskRulesGolden pins the rules generated for examples/monotask, loaded as plan
-// loads it: their text (testdata/monotask-rules.golden) and their documents as published
-// (testdata/monotask-rules.json.golden: key, hash and canonical JSON of each).
-// Regenerate with go test -update.
-func TestMonotaskRulesGolden(t *testing.T) {
-	dir := copyExample(t)
-	var errOut strings.Builder
-	io := IO{Stdout: &errOut, Stderr: &errOut, Getenv: func(string) string { return "" }}
-	cfg, ok := loadConfig(configFlags{dir: dir}, io)
-	if !ok {
-		t.Fatalf("examples/monotask does not load:\n%s", errOut.String())
-	}
-	slos, rules, err := alertingDecls(registry(nil, cfg.settings), cfg.desired)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if len(slos) < 6 {
-		t.Fatalf("%d SLOs in examples/monotask, want the seed's 6", len(slos))
-	}
-	var docs []alerting.RuleDoc
-	for _, s := range slos {
-		d, err := s.Documents()
-		if err != nil {
-			t.Fatal(err)
-		}
-		docs = append(docs, d...)
-	}
-	for _, r := range rules {
-		d, err := r.Document()
-		if err != nil {
-			t.Fatal(err)
-		}
-		docs = append(docs, d)
-	}
-	golden(t, "monotask-rules.golden", alerting.RenderText(docs))
-	var b strings.Builder
-	for _, d := range docs {
-		value, hash, err := opsdoc.Encode(d)
-		if err != nil {
-			t.Fatal(err)
-		}
-		fmt.Fprintf(&b, "%s sha256:%s\n%s\n", d.Key(), hash, value)
-	}
-	golden(t, "monotask-rules.json.golden", b.String())
 }
 
 // writeInvocations feeds the emulator's Workers analytics: per minute of the last hour 49
