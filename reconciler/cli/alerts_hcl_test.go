@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"math"
@@ -55,6 +56,22 @@ slo "api_errors" {
   runbook   = "https://runbooks.example/api-errors"
 }
 
+queue "jobs" {
+  name = "agent-jobs"
+}
+
+alert_rule "backlog" {
+  queue_backlog {
+    queue = queue.jobs
+  }
+  above    = 1000
+  for      = "10m"
+  severity = "ticket"
+  dedup    = "1h"
+  runbook  = "https://runbooks.example/agent-backlog"
+  to       = [alert_destination.slack]
+}
+
 slo "gateway" {
   objective = 99.9
   window    = "30d"
@@ -76,19 +93,44 @@ func TestAlertsCheckAndSLOStatusFromConfiguration(t *testing.T) {
 	saved := alertingNow
 	alertingNow = fixedClock()
 	t.Cleanup(func() { alertingNow = saved })
-	for _, outage := range []bool{false, true} {
-		t.Run(fmt.Sprintf("outage=%v", outage), func(t *testing.T) {
+	for _, tc := range []struct {
+		name            string
+		outage, backlog bool
+	}{{"healthy", false, false}, {"backlog only", false, true}, {"outage", true, true}} {
+		outage := tc.outage
+		t.Run(tc.name, func(t *testing.T) {
 			a := newAccount(t, emulator.Options{Now: fixedClock()})
-			writePoints(t, a.client(t), outage, false)
+			c := a.client(t)
+			writePoints(t, c, outage, false)
 			writeInvocations(t, a, outage)
+			// The queue's backlog over the last 10 minutes: 300 and 500 (mean 400), or
+			// with a backlog 900 and 1,500 (mean 1,200 > 1,000).
+			q, err := c.CreateQueue(context.Background(), "agent-jobs")
+			if err != nil {
+				t.Fatal(err)
+			}
+			first, second := 300, 500
+			if tc.backlog {
+				first, second = 900, 1500
+			}
+			postAdmin(t, a, "queues", map[string]any{"backlog": []map[string]any{
+				{"datetime": alertNow.Add(-9 * time.Minute).Format(time.RFC3339), "queueId": q.ID, "messages": first},
+				{"datetime": alertNow.Add(-2 * time.Minute).Format(time.RFC3339), "queueId": q.ID, "messages": second},
+			}})
 			dir := t.TempDir()
 			if err := os.WriteFile(filepath.Join(dir, "main.flareops.hcl"), []byte(alertingConfig), 0o644); err != nil {
 				t.Fatal(err)
 			}
 			code, out, errOut := run(t, a.env, "alerts", "check", "-dir", dir)
-			if !outage {
-				if code != ExitOK || !strings.Contains(out, "Quiet: none of 6 rules fires") {
+			switch {
+			case !tc.backlog:
+				if code != ExitOK || !strings.Contains(out, "Quiet: none of 7 rules fires (exit 0: quiet).") {
 					t.Fatalf("healthy hour: exit %d\n%s%s", code, out, errOut)
+				}
+				return
+			case !outage:
+				if code != ExitTicket || out != "TICKET alert_rule.backlog: 1200 over the last 10m, above 1000\n  runbook: https://runbooks.example/agent-backlog\n  to: email:slack@example.com\n\n1 of 7 rules fires (exit 4: tickets only).\n" {
+					t.Fatalf("backlog only: exit %d, want 4\n%s%s", code, out, errOut)
 				}
 				return
 			}
@@ -98,8 +140,17 @@ func TestAlertsCheckAndSLOStatusFromConfiguration(t *testing.T) {
 			}
 			code, out, errOut = run(t, a.env, "alerts", "check", "-format", "json", "-dir", dir)
 			var report checkJSON
-			if err := json.Unmarshal([]byte(out), &report); code != ExitPage || err != nil || report.Rules[0].ID != "slo/api_errors/page-1h" || *report.Rules[0].LongBurn != 20 {
+			if err := json.Unmarshal([]byte(out), &report); code != ExitPage || err != nil || report.Exit != ExitPage {
 				t.Fatalf("json: exit %d, %v\n%s%s", code, err, out, errOut)
+			}
+			found := false
+			for _, r := range report.Rules {
+				if r.ID == "slo/api_errors/page-1h" {
+					found = r.Firing && r.LongBurn != nil && *r.LongBurn == 20 && *r.ShortBurn == 20
+				}
+			}
+			if !found {
+				t.Fatalf("json: slo/api_errors/page-1h not firing at burn rate 20:\n%s", out)
 			}
 			// 9,988 good events 10 days ago, 6,000 in the last hour of which 120 bad:
 			// 120 / 15,988 against a budget of 0.001 leaves 1 − 7.5056... of it.
