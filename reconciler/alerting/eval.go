@@ -36,6 +36,8 @@ type Evaluator struct {
 	Resolver Resolver // may be nil when no rule names a queue or database without its id
 	Account  string   // the account tag GraphQL queries are scoped to
 	Now      time.Time
+	tables   map[string]bool // the Analytics Engine datasets with data, read once
+
 	// MaxRange is the longest time range one GraphQL query asks for; longer ranges are
 	// split and summed. Zero means 31 days (analytics.md §1.2). Queries grouped by
 	// minute are split by day whatever it says, to stay under the 10,000-row page.
@@ -261,9 +263,31 @@ func (e *Evaluator) resolve(ctx context.Context, q Query, kind, name, id, field 
 	return withEntity(q, id, field), nil
 }
 
+// hasTable reports whether a dataset has a table. Analytics Engine creates it at the
+// dataset's first data point, and a query of a dataset nobody has written to yet is
+// refused: that is no data, not an error. One SHOW TABLES per evaluator.
+func (e *Evaluator) hasTable(ctx context.Context, dataset string) (bool, error) {
+	if e.tables == nil {
+		rows, err := e.Source.SQL(ctx, "SHOW TABLES")
+		if err != nil {
+			return false, fmt.Errorf("cannot list the Analytics Engine datasets: %w", err)
+		}
+		e.tables = map[string]bool{}
+		for _, row := range rows {
+			if name, ok := row["dataset"].(string); ok {
+				e.tables[name] = true
+			}
+		}
+	}
+	return e.tables[dataset], nil
+}
+
 // counts is the SLI's good and total over [start, end).
 func (e *Evaluator) counts(ctx context.Context, sli SLI, q Query, start, end time.Time) (Counts, error) {
 	if q.Source == SourceSQL {
+		if ok, err := e.hasTable(ctx, q.Dataset); err != nil || !ok {
+			return Counts{}, err
+		}
 		rows, err := e.Source.SQL(ctx, q.SQL(start, end))
 		if err != nil {
 			return Counts{}, err
@@ -297,9 +321,13 @@ func (e *Evaluator) counts(ctx context.Context, sli SLI, q Query, start, end tim
 func (e *Evaluator) series(ctx context.Context, sli SLI, q Query, start, end time.Time, step time.Duration) ([]Point, error) {
 	var points []Point
 	if q.Source == SourceSQL {
-		rows, err := e.Source.SQL(ctx, q.SQLSeries(start, end, step))
-		if err != nil {
+		var rows []map[string]any
+		if ok, err := e.hasTable(ctx, q.Dataset); err != nil {
 			return nil, err
+		} else if ok {
+			if rows, err = e.Source.SQL(ctx, q.SQLSeries(start, end, step)); err != nil {
+				return nil, err
+			}
 		}
 		byBucket := map[int64]Counts{}
 		for _, row := range rows {
@@ -553,6 +581,9 @@ func (e *Evaluator) CheckMetric(ctx context.Context, r MetricRule) (RuleResult, 
 // never zero, except for a dataset's count()).
 func (e *Evaluator) metricValue(ctx context.Context, m Metric, q Query, start, end time.Time) (float64, error) {
 	if q.Source == SourceSQL {
+		if ok, err := e.hasTable(ctx, q.Dataset); err != nil || !ok {
+			return math.NaN(), err
+		}
 		rows, err := e.Source.SQL(ctx, q.SQL(start, end))
 		if err != nil {
 			return 0, err

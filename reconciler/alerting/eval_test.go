@@ -43,6 +43,13 @@ func in(e event, start, end time.Time) bool { return !e.t.Before(start) && e.t.B
 
 func (f *fakeSource) SQL(_ context.Context, q string) ([]map[string]any, error) {
 	f.queries = append(f.queries, q)
+	if q == "SHOW TABLES" {
+		var rows []map[string]any
+		for name := range f.sql {
+			rows = append(rows, map[string]any{"dataset": name})
+		}
+		return rows, nil
+	}
 	m := sqlRangeRE.FindStringSubmatch(q)
 	if m == nil {
 		return nil, fmt.Errorf("fake: unexpected SQL %s", q)

@@ -195,3 +195,34 @@ func writeInvocations(t *testing.T, a *account, outage bool) {
 	inv = append(inv, map[string]any{"datetime": alertNow.Add(-24 * time.Hour).Format(time.RFC3339), "scriptName": "api-gateway-prod", "status": "success", "sampleInterval": 500})
 	postAdmin(t, a, "workers", inv)
 }
+
+// TestAlertsOnTheExample: examples/monotask, applied to an account that has no analytics
+// yet, evaluates every SLO and metric rule without error: nothing fires (no data never
+// fires), every budget is whole, and the Slack webhook's secret appears in no output.
+func TestAlertsOnTheExample(t *testing.T) {
+	saved := alertingNow
+	alertingNow = fixedClock()
+	t.Cleanup(func() { alertingNow = saved })
+	a := newAccount(t, emulator.Options{Now: fixedClock()})
+	dir := copyExample(t)
+	mustRun(t, ExitOK, a.env, "apply", "-auto-approve", "-dir", dir)
+	const secret = "local-demo-only-change-me"
+	code, out, errOut := run(t, a.env, "alerts", "check", "-dir", dir)
+	if code != ExitOK || !strings.Contains(out, "Quiet: none of") || !strings.Contains(out, "without data (no data never fires)") {
+		t.Fatalf("alerts check: exit %d\n%s%s", code, out, errOut)
+	}
+	all := out + errOut
+	for _, args := range [][]string{{"alerts", "check", "-format", "json"}, {"slo", "status"}, {"slo", "status", "-format", "json"}, {"slo", "status", "-format", "html"}} {
+		code, out, errOut := run(t, a.env, append(args, "-dir", dir)...)
+		if code != ExitOK {
+			t.Fatalf("%v: exit %d\n%s%s", args, code, out, errOut)
+		}
+		all += out + errOut
+	}
+	if strings.Count(all, "budget left: 100 % of") < 6 {
+		t.Errorf("slo status does not show every SLO's budget whole:\n%s", all)
+	}
+	if strings.Contains(all, secret) {
+		t.Errorf("the webhook secret appears in the output")
+	}
+}
