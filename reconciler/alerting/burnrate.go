@@ -76,14 +76,19 @@ type BurnRule struct {
 // rounded to 12 significant digits, so that 100 − 99.9 is 0.1 and not 0.0999999999999943.
 func Budget(objective float64) float64 { return round12((100 - objective) / 100) }
 
-// BurnRules compiles an SLO into its multi-window multi-burn-rate rules, page tiers to
-// PageTo and the ticket tier to TicketTo. A tier whose severity has no destinations is
-// still generated (alerts check and slo status show it) with no destinations, unless the
-// SLO names no destination of either kind. Call Validate first.
+// BurnRules compiles an SLO into its multi-window multi-burn-rate rules: the page tiers
+// to PageTo and the ticket tier to TicketTo. An SLO without PageTo pages nobody: its page
+// tiers become tickets to TicketTo (named ticket-1h, ticket-6h), so that a fast burn still
+// opens a ticket and alerts check never exits 3 for a rule that tells nobody. A ticket
+// tier without TicketTo is kept without destinations (alerts check and slo status still
+// show it). Call Validate first.
 func (s SLO) BurnRules() []BurnRule {
 	b := Budget(s.Objective)
 	var rules []BurnRule
 	for _, w := range Windows(s.Window) {
+		if w.Severity == Page && len(s.PageTo) == 0 {
+			w.Severity = Ticket
+		}
 		to := s.PageTo
 		if w.Severity == Ticket {
 			to = s.TicketTo

@@ -99,6 +99,16 @@ func TestBurnRulesThresholds(t *testing.T) {
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("(-want +got):\n%s", diff)
 	}
+	// Without page destinations the fast tiers open tickets instead of paging nobody.
+	s.PageTo = nil
+	got = nil
+	for _, r := range s.BurnRules() {
+		got = append(got, r.ID+" "+string(r.Severity)+" "+strings.Join(r.To, ","))
+	}
+	want = []string{"ticket-1h ticket slack", "ticket-6h ticket slack", "ticket-3d ticket slack"}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("without page_to (-want +got):\n%s", diff)
+	}
 	if b := Budget(95); b != 0.05 {
 		t.Errorf("Budget(95) = %v", b)
 	}

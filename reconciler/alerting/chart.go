@@ -73,7 +73,11 @@ func newPlot(st SLOStatus, title, ylabel string) *plot.Plot {
 }
 
 func sliPlot(st SLOStatus) (*plot.Plot, error) {
-	p := newPlot(st, fmt.Sprintf("SLI per %s (objective %s %%)", formatDuration(seriesStep(st.SLO.Window)), formatNumber(st.SLO.Objective)), "% good")
+	step := seriesStep(st.SLO.Window)
+	if len(st.Series) > 0 {
+		step = st.Series[0].End.Sub(st.Series[0].Time)
+	}
+	p := newPlot(st, fmt.Sprintf("SLI per %s (objective %s %%)", formatDuration(step), formatNumber(st.SLO.Objective)), "% good")
 	// Buckets without data break the line: a run of buckets with data is one line, and
 	// every bucket with data is a dot, so that a lone bucket shows too.
 	var runs []plotter.XYs

@@ -36,6 +36,8 @@ type Evaluator struct {
 	Resolver Resolver // may be nil when no rule names a queue or database without its id
 	Account  string   // the account tag GraphQL queries are scoped to
 	Now      time.Time
+	tables   map[string]bool // the Analytics Engine datasets with data, read once
+
 	// MaxRange is the longest time range one GraphQL query asks for; longer ranges are
 	// split and summed. Zero means 31 days (analytics.md §1.2). Queries grouped by
 	// minute are split by day whatever it says, to stay under the 10,000-row page.
@@ -114,11 +116,14 @@ type RuleResult struct {
 	For   time.Duration `json:"-"`
 }
 
+// now is the instant of evaluation, rounded down to the minute: every window ends on a
+// minute boundary, so that the per-minute slices of GraphQL queries are never split
+// between two ranges (and the minute still being written is left out: analytics lag).
 func (e *Evaluator) now() time.Time {
 	if e.Now.IsZero() {
-		return time.Now().UTC().Truncate(time.Second)
+		return time.Now().UTC().Truncate(time.Minute)
 	}
-	return e.Now.UTC().Truncate(time.Second)
+	return e.Now.UTC().Truncate(time.Minute)
 }
 
 // SLOStatus evaluates s now: its SLI and budget over the window, the burn rate over every
@@ -132,7 +137,13 @@ func (e *Evaluator) SLOStatus(ctx context.Context, s SLO, series bool) (SLOStatu
 	end := e.now()
 	st := SLOStatus{SLO: s, Start: end.Add(-s.Window), End: end, Budget: Budget(s.Objective)}
 	if series {
-		st.Series, err = e.series(ctx, s.SLI, q, st.Start, end, seriesStep(s.Window))
+		step := seriesStep(s.Window)
+		if q.Source == SourceGraphQL {
+			// One GraphQL query per bucket (Cloudflare allows 300 per 5 minutes): 30
+			// buckets, which for minute slices are also the day-long ranges they need.
+			step = graphQLSeriesStep(s.Window)
+		}
+		st.Series, err = e.series(ctx, s.SLI, q, st.Start, end, step)
 		if err != nil {
 			return SLOStatus{}, fmt.Errorf("slo %s: %w", s.Name, err)
 		}
@@ -217,6 +228,12 @@ func seriesStep(window time.Duration) time.Duration {
 	return max(time.Minute, step.Truncate(time.Minute))
 }
 
+// graphQLSeriesStep is the chart's bucket for GraphQL SLIs: 30 buckets over the window,
+// in whole hours (a day for 30 days).
+func graphQLSeriesStep(window time.Duration) time.Duration {
+	return max(time.Hour, (window / 30).Truncate(time.Hour))
+}
+
 func (e *Evaluator) sloQuery(ctx context.Context, s SLO) (Query, error) {
 	q, err := s.SLI.Query()
 	if err != nil {
@@ -246,9 +263,31 @@ func (e *Evaluator) resolve(ctx context.Context, q Query, kind, name, id, field 
 	return withEntity(q, id, field), nil
 }
 
+// hasTable reports whether a dataset has a table. Analytics Engine creates it at the
+// dataset's first data point, and a query of a dataset nobody has written to yet is
+// refused: that is no data, not an error. One SHOW TABLES per evaluator.
+func (e *Evaluator) hasTable(ctx context.Context, dataset string) (bool, error) {
+	if e.tables == nil {
+		rows, err := e.Source.SQL(ctx, "SHOW TABLES")
+		if err != nil {
+			return false, fmt.Errorf("cannot list the Analytics Engine datasets: %w", err)
+		}
+		e.tables = map[string]bool{}
+		for _, row := range rows {
+			if name, ok := row["dataset"].(string); ok {
+				e.tables[name] = true
+			}
+		}
+	}
+	return e.tables[dataset], nil
+}
+
 // counts is the SLI's good and total over [start, end).
 func (e *Evaluator) counts(ctx context.Context, sli SLI, q Query, start, end time.Time) (Counts, error) {
 	if q.Source == SourceSQL {
+		if ok, err := e.hasTable(ctx, q.Dataset); err != nil || !ok {
+			return Counts{}, err
+		}
 		rows, err := e.Source.SQL(ctx, q.SQL(start, end))
 		if err != nil {
 			return Counts{}, err
@@ -282,9 +321,13 @@ func (e *Evaluator) counts(ctx context.Context, sli SLI, q Query, start, end tim
 func (e *Evaluator) series(ctx context.Context, sli SLI, q Query, start, end time.Time, step time.Duration) ([]Point, error) {
 	var points []Point
 	if q.Source == SourceSQL {
-		rows, err := e.Source.SQL(ctx, q.SQLSeries(start, end, step))
-		if err != nil {
+		var rows []map[string]any
+		if ok, err := e.hasTable(ctx, q.Dataset); err != nil {
 			return nil, err
+		} else if ok {
+			if rows, err = e.Source.SQL(ctx, q.SQLSeries(start, end, step)); err != nil {
+				return nil, err
+			}
 		}
 		byBucket := map[int64]Counts{}
 		for _, row := range rows {
@@ -538,6 +581,9 @@ func (e *Evaluator) CheckMetric(ctx context.Context, r MetricRule) (RuleResult, 
 // never zero, except for a dataset's count()).
 func (e *Evaluator) metricValue(ctx context.Context, m Metric, q Query, start, end time.Time) (float64, error) {
 	if q.Source == SourceSQL {
+		if ok, err := e.hasTable(ctx, q.Dataset); err != nil || !ok {
+			return math.NaN(), err
+		}
 		rows, err := e.Source.SQL(ctx, q.SQL(start, end))
 		if err != nil {
 			return 0, err

@@ -43,6 +43,13 @@ func in(e event, start, end time.Time) bool { return !e.t.Before(start) && e.t.B
 
 func (f *fakeSource) SQL(_ context.Context, q string) ([]map[string]any, error) {
 	f.queries = append(f.queries, q)
+	if q == "SHOW TABLES" {
+		var rows []map[string]any
+		for name := range f.sql {
+			rows = append(rows, map[string]any{"dataset": name})
+		}
+		return rows, nil
+	}
 	m := sqlRangeRE.FindStringSubmatch(q)
 	if m == nil {
 		return nil, fmt.Errorf("fake: unexpected SQL %s", q)
@@ -269,6 +276,16 @@ func TestWorkerAvailabilityMath(t *testing.T) {
 	}
 	if want := 3 + 5; n != want { // window in 3 chunks, then 5m, 30m, 1h, 6h, 3d
 		t.Errorf("%d GraphQL queries, want %d", n, want)
+	}
+	// The chart costs one query per day-long bucket (Cloudflare allows 300 per 5 minutes),
+	// and its buckets add up to the window.
+	src.queries = nil
+	st2, err := e.SLOStatus(context.Background(), s, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(src.queries) != 30+5 || len(st2.Series) != 30 || st2.Counts != st.Counts || st2.BudgetLeft != st.BudgetLeft {
+		t.Errorf("with the chart: %d queries, %d buckets, counts %+v", len(src.queries), len(st2.Series), st2.Counts)
 	}
 }
 

@@ -488,3 +488,49 @@ func (p *parser) value() (Value, error) {
 	}
 	return Value{}, p.errAt(t, fmt.Sprintf("expected a number or a quoted string, found %s", t.describe()))
 }
+
+// PosInLiteral maps p, a position in the value of an HCL string, to its position in the
+// file: src is the string's source text from its opening quote (or, for a heredoc, from
+// the first character of its body, with quoted false) and start is where src begins in
+// the file. HCL escapes (\n, \", \\, \uNNNN, $${, %%{) are one character of the value
+// but several of the source; positions after them shift accordingly.
+func PosInLiteral(src string, quoted bool, start, p Pos) Pos {
+	i := 0
+	if quoted && strings.HasPrefix(src, `"`) {
+		i = 1
+	}
+	for decoded := 0; decoded < p.Offset && i < len(src); {
+		n, width := 1, 1 // source bytes consumed, value bytes produced
+		switch {
+		case quoted && src[i] == '\\' && i+1 < len(src):
+			switch src[i+1] {
+			case 'u':
+				n, width = 6, utf8.RuneLen(hexRune(src, i+2, 4))
+			case 'U':
+				n, width = 10, utf8.RuneLen(hexRune(src, i+2, 8))
+			default:
+				n = 2
+			}
+		case strings.HasPrefix(src[i:], "$${") || strings.HasPrefix(src[i:], "%%{"):
+			n, width = 3, 2
+		}
+		if width < 1 {
+			width = 1
+		}
+		i += n
+		decoded += width
+	}
+	at := position(src, i)
+	return Pos{Offset: at.Offset, Line: at.Line, Column: at.Column}.In(start)
+}
+
+func hexRune(s string, from, n int) rune {
+	if from+n > len(s) {
+		return utf8.RuneError
+	}
+	v, err := strconv.ParseUint(s[from:from+n], 16, 32)
+	if err != nil {
+		return utf8.RuneError
+	}
+	return rune(v)
+}

@@ -283,3 +283,30 @@ func unquoteSQL(s string) (value, rest string, ok bool) {
 	}
 	return "", "", false
 }
+
+func TestPosInLiteral(t *testing.T) {
+	// good = "route != 'a\\\\b' and stauts < 500" at line 4, column 12 of a file (the
+	// quote): HCL reads \\ as one backslash, so the filter sees 'a\\b', a backslash.
+	src := `"route != 'a\\\\b' and stauts < 500"`
+	value := `route != 'a\\b' and stauts < 500`
+	f, err := ParseFilter(value)
+	if err != nil {
+		t.Fatal(err)
+	}
+	errs := Check(f, apiDataset.Columns(), "dataset")
+	var fe *FilterError
+	if len(errs) != 1 || !errors.As(errs[0], &fe) {
+		t.Fatalf("Check: %v", errs)
+	}
+	start := Pos{Offset: 50, Line: 4, Column: 12}
+	got := PosInLiteral(src, true, start, fe.Pos)
+	// In the value "stauts" starts at offset 20; in the source the two HCL escapes shift
+	// it by 2, and the opening quote by 1: offset 23, column 12 + 23.
+	if want := (Pos{Offset: 73, Line: 4, Column: 35}); got != want {
+		t.Errorf("PosInLiteral = %+v, want %+v", got, want)
+	}
+	// \u00e9 is two bytes of the value but six of the source.
+	if got := PosInLiteral(`"\u00e9 x"`, true, Pos{0, 1, 1}, Pos{Offset: 3, Line: 1, Column: 3}); got != (Pos{8, 1, 9}) {
+		t.Errorf("after \\u escape: %+v", got)
+	}
+}

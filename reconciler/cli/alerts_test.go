@@ -430,17 +430,30 @@ func TestAlertsCheckAndStatusReports(t *testing.T) {
 	}
 }
 
-// TestStatusExitsOneWhenItCannotReport: a query the API refuses (a dataset nobody wrote
-// to has no table) is an error: exit 1 with the reason, for both commands.
+// TestStatusExitsOneWhenItCannotReport: an API that cannot be reached is an error, exit 1
+// with the reason, for both commands; a dataset nobody has written to yet is no data,
+// not an error (Analytics Engine creates a dataset's table at its first data point).
 func TestStatusExitsOneWhenItCannotReport(t *testing.T) {
 	a := newAccount(t, emulator.Options{Now: fixedClock()})
-	src := cfSource{a.client(t)}
-	ev := &alerting.Evaluator{Source: src, Resolver: src, Account: LocalAccountID, Now: alertNow}
 	ds := apiColumns
 	ds.Name = "never_written"
 	slo := alerting.SLO{Name: "x", Objective: 99, Window: 24 * time.Hour, PageTo: []string{"p"},
 		SLI: alerting.SLI{DatasetRatio: &alerting.DatasetRatio{Dataset: ds, Good: mustFilter(t, "status < 500")}}}
+	src := cfSource{a.client(t)}
+	ev := &alerting.Evaluator{Source: src, Resolver: src, Account: LocalAccountID, Now: alertNow}
 	io, out, errOut := runIO()
+	if code := statusAndReport(context.Background(), ev, []alerting.SLO{slo}, "text", "", io); code != ExitOK ||
+		!strings.Contains(out.String(), "SLI:         no data (0 good of 0)") || !strings.Contains(out.String(), "budget left: 100 %") {
+		t.Errorf("never-written dataset: exit %d\nstdout:\n%s\nstderr:\n%s", code, out, errOut)
+	}
+
+	down, err := cloudflare.New(cloudflare.Config{BaseURL: "http://127.0.0.1:1/client/v4", Token: "t", AccountID: LocalAccountID, MaxRetries: -1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	src = cfSource{down}
+	ev = &alerting.Evaluator{Source: src, Resolver: src, Account: LocalAccountID, Now: alertNow}
+	io, out, errOut = runIO()
 	if code := statusAndReport(context.Background(), ev, []alerting.SLO{slo}, "text", "", io); code != ExitError || out.Len() != 0 || !strings.Contains(errOut.String(), "cannot evaluate slo x") {
 		t.Errorf("slo status: exit %d\nstdout:\n%s\nstderr:\n%s", code, out, errOut)
 	}
