@@ -301,7 +301,7 @@ func (e *Env) restoreR2(ctx context.Context, b *Backup, v *Verified, t *target, 
 		total += int(c.Items)
 	}
 	wk := walker{kind: SourceR2, onR2: func(r r2Entry) error {
-		if _, err := e.R2.Upload(ctx, t.name, r.Key, r.Body, cloudflare.UploadOptions{ContentType: r.ContentType, Metadata: r.Metadata, Chunk: e.Chunk}); err != nil {
+		if _, err := e.R2.Upload(ctx, t.name, r.Key, r.Body, cloudflare.UploadOptions{ContentType: r.ContentType, Metadata: r.Metadata, Chunk: e.Chunk, SizeHint: r.Size}); err != nil {
 			return err
 		}
 		written++
