@@ -16,6 +16,18 @@ import (
 //	POST   /__flareops/admin/clock           {"advance":"1h"} moves the clock forward
 //	GET    /__flareops/admin/clock           {"now": RFC 3339}
 //	PUT    /__flareops/admin/ratelimit       {"limit":120,"window":"1m"}
+//	POST   /__flareops/admin/analytics/workers  JSON array of Worker invocations
+//	       ({datetime, scriptName, status, wallTimeUs, cpuTimeUs, sampleInterval, …}) for
+//	       GraphQL workersInvocationsAdaptive; datetime absent = the emulator clock's now
+//	POST   /__flareops/admin/analytics/queues   {"operations":[{datetime, queueId,
+//	       actionType, consumerType, outcome, lagTime, retryCount, sampleInterval, …}],
+//	       "backlog":[{datetime, queueId, messages, bytes, sampleInterval}]}
+//	POST   /__flareops/admin/analytics/d1       JSON array of D1 query batches
+//	       ({datetime, databaseId, queryBatchTimeMs, readQueries, …, sampleInterval})
+//	PUT    /__flareops/admin/analytics/budget   {"limit":300,"window":"5m"} GraphQL budget
+//
+// The analytics feeds answer {"written":N}, or 400 naming the bad event; a batch is
+// stored whole or not at all. Field names and units are those of emulator/graphql.
 //
 // Paths under /__flareops/signed/ are URLs the emulator hands out as pre-signed
 // R2 URLs (D1 export and import); families register them with handleSigned.
@@ -23,6 +35,10 @@ func (s *Server) serveAdmin(w http.ResponseWriter, r *http.Request) {
 	path := strings.TrimPrefix(r.URL.Path, adminPrefix)
 	if strings.HasPrefix(path, "/signed/") {
 		s.serveSigned(w, r, strings.TrimPrefix(path, "/signed/"))
+		return
+	}
+	if what, ok := strings.CutPrefix(path, "/admin/analytics/"); ok {
+		s.serveAnalyticsAdmin(w, r, what)
 		return
 	}
 	switch r.Method + " " + path {

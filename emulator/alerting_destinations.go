@@ -58,10 +58,17 @@ func (s *Server) routesAlertingDestinations(base string) {
 
 // SeedPagerDuty adds a linked PagerDuty destination visible to every account and
 // returns its id. Linking is interactive on Cloudflare (OAuth with PagerDuty), so tests
-// and local runs seed one instead.
+// and local runs seed one instead. Seeding a name already seeded returns its id.
 func (s *Server) SeedPagerDuty(name string) string {
 	s.mu.Lock()
-	pd := &alertingPagerDuty{ID: newHexID(), Name: name}
+	for _, pd := range s.st.Alerting.PagerDuty {
+		if pd.Account == "" && pd.Name == name {
+			s.mu.Unlock()
+			return pd.ID
+		}
+	}
+	// GO's Pagerduty.ID and MechanismPagerdutyParam.ID are documented as UUIDs.
+	pd := &alertingPagerDuty{ID: newUUID(), Name: name}
 	s.st.Alerting.PagerDuty[pd.ID] = pd
 	s.mu.Unlock()
 	if err := s.persist(); err != nil {
@@ -316,7 +323,7 @@ func (s *Server) alertingPagerDutyLink(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	delete(s.st.Alerting.PagerDutyTokens, token)
-	pd := &alertingPagerDuty{ID: newHexID(), Account: acct, Name: "PagerDuty"}
+	pd := &alertingPagerDuty{ID: newUUID(), Account: acct, Name: "PagerDuty"}
 	s.st.Alerting.PagerDuty[pd.ID] = pd
 	writeResult(w, map[string]string{"id": pd.ID})
 }

@@ -9,12 +9,14 @@ import (
 	"regexp"
 	"sort"
 	"time"
+
+	"github.com/monotask/flareops/emulator/aesql"
 )
 
 // Workers Analytics Engine (cloudflare-api.md §3, analytics.md §2). Datasets have no
 // REST API: they come into existence with their first data point. Real points come from
 // Workers' writeDataPoint; tests write them with WriteDataPoints or the emulator-only
-// endpoint below. The SQL API evaluates the subset in analytics_sql.go for real.
+// endpoint below. The SQL API evaluates the subset in package aesql for real.
 //
 // Datasets are global to the emulator, not per account: WriteDataPoints (like a Worker
 // binding here) names no account, and every well-formed account id sees every dataset.
@@ -48,21 +50,13 @@ type DataPoint struct {
 // analyticsState is the Analytics Engine family's part of the store: the points of each
 // dataset in write order, kept for the 3-month retention.
 type analyticsState struct {
-	Datasets map[string][]aePoint `json:"datasets"`
+	Datasets map[string][]aesql.Point `json:"datasets"`
 }
 
 func (st *analyticsState) init() {
 	if st.Datasets == nil {
-		st.Datasets = map[string][]aePoint{}
+		st.Datasets = map[string][]aesql.Point{}
 	}
-}
-
-type aePoint struct {
-	Timestamp      time.Time `json:"t"`
-	SampleInterval uint32    `json:"s"`
-	Index          string    `json:"i,omitempty"`
-	Blobs          []string  `json:"b,omitempty"`
-	Doubles        []float64 `json:"d,omitempty"`
 }
 
 func (s *Server) routesAnalytics() {
@@ -87,7 +81,7 @@ func (s *Server) aeAppend(dataset string, points []DataPoint) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	now := s.Now()
-	stored := make([]aePoint, len(points))
+	stored := make([]aesql.Point, len(points))
 	for i, dp := range points {
 		p, err := aeValidate(dp, now)
 		if err != nil {
@@ -100,25 +94,25 @@ func (s *Server) aeAppend(dataset string, points []DataPoint) error {
 	return nil
 }
 
-func aeValidate(dp DataPoint, now time.Time) (aePoint, error) {
+func aeValidate(dp DataPoint, now time.Time) (aesql.Point, error) {
 	total := 0
 	for _, b := range dp.Blobs {
 		total += len(b)
 	}
 	switch {
 	case len(dp.Blobs) > aeMaxBlobs:
-		return aePoint{}, fmt.Errorf("%d blobs: at most %d", len(dp.Blobs), aeMaxBlobs)
+		return aesql.Point{}, fmt.Errorf("%d blobs: at most %d", len(dp.Blobs), aeMaxBlobs)
 	case total > aeMaxBlobBytes:
-		return aePoint{}, fmt.Errorf("blobs total %d bytes: at most %d", total, aeMaxBlobBytes)
+		return aesql.Point{}, fmt.Errorf("blobs total %d bytes: at most %d", total, aeMaxBlobBytes)
 	case len(dp.Doubles) > aeMaxDoubles:
-		return aePoint{}, fmt.Errorf("%d doubles: at most %d", len(dp.Doubles), aeMaxDoubles)
+		return aesql.Point{}, fmt.Errorf("%d doubles: at most %d", len(dp.Doubles), aeMaxDoubles)
 	case len(dp.Indexes) > aeMaxIndexes:
-		return aePoint{}, fmt.Errorf("%d indexes: at most %d", len(dp.Indexes), aeMaxIndexes)
+		return aesql.Point{}, fmt.Errorf("%d indexes: at most %d", len(dp.Indexes), aeMaxIndexes)
 	case len(dp.Indexes) == 1 && len(dp.Indexes[0]) > aeMaxIndexBytes:
-		return aePoint{}, fmt.Errorf("index of %d bytes: at most %d", len(dp.Indexes[0]), aeMaxIndexBytes)
+		return aesql.Point{}, fmt.Errorf("index of %d bytes: at most %d", len(dp.Indexes[0]), aeMaxIndexBytes)
 	}
 	// Copies: the caller may reuse its slices, and stored points are never changed.
-	p := aePoint{Timestamp: dp.Timestamp.UTC(), SampleInterval: dp.SampleInterval,
+	p := aesql.Point{Timestamp: dp.Timestamp.UTC(), SampleInterval: dp.SampleInterval,
 		Blobs: append([]string(nil), dp.Blobs...), Doubles: append([]float64(nil), dp.Doubles...)}
 	if p.Timestamp.IsZero() {
 		p.Timestamp = now
@@ -130,7 +124,7 @@ func aeValidate(dp DataPoint, now time.Time) (aePoint, error) {
 		p.Index = dp.Indexes[0]
 	}
 	if p.Timestamp.Before(aeRetentionStart(now)) {
-		return aePoint{}, fmt.Errorf("timestamp %s is older than the 3-month retention", p.Timestamp.Format(time.RFC3339))
+		return aesql.Point{}, fmt.Errorf("timestamp %s is older than the 3-month retention", p.Timestamp.Format(time.RFC3339))
 	}
 	return p, nil
 }
@@ -237,22 +231,17 @@ func (s *Server) aeSQLHandler(w http.ResponseWriter, r *http.Request) {
 		aeFail(w, "cannot read the query (at most 1 MiB of SQL text)")
 		return
 	}
-	q, err := aeParse(string(body))
+	st, err := aesql.Parse(string(body))
 	if err != nil {
 		aeFail(w, err.Error())
 		return
 	}
-	var format aeFormat
-	if format, err = aeLookupFormat(q.format); err != nil {
-		aeFail(w, err.Error())
-		return
-	}
-	res, err := s.aeExecute(q)
+	res, err := s.aeExecute(st)
 	if err != nil {
 		aeFail(w, err.Error())
 		return
 	}
-	format.write(w, res)
+	st.Write(w, res)
 }
 
 func aeFail(w http.ResponseWriter, msg string) {
@@ -261,29 +250,22 @@ func aeFail(w http.ResponseWriter, msg string) {
 	_, _ = io.WriteString(w, msg+"\n") // a failed write means the client went away
 }
 
-func (s *Server) aeExecute(q *aeQuery) (*aeResult, error) {
+func (s *Server) aeExecute(st *aesql.Statement) (*aesql.Result, error) {
 	s.mu.Lock()
 	now := s.Now()
-	if q.show {
-		res := &aeResult{cols: []aeColumn{{name: "dataset", typ: aeTString}}, rows: [][]aeValue{}}
-		for _, name := range aeSortedKeys(s.st.Analytics.Datasets) {
-			res.rows = append(res.rows, []aeValue{aeS(name)})
-		}
+	if st.ShowTables() {
+		names := aeSortedKeys(s.st.Analytics.Datasets)
 		s.mu.Unlock()
-		return res, nil
+		return st.Tables(names), nil
 	}
-	points, ok := s.st.Analytics.Datasets[q.table]
+	points, ok := s.st.Analytics.Datasets[st.Table()]
 	s.mu.Unlock()
 	if !ok {
-		return nil, aeErrf("unknown table %q: no dataset of that name has data", q.table)
+		return nil, aesql.Errorf("unknown table %q: no dataset of that name has data", st.Table())
 	}
 	// Points are never changed in place (writes append, expiry copies), so the slice
 	// read under the lock stays valid without it.
-	rows := make([]*aeRow, len(points))
-	for i := range points {
-		rows[i] = &aeRow{p: &points[i], dataset: q.table}
-	}
-	return aeRun(q, rows, now)
+	return st.Run(points, now)
 }
 
 func aeSortedKeys[V any](m map[string]V) []string {

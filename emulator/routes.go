@@ -12,5 +12,6 @@ func (s *Server) routes() {
 	s.routesD1()
 	s.routesContainers()
 	s.routesAnalytics()
+	s.routesGraphQL()
 	s.routesLogpush()
 }

@@ -21,6 +21,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/monotask/flareops/emulator/graphql"
 )
 
 // APIPrefix is the path every REST route hangs off, as on api.cloudflare.com.
@@ -79,6 +81,7 @@ type Server struct {
 	limiter *rateLimiter
 	faults  *faultInjector
 	counter *counters
+	gql     *graphql.Service // the GraphQL Analytics API (analytics_graphql.go)
 
 	persistMu sync.Mutex
 	tickers   []func(now time.Time)
@@ -289,6 +292,11 @@ func (s *Server) serveAPI(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Ratelimit-Policy", s.limiter.policy())
 	}
 	token, authErr := s.authenticate(r)
+	if authErr != nil && r.URL.Path == APIPrefix+"/graphql" {
+		s.counter.status(route, http.StatusUnauthorized)
+		graphql.Unauthorized(w, s.Now()) // GraphQL answers in its own shape (analytics.md §1.1)
+		return
+	}
 	if authErr != nil {
 		s.counter.status(route, authErr.status)
 		writeError(w, authErr.status, authErr.code, authErr.msg)

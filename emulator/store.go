@@ -11,6 +11,8 @@ import (
 	"os"
 	"path/filepath"
 	"sync"
+
+	"github.com/monotask/flareops/emulator/graphql"
 )
 
 // state is everything the emulator stores, one field per API family. Each family file
@@ -27,6 +29,7 @@ type state struct {
 	Containers containersState `json:"containers"`
 	Analytics  analyticsState  `json:"analytics"`
 	Logpush    logpushState    `json:"logpush"`
+	GraphQL    graphql.Events  `json:"graphql"`
 }
 
 const stateVersion = 1

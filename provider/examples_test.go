@@ -141,6 +141,7 @@ func TestMonotaskExample(t *testing.T) {
 	tg := newEmulatorTarget(t, emulator.Options{RequireConsumerScripts: true})
 	tg.setEnv(t)
 	t.Setenv("FLAREOPS_OPS_KV_NAMESPACE", "monotask-staging-ops") // the example's provider block
+	tg.srv.SeedPagerDuty("monotask-oncall")                       // the example's PagerDuty destination
 	for _, w := range []string{"agent-worker-staging", "task-worker-staging", "github-worker-staging", "api-gateway-staging"} {
 		tg.deployWorker(t, w, "export default {}", nil)
 	}
@@ -204,7 +205,11 @@ func monotaskFromHCL(t *testing.T) map[string]reconciler.Object {
 	reg := reconciler.Kinds(nil)
 	var kinds []config.KindSchema
 	for _, k := range reg.Kinds() {
-		kinds = append(kinds, config.KindSchema{Name: k.Name(), Schema: k.Schema(), KeyAttr: k.KeyAttr()})
+		ks := config.KindSchema{Name: k.Name(), Schema: k.Schema(), KeyAttr: k.KeyAttr()}
+		if rn, ok := k.(reconciler.RefNamer); ok {
+			ks.RefName = rn.RefName
+		}
+		kinds = append(kinds, ks)
 	}
 	cfg, diags := config.Load(filepath.Join("..", "examples", "monotask"), config.Options{Kinds: kinds})
 	if diags.HasErrors() {
@@ -220,8 +225,8 @@ func monotaskFromHCL(t *testing.T) map[string]reconciler.Object {
 		}
 		out[b.Address()] = obj
 	}
-	if len(out) != 13 {
-		t.Fatalf("examples/monotask declares %d blocks, want the platform's 6 queues, 4 datasets, 1 sandbox and 2 Worker settings", len(out))
+	if len(out) != 19 {
+		t.Fatalf("examples/monotask declares %d blocks, want the platform's 6 queues, 4 datasets, 1 sandbox, 2 Worker settings, 3 alert destinations and 3 alert rules", len(out))
 	}
 	return out
 }

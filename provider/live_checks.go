@@ -19,11 +19,17 @@ import (
 // (reconciler.ManualChecker). Both read the Worker through the run's Worker set, which
 // observation has already read, so they cost no request. Kinds that list their objects
 // (queues) are checked by the API at apply, as before.
+// planLiveChecked is a kind whose live checks run in every plan although it is not scoped
+// (an alert rule's alert type is checked against the account's available alerts).
+type planLiveChecked interface{ PlanLiveChecked() }
+
 func (r *kindResource) planLiveChecks(ctx context.Context, resp *resource.ModifyPlanResponse) {
 	if r.kind == nil || resp.Diagnostics.HasError() {
 		return
 	}
-	if _, scoped := r.kind.(reconciler.ScopedObserver); !scoped {
+	_, scoped := r.kind.(reconciler.ScopedObserver)
+	_, planned := r.kind.(planLiveChecked)
+	if !scoped && !planned {
 		return
 	}
 	obj, ok := r.built(withoutID(resp.Plan.Raw))

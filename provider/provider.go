@@ -196,7 +196,7 @@ func (p *flareopsProvider) Configure(ctx context.Context, req provider.Configure
 
 // Resources is the one registry of flareops_* resources: one per engine kind.
 func (p *flareopsProvider) Resources(context.Context) []func() resource.Resource {
-	return []func() resource.Resource{NewQueueResource, NewDatasetResource, NewWorkerSettingsResource, NewSandboxResource, NewBackupResource}
+	return []func() resource.Resource{NewQueueResource, NewDatasetResource, NewWorkerSettingsResource, NewSandboxResource, NewBackupResource, NewAlertDestinationResource, NewAlertRuleResource}
 }
 
 // DataSources lists the data sources: one per engine kind that can be looked up, and

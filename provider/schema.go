@@ -17,6 +17,7 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema/int64planmodifier"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema/listdefault"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema/listplanmodifier"
+	"github.com/hashicorp/terraform-plugin-framework/resource/schema/mapplanmodifier"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema/planmodifier"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema/stringdefault"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema/stringplanmodifier"
@@ -101,7 +102,7 @@ func resourceBlocks(bs reconciler.BlockSchema, prefix string, filled map[string]
 // resourceAttr converts one engine attribute. filled marks an engine-filled attribute;
 // text, if set, replaces the engine's description.
 func resourceAttr(a reconciler.Attr, filled bool, text string) schema.Attribute {
-	required := a.Required
+	required := a.Required || a.LabelDefault
 	optional := !required
 	computed := a.Default != nil || filled
 	desc := resourceDescription(a, text)
@@ -142,6 +143,27 @@ func resourceAttr(a reconciler.Attr, filled bool, text string) schema.Attribute 
 		}
 		if a.ForceNew {
 			at.PlanModifiers = []planmodifier.Float64{float64planmodifier.RequiresReplace()}
+		}
+		return at
+	case reconciler.RefList:
+		at := schema.ListAttribute{
+			ElementType: types.StringType,
+			Required:    required, Optional: optional, Computed: computed, Sensitive: a.Sensitive,
+			MarkdownDescription: desc,
+			Validators:          []validator.List{refListValidator{a}},
+		}
+		if a.ForceNew {
+			at.PlanModifiers = []planmodifier.List{listplanmodifier.RequiresReplace()}
+		}
+		return at
+	case reconciler.StringListMap:
+		at := schema.MapAttribute{
+			ElementType: types.ListType{ElemType: types.StringType},
+			Required:    required, Optional: optional, Computed: computed, Sensitive: a.Sensitive,
+			MarkdownDescription: desc,
+		}
+		if a.ForceNew {
+			at.PlanModifiers = []planmodifier.Map{mapplanmodifier.RequiresReplace()}
 		}
 		return at
 	case reconciler.StringList:
@@ -198,6 +220,9 @@ func resourceDescription(a reconciler.Attr, text string) string {
 		d = a.Description
 		if a.Type == reconciler.Ref {
 			d += fmt.Sprintf(" In Terraform, write the %s's name, usually as `flareops_%s.<name>.name`.", a.RefKind, a.RefKind)
+		}
+		if a.Type == reconciler.RefList {
+			d += fmt.Sprintf(" In Terraform, write the %ss' ids, e.g. `[flareops_%s.<name>.id]`.", a.RefKind, a.RefKind)
 		}
 	}
 	def, ok := defaultText(a)
@@ -278,8 +303,10 @@ func dataSourceAttrs(bs reconciler.BlockSchema, key, prefix string, texts map[st
 			out[a.Name] = dschema.BoolAttribute{Required: required, Computed: computed, Sensitive: a.Sensitive, MarkdownDescription: desc}
 		case reconciler.Float:
 			out[a.Name] = dschema.Float64Attribute{Required: required, Computed: computed, Sensitive: a.Sensitive, MarkdownDescription: desc}
-		case reconciler.StringList:
+		case reconciler.StringList, reconciler.RefList:
 			out[a.Name] = dschema.ListAttribute{ElementType: types.StringType, Required: required, Computed: computed, Sensitive: a.Sensitive, MarkdownDescription: desc}
+		case reconciler.StringListMap:
+			out[a.Name] = dschema.MapAttribute{ElementType: types.ListType{ElemType: types.StringType}, Required: required, Computed: computed, Sensitive: a.Sensitive, MarkdownDescription: desc}
 		default:
 			out[a.Name] = dschema.StringAttribute{Required: required, Computed: computed, Sensitive: a.Sensitive, MarkdownDescription: desc}
 		}

@@ -164,7 +164,9 @@ func compareAttr(t *testing.T, k reconciler.Kind, prefix string, a reconciler.At
 	wantType := map[reconciler.AttrType]attr.Type{
 		reconciler.String: types.StringType, reconciler.Duration: types.StringType, reconciler.Ref: types.StringType,
 		reconciler.Int: types.Int64Type, reconciler.Bool: types.BoolType, reconciler.Float: types.Float64Type,
-		reconciler.StringList: types.ListType{ElemType: types.StringType},
+		reconciler.StringList:    types.ListType{ElemType: types.StringType},
+		reconciler.RefList:       types.ListType{ElemType: types.StringType},
+		reconciler.StringListMap: types.MapType{ElemType: types.ListType{ElemType: types.StringType}},
 	}[a.Type]
 	if wantType == nil {
 		t.Fatalf("%s: the test knows no Terraform type for an engine %s", name, a.Type)
@@ -172,7 +174,8 @@ func compareAttr(t *testing.T, k reconciler.Kind, prefix string, a reconciler.At
 	if !fa.GetType().Equal(wantType) {
 		t.Errorf("%s: type %s, want %s for an engine %s", name, fa.GetType(), wantType, a.Type)
 	}
-	if fa.IsRequired() != a.Required || fa.IsOptional() == a.Required {
+	// LabelDefault: the CLI's language takes the label; Terraform has none and requires it.
+	if req := a.Required || a.LabelDefault; fa.IsRequired() != req || fa.IsOptional() == req {
 		t.Errorf("%s: required=%v optional=%v, engine required=%v", name, fa.IsRequired(), fa.IsOptional(), a.Required)
 	}
 	if want := a.Default != nil || filled; fa.IsComputed() != want {
@@ -308,6 +311,11 @@ func frameworkDefault(t *testing.T, fa schema.Attribute) string {
 			q = append(q, e.String())
 		}
 		return "[" + strings.Join(q, ", ") + "]"
+	case schema.MapAttribute:
+		if x.Default != nil {
+			t.Fatalf("a map attribute with a default: the test cannot render it")
+		}
+		return ""
 	}
 	t.Fatalf("unexpected attribute %T", fa)
 	return ""
@@ -397,6 +405,10 @@ func probes(a reconciler.Attr) []string {
 		return floatProbes(a)
 	case reconciler.StringList:
 		return listProbes(a)
+	case reconciler.RefList:
+		return []string{`[]`, `["email:a@example.com"]`, `["email:a@example.com", "webhook:b"]`, `["email:a@example.com", "email:a@example.com"]`}
+	case reconciler.StringListMap:
+		return nil // a map literal is no list or string: checked by the CLI and provider tests of the kinds
 	}
 	out := []string{`"x"`}
 	for _, e := range a.Enum {
@@ -525,6 +537,8 @@ func writeRequired(b *strings.Builder, bs reconciler.BlockSchema, skip string) {
 			fmt.Fprintf(b, "  %s = %s\n", a.Name, floatProbes(a)[0])
 		case reconciler.StringList:
 			fmt.Fprintf(b, "  %s = []\n", a.Name)
+		case reconciler.RefList:
+			fmt.Fprintf(b, "  %s = [%q]\n", a.Name, "email:probe@example.com")
 		default:
 			v := "example"
 			if len(a.Enum) > 0 {
@@ -695,6 +709,13 @@ var filledSamples = map[string][]reconciler.Values{
 	"sandbox": {
 		{"worker": "w", "execution_timeout": int64(60)},
 		{"worker": "w", "execution_timeout": int64(60), "container": []reconciler.Values{{"application": "a", "max_instances": int64(2)}}},
+	},
+	"alert_destination": {
+		{"name": "d", "email": "ops@example.com"},
+		{"name": "d", "webhook": []reconciler.Values{{"url": "https://hooks.example.com/x", "secret": "s"}}},
+	},
+	"alert_rule": {
+		{"name": "r", "enabled": true, "native": []reconciler.Values{{"alert_type": "incident_alert"}}, "to": []reconciler.RefValue{{Name: "email:ops@example.com"}}},
 	},
 	"worker_settings": {
 		{"script": "w", "cpu_ms": int64(50)},

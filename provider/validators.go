@@ -289,3 +289,43 @@ func (filledRequiresReplace) PlanModifyString(_ context.Context, req planmodifie
 		resp.RequiresReplace = true
 	}
 }
+
+// refListValidator checks a RefList: no null element, no name twice, at most MaxItems.
+type refListValidator struct{ attr reconciler.Attr }
+
+func (v refListValidator) Description(context.Context) string {
+	return fmt.Sprintf("a list of %s ids, each at most once", v.attr.RefKind)
+}
+
+func (v refListValidator) MarkdownDescription(ctx context.Context) string {
+	return v.Description(ctx)
+}
+
+func (v refListValidator) ValidateList(_ context.Context, req validator.ListRequest, resp *validator.ListResponse) {
+	if req.ConfigValue.IsNull() || req.ConfigValue.IsUnknown() {
+		return
+	}
+	a, elems := v.attr, req.ConfigValue.Elements()
+	if a.MaxItems > 0 && len(elems) > a.MaxItems {
+		resp.Diagnostics.AddAttributeError(req.Path, "Too many elements", fmt.Sprintf("%s must have at most %d elements; got %d.", a.Name, a.MaxItems, len(elems)))
+	}
+	seen := map[string]int{}
+	for i, e := range elems {
+		switch {
+		case e.IsUnknown():
+		case e.IsNull():
+			resp.Diagnostics.AddAttributeError(req.Path.AtListIndex(i), "Incorrect attribute value type",
+				fmt.Sprintf("%s must be the id of a %s; got null.", reconciler.ItemName(a.Name, i), a.RefKind))
+		default:
+			s, ok := e.(types.String)
+			if !ok {
+				continue
+			}
+			if j, dup := seen[s.ValueString()]; dup {
+				resp.Diagnostics.AddAttributeError(req.Path.AtListIndex(i), "Duplicate element",
+					fmt.Sprintf("%s and %s name the same %s. Remove one of them.", reconciler.ItemName(a.Name, j), reconciler.ItemName(a.Name, i), a.RefKind))
+			}
+			seen[s.ValueString()] = i
+		}
+	}
+}

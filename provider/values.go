@@ -85,6 +85,18 @@ func decodeAttr(a reconciler.Attr, v tftypes.Value) (any, error) {
 		return decodeFloat(a, v)
 	case reconciler.StringList:
 		return decodeList(a, v)
+	case reconciler.RefList:
+		names, err := decodeList(a, v)
+		if err != nil {
+			return nil, err
+		}
+		refs := make([]reconciler.RefValue, len(names))
+		for i, n := range names {
+			refs[i] = reconciler.RefValue{Name: n}
+		}
+		return refs, nil
+	case reconciler.StringListMap:
+		return decodeListMap(a, v)
 	}
 	var s string
 	if err := v.As(&s); err != nil {
@@ -196,8 +208,21 @@ func objectFrom(bs reconciler.BlockSchema, typ tftypes.Object, vals reconciler.V
 
 // encodeAttr encodes one engine value; nil is null (for a StringList, see encodeList).
 func encodeAttr(a reconciler.Attr, t tftypes.Type, v any, spellings []tftypes.Value) (tftypes.Value, error) {
-	if a.Type == reconciler.StringList {
+	switch a.Type {
+	case reconciler.StringList:
 		return encodeList(a, t, v, spellings)
+	case reconciler.RefList:
+		var names []string
+		if refs, ok := v.([]reconciler.RefValue); ok {
+			for _, r := range refs {
+				names = append(names, r.Name)
+			}
+		} else if v != nil {
+			return tftypes.Value{}, fmt.Errorf("%s: engine value %T is not a list of references", a.Name, v)
+		}
+		return encodeList(a, t, sameSetOrder(names, spellings), spellings)
+	case reconciler.StringListMap:
+		return encodeListMap(a, t, v, spellings)
 	}
 	if v == nil {
 		return tftypes.NewValue(t, nil), nil

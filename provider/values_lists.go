@@ -105,3 +105,93 @@ func encodeFloat(a reconciler.Attr, t tftypes.Type, v any, priors []tftypes.Valu
 	}
 	return tftypes.NewValue(t, big.NewFloat(f)), nil
 }
+
+// decodeListMap reads a known map of lists of strings.
+func decodeListMap(a reconciler.Attr, v tftypes.Value) (map[string][]string, error) {
+	var m map[string]tftypes.Value
+	if err := v.As(&m); err != nil {
+		return nil, fmt.Errorf("%s: %w", a.Name, err)
+	}
+	out := make(map[string][]string, len(m))
+	for k, lv := range m {
+		item := a
+		item.Name = a.Name + "." + k
+		if lv.IsNull() {
+			return nil, fmt.Errorf("%s must be a list of strings; got null", item.Name)
+		}
+		ss, err := decodeList(item, lv)
+		if err != nil {
+			return nil, err
+		}
+		out[k] = ss
+	}
+	return out, nil
+}
+
+// encodeListMap writes an engine map (nil when absent). A StringListMap means its
+// canonical form (reconciler.CanonicalListMap: keys and values case-folded, values a
+// sorted set), so the first prior with the same canonical form is kept as it is: the
+// state holds the configuration as written, whatever order or case the API answers in.
+func encodeListMap(a reconciler.Attr, t tftypes.Type, v any, priors []tftypes.Value) (tftypes.Value, error) {
+	m, ok := v.(map[string][]string)
+	if v != nil && !ok {
+		return tftypes.Value{}, fmt.Errorf("%s: engine value %T is not a map of lists of strings", a.Name, v)
+	}
+	for _, p := range priors {
+		if p.Type() == nil || !p.IsKnown() || !p.IsFullyKnown() {
+			continue
+		}
+		if p.IsNull() {
+			if len(m) == 0 {
+				return p, nil
+			}
+			continue
+		}
+		pm, err := decodeListMap(a, p)
+		if err == nil && reconciler.SameListMap(pm, m) {
+			return p, nil
+		}
+	}
+	if m == nil {
+		return tftypes.NewValue(t, nil), nil
+	}
+	mt, ok := t.(tftypes.Map)
+	if !ok {
+		return tftypes.Value{}, fmt.Errorf("%s: the schema's type is not a map", a.Name)
+	}
+	out := make(map[string]tftypes.Value, len(m))
+	for k, ss := range m {
+		elems := make([]tftypes.Value, len(ss))
+		for i, s := range ss {
+			elems[i] = tftypes.NewValue(tftypes.String, s)
+		}
+		out[k] = tftypes.NewValue(mt.ElementType, elems)
+	}
+	return tftypes.NewValue(t, out), nil
+}
+
+// sameSetOrder returns names in the order of the first prior list that holds the same
+// names (a RefList is a set: the engine sorts it, Terraform keeps the order written).
+func sameSetOrder(names []string, priors []tftypes.Value) []string {
+	want := map[string]bool{}
+	for _, n := range names {
+		want[n] = true
+	}
+	for _, p := range priors {
+		if p.Type() == nil || !p.IsFullyKnown() || p.IsNull() {
+			continue
+		}
+		prior, err := decodeList(reconciler.Attr{Name: "prior"}, p)
+		if err != nil || len(prior) != len(names) {
+			continue
+		}
+		same := true
+		for _, n := range prior {
+			same = same && want[n]
+		}
+		if same {
+			return prior
+		}
+	}
+	return names
+}

@@ -280,10 +280,21 @@ func (k DatasetKind) Delete(ctx context.Context, id string, live Object) error {
 }
 
 // Impact says what a dataset change does, for the reviewer.
-func (DatasetKind) Impact(action Action, f FieldChange, _, desired any) string {
+func (k DatasetKind) Impact(action Action, f FieldChange, live, desired any) string {
 	want, _ := desired.(DatasetSpec)
+	have, _ := live.(DatasetSpec)
 	worker := bindingWorker(f.Path)
+	tool := ""
+	if k.Workers != nil && worker != "" {
+		tool = k.Workers.DeployedBy(worker)
+	}
 	switch {
+	case tool != "" && f.Field == "name" && f.OldSet && !f.NewSet:
+		return fmt.Sprintf("binding %s stays on Worker %s, which %s deploys: flareops writes nothing there; remove it from the Worker's %s configuration", strings.Trim(f.Old, `"`), worker, tool, tool)
+	case tool != "" && f.Field == "name":
+		return fmt.Sprintf("not written: Worker %s is deployed by %s (the plan shows the lines its configuration lacks)", worker, tool)
+	case action == Delete && f.Field == "dataset" && k.leftToTools(have):
+		return fmt.Sprintf("its bindings stay on Workers that another tool deploys (flareops writes nothing there); flareops forgets the names of %s's columns", f.Old)
 	case action == Delete && f.Field == "dataset":
 		return fmt.Sprintf("the Workers stop writing to %s; its data stays queryable until its 3-month retention ends", f.Old)
 	case f.Field == "name" && f.NewSet && !f.OldSet:
@@ -295,6 +306,19 @@ func (DatasetKind) Impact(action Action, f FieldChange, _, desired any) string {
 		return "column names change for flareops's SQL (alert rules, SLOs); the data and the Workers are unchanged"
 	}
 	return ""
+}
+
+// leftToTools reports whether every binding of s is on a Worker another tool deploys.
+func (k DatasetKind) leftToTools(s DatasetSpec) bool {
+	if k.Workers == nil || len(s.Bindings) == 0 {
+		return false
+	}
+	for _, b := range s.Bindings {
+		if k.Workers.DeployedBy(b.Worker) == "" {
+			return false
+		}
+	}
+	return true
 }
 
 // bindingWorker is the Worker of a binding's field path: binding["worker/NAME"].name.

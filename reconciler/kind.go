@@ -60,6 +60,14 @@ type ScopedObserver interface {
 	ObserveScoped(ctx context.Context, scope Scope) ([]Object, error)
 }
 
+// RefNamer is implemented by kinds whose blocks other blocks refer to by something other
+// than their key: a reference to such a block (alert_destination.ops) resolves to
+// RefName of its values, which the Terraform form writes as the resource's id
+// (flareops_alert_destination.ops.id). RefName sees decoded, defaulted values.
+type RefNamer interface {
+	RefName(v Values) string
+}
+
 // Scope is what a plan touches of one kind: the desired objects (built, without ids) and
 // the state entries (with the spec last applied).
 type Scope struct {

@@ -30,22 +30,26 @@ func KindsWith(client *cloudflare.Client, s Settings) *Registry {
 		queues     QueueAPI
 		containers ContainersAPI
 		logpush    LogpushAPI
+		alerts     AlertingAPI
 		account    string         // the account in the R2 destinations of Logpush jobs
 		workers    *workerset.Set // the one Worker merge of the run, shared by every Worker-side kind
 		docs       *opsdoc.Store  // the one document store of the run, shared by every kind that publishes
 	)
 	if client != nil {
-		queues, containers, logpush = client, client, client
+		queues, containers, logpush, alerts = client, client, client, client
 		account = client.AccountID()
 		workers = workerset.New(client)
 		docs = opsdoc.New(client, s.OpsKVNamespace)
 	}
+	alertRun := newAlertingRun() // the webhook and PagerDuty lists of the run, shared by both alerting kinds
 	r, err := NewRegistry(
 		QueueKind{API: queues},
 		DatasetKind{Workers: workers},
 		WorkerSettingsKind{Workers: workers, Logpush: logpush, AccountID: account},
 		NewSandboxKind(workers, docs, containers, s),
 		newBackupKind(client, workers),
+		AlertDestinationKind{API: alerts, run: alertRun},
+		AlertRuleKind{API: alerts, run: alertRun},
 	)
 	if err != nil {
 		panic(err) // a programming error: kind names are constants

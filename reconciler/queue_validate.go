@@ -37,7 +37,7 @@ type LiveProblem struct {
 // object (a Worker: a placeholder script); other problems are problems there too.
 func (p LiveProblem) StandIn() bool {
 	switch p.Object {
-	case "Worker", "containers application", "D1 database", "KV namespace", "R2 bucket":
+	case "Worker", "containers application", "D1 database", "KV namespace", "R2 bucket", "PagerDuty service":
 		return true
 	}
 	return false

@@ -223,26 +223,27 @@ func driftShowsFields(a Action) bool { return a != Create && a != Delete }
 // RenderDriftMarkdown writes the drift report as Markdown (for an issue or a PR
 // comment): a one-line verdict, the target and warnings, then what was changed outside
 // flareops and, apart, the configuration changes not yet applied, as RenderDriftText.
+// Like RenderMarkdown it fits one GitHub issue body or comment (MarkdownBudget): long
+// values are shortened, then whole entries left out, saying how many.
 func RenderDriftMarkdown(w io.Writer, p *Plan, o RenderOptions) error {
 	if p == nil {
 		return errNoPlan
 	}
+	p = clipPlan(p, markdownValueRunes)
 	outside, config := OutsideChanges(p), configSection(p)
-	var b bytes.Buffer
 	head := driftHeadlineManual(len(outside), len(config), p.Manual)
-	fmt.Fprintf(&b, "**flareops drift**: %s%s.\n", strings.ToLower(head[:1]), head[1:])
-	writeMarkdownPreamble(&b, p, o)
-	if len(p.Manual) > 0 {
-		writeManualMarkdown(&b, p.Manual)
+	summary := fmt.Sprintf("**flareops drift**: %s%s.\n", strings.ToLower(head[:1]), head[1:])
+	more := func(n int) string {
+		return "- " + strings.ReplaceAll(moreChanges(n), "flareops plan", "flareops drift") + "\n"
 	}
-	if len(outside) > 0 {
-		b.WriteString("\n### Changed outside flareops (apply sets them back)\n\n")
-		writeOutsideMarkdown(&b, outside, "apply")
-	}
-	if len(config) > 0 {
-		b.WriteString("\n### Configuration changes not yet applied\n\nValues are shown as live -> desired.\n\n")
+	var outs, configs []string
+	for _, c := range outside {
+		var b bytes.Buffer
+		writeOutsideMarkdown(&b, []Change{c}, "apply")
+		outs = append(outs, b.String())
 	}
 	for _, c := range config {
+		var b bytes.Buffer
 		fmt.Fprintf(&b, "- %s", code(c.Address))
 		if np := mdNameplate(c); np != "" && c.Action != Create {
 			b.WriteString(" " + np)
@@ -251,6 +252,12 @@ func RenderDriftMarkdown(w io.Writer, p *Plan, o RenderOptions) error {
 		if driftShowsFields(c.Action) {
 			writeNotesMarkdown(&b, configNotes(c, mdValue))
 		}
+		configs = append(configs, b.String())
 	}
-	return flush(w, &b)
+	sections := []mdSection{
+		preambleSection(p, o), manualSection(p.Manual),
+		{head: "\n### Changed outside flareops (apply sets them back)\n\n", entries: outs, more: more, share: true},
+		{head: "\n### Configuration changes not yet applied\n\nValues are shown as live -> desired.\n\n", entries: configs, more: more, share: true},
+	}
+	return flush(w, assembleMarkdown(summary, sections, MarkdownBudget))
 }

@@ -10,6 +10,7 @@ import (
 // RenderMarkdown writes the plan as a pull-request comment, most important first:
 //   - a one-line summary, with how many changes set back changes made outside flareops;
 //   - the target and every warning of the plan;
+//   - what is left to another tool's deploy (Plan.Manual);
 //   - "Operational impact": what the changes do (every delete and replace is listed,
 //     with or without impact lines);
 //   - "Changes made outside flareops (this plan sets them back)", apart from the
@@ -18,74 +19,142 @@ import (
 //     fields changed;
 //   - the text rendering collapsed under "Details", without what is listed above.
 //
+// The comment always fits GitHub's: it is at most MarkdownBudget bytes (see there). A
+// value longer than markdownValueRunes characters is shortened, saying by how much; when
+// the whole still does not fit, sections give up whole entries (a change's impact, a
+// table row, a change's details), last ones first: the details take only the room the
+// others leave, and the impacts, the changes made outside flareops and the table share
+// the rest (see assembleMarkdown); each section says "N more changes not shown". The
+// summary line is never cut, and a cut never falls inside an entry, a code block or an
+// HTML tag.
+//
 // Colors are never used; sensitive values are always masked.
 func RenderMarkdown(w io.Writer, p *Plan, o RenderOptions) error {
 	if p == nil {
 		return errNoPlan
 	}
-	var b bytes.Buffer
+	p = clipPlan(p, markdownValueRunes)
+	var summary string
+	var sections []mdSection
 	if !p.HasChanges() {
 		if len(p.Manual) > 0 {
-			fmt.Fprintf(&b, "**flareops plan**: no changes for flareops to apply; %s.\n", manualSummary(p.Manual))
+			summary = fmt.Sprintf("**flareops plan**: no changes for flareops to apply; %s.\n", manualSummary(p.Manual))
 		} else {
-			b.WriteString("**flareops plan**: no changes. The account matches the configuration.\n")
+			summary = "**flareops plan**: no changes. The account matches the configuration.\n"
 		}
-		writeMarkdownPreamble(&b, p, o)
-		if len(p.Manual) > 0 {
-			writeManualMarkdown(&b, p.Manual)
-		}
-		return flush(w, &b)
+		sections = append(sections, preambleSection(p, o), manualSection(p.Manual))
+		return flush(w, assembleMarkdown(summary, sections, MarkdownBudget))
 	}
 	outside := OutsideChanges(p)
-	fmt.Fprintf(&b, "**flareops plan**: %s", planCounts(p))
+	summary = "**flareops plan**: " + planCounts(p)
 	if n := len(outside); n > 0 {
-		fmt.Fprintf(&b, "; %d set back changes made outside flareops", n)
+		summary += fmt.Sprintf("; %d set back changes made outside flareops", n)
 	}
 	if len(p.Manual) > 0 {
-		fmt.Fprintf(&b, "; %s", manualSummary(p.Manual))
+		summary += "; " + manualSummary(p.Manual)
 	}
-	b.WriteString("\n")
-	writeMarkdownPreamble(&b, p, o)
-	if len(p.Manual) > 0 {
-		writeManualMarkdown(&b, p.Manual)
-	}
-
-	if bullets := impactBullets(p); len(bullets) > 0 {
-		b.WriteString("\n### Operational impact\n\n")
-		b.WriteString(strings.Join(bullets, "\n") + "\n")
-	}
+	summary += "\n"
+	sections = append(sections, preambleSection(p, o), manualSection(p.Manual))
+	sections = append(sections, mdSection{
+		head:    "\n### Operational impact\n\n",
+		entries: impactBullets(p),
+		more:    func(n int) string { return "- " + moreChanges(n) + "\n" },
+		share:   true,
+	})
 	if len(outside) > 0 {
-		b.WriteString("\n### Changes made outside flareops (this plan sets them back)\n\n")
-		writeOutsideMarkdown(&b, outside, "this plan")
-	}
-
-	b.WriteString("\n### Changes\n\n| Address | Action | Live object | Fields changed |\n|---|---|---|---|\n")
-	for _, c := range p.Changes {
-		if c.Action != NoOp {
-			fmt.Fprintf(&b, "| %s | %s | %s | %s |\n", cell(code(c.Address)), cell(string(c.Action)), cell(objectCell(c)), cell(fieldsCell(c)))
+		var entries []string
+		for _, c := range outside {
+			var b bytes.Buffer
+			writeOutsideMarkdown(&b, []Change{c}, "this plan")
+			entries = append(entries, b.String())
 		}
+		sections = append(sections, mdSection{
+			head:    "\n### Changes made outside flareops (this plan sets them back)\n\n",
+			entries: entries,
+			more:    func(n int) string { return "- " + moreChanges(n) + "\n" },
+			share:   true,
+		})
 	}
-
-	var text bytes.Buffer
-	writePlanBody(&text, p, style(false), false)
-	b.WriteString("\n<details><summary>Details</summary>\n\n")
-	b.WriteString(fenced("diff", diffGutter(text.String())))
-	b.WriteString("\n</details>\n")
-	return flush(w, &b)
+	var rows, details []string
+	for _, c := range p.Changes {
+		if c.Action == NoOp {
+			continue
+		}
+		rows = append(rows, fmt.Sprintf("| %s | %s | %s | %s |\n", cell(code(c.Address)), cell(string(c.Action)), cell(objectCell(c)), cell(fieldsCell(c))))
+		var b bytes.Buffer
+		writeChangeText(&b, c, style(false), false)
+		b.WriteByte('\n')
+		details = append(details, diffGutter(b.String()))
+	}
+	sections = append(sections, mdSection{
+		head:    "\n### Changes\n\n| Address | Action | Live object | Fields changed |\n|---|---|---|---|\n",
+		entries: rows,
+		// A line that is not a row ends the table: the note goes under it.
+		more:  func(n int) string { return "\n" + moreChanges(n) + "\n" },
+		share: true,
+	})
+	// One fence around every entry: long enough that no entry can close it.
+	var legend bytes.Buffer
+	writeLegend(&legend, p, style(false))
+	legend.WriteString("flareops will perform the following actions, in this order:\n\n")
+	head := diffGutter(legend.String())
+	fence := "```"
+	for strings.Contains(head+strings.Join(details, ""), fence) {
+		fence += "`"
+	}
+	sections = append(sections, mdSection{
+		head:    "\n<details><summary>Details</summary>\n\n" + fence + "diff\n" + head,
+		entries: details,
+		more:    func(n int) string { return "# " + stripEmphasis(moreChanges(n)) + "\n\n" },
+		tail:    fmt.Sprintf("Plan: %s.\n%s\n\n</details>\n", planCounts(p), fence),
+	})
+	return flush(w, assembleMarkdown(summary, sections, MarkdownBudget))
 }
 
-// writeMarkdownPreamble writes the target and the warnings, each its own paragraph.
-func writeMarkdownPreamble(b *bytes.Buffer, p *Plan, o RenderOptions) {
+// preambleSection is the target and the warnings, each its own paragraph.
+func preambleSection(p *Plan, o RenderOptions) mdSection {
+	var s mdSection
 	if t := targetText(p, o); t != "" {
-		fmt.Fprintf(b, "\nTarget: %s\n", t)
+		s.entries = append(s.entries, fmt.Sprintf("\nTarget: %s\n", t))
 	}
-	for _, s := range p.Warnings {
-		fmt.Fprintf(b, "\n> **Warning:** %s\n", strings.ReplaceAll(s, "\n", "\n> "))
+	for _, w := range p.Warnings {
+		s.entries = append(s.entries, fmt.Sprintf("\n> **Warning:** %s\n", strings.ReplaceAll(w, "\n", "\n> ")))
 	}
+	s.more = func(n int) string {
+		return fmt.Sprintf("\n_%d more warnings not shown: the comment would exceed GitHub's limit._\n", n)
+	}
+	return s
 }
 
-// impactBullets says what each change does: one bullet per change with impact lines,
-// and one for every delete and replace even without them, since both destroy an object.
+// manualSection is what declarations leave to another tool's deploy: one entry per
+// declaration under the heading that writeManualMarkdown gives them all.
+func manualSection(steps []ManualStep) mdSection {
+	if len(steps) == 0 {
+		return mdSection{}
+	}
+	var all bytes.Buffer
+	writeManualMarkdown(&all, steps)
+	s := mdSection{more: func(n int) string {
+		return fmt.Sprintf("\n- _%d more declarations not shown: the comment would exceed GitHub's limit._\n", n)
+	}}
+	if i := strings.Index(all.String(), "\n- "); i >= 0 {
+		s.head = all.String()[:i]
+	}
+	for _, st := range steps {
+		var one bytes.Buffer
+		writeManualMarkdown(&one, []ManualStep{st})
+		text := one.String()
+		if i := strings.Index(text, "\n- "); i >= 0 {
+			text = text[i:]
+		}
+		s.entries = append(s.entries, text)
+	}
+	return s
+}
+
+// impactBullets says what each change does: one entry per change with impact lines, and
+// one for every delete and replace even without them, since both destroy an object. An
+// entry is one bullet, or a bullet with nested ones, ending in a newline.
 func impactBullets(p *Plan) []string {
 	var out []string
 	for _, c := range p.Changes {
@@ -105,18 +174,19 @@ func impactBullets(p *Plan) []string {
 		head := "- " + code(c.Address) + ": "
 		switch {
 		case len(impact) == 1 && lead == "":
-			out = append(out, head+impact[0])
+			out = append(out, head+impact[0]+"\n")
 		case len(impact) == 1:
-			out = append(out, head+lead+" — "+impact[0])
+			out = append(out, head+lead+" — "+impact[0]+"\n")
 		case len(impact) == 0 && fallback != "":
-			out = append(out, head+lead+" — "+fallback)
+			out = append(out, head+lead+" — "+fallback+"\n")
 		case len(impact) == 0:
-			out = append(out, head+lead)
+			out = append(out, head+lead+"\n")
 		default:
-			out = append(out, strings.TrimSuffix(head+lead, " "))
+			lines := []string{strings.TrimSuffix(head+lead, " ")}
 			for _, s := range impact {
-				out = append(out, "  - "+s)
+				lines = append(lines, "  - "+s)
 			}
+			out = append(out, strings.Join(lines, "\n")+"\n")
 		}
 	}
 	return out

@@ -93,7 +93,7 @@ var sandboxSchema = BlockSchema{
 		{Name: "name", Type: String, ForceNew: true, MaxLen: 63, Pattern: workerNamePattern, PatternText: workerNameRule,
 			Description: "Name of the sandbox: its policy document is `flareops/sandbox/<name>` in the ops KV namespace, where the sandbox code reads it. Default: the name of the Worker. Changing it replaces the sandbox (its document moves)."},
 		{Name: "worker", Type: String, Required: true, MaxLen: 63, Pattern: workerNamePattern, PatternText: workerNameRule,
-			Description: "Name of the existing Worker script that runs the sandboxes. flareops sets its CPU limit and adds the cleanup cron trigger; its code, bindings, other crons and other settings are left as they are."},
+			Description: "Name of the existing Worker script that runs the sandboxes. flareops sets its CPU limit and adds the cleanup cron trigger; its code, bindings, other crons and other settings are left as they are. On a Worker that a `worker_settings` block says wrangler deploys, flareops writes neither: plan and drift show the `wrangler.toml` / `wrangler.jsonc` lines that give them to its deploys."},
 		{Name: "cpu_ms", Type: Int, Min: 1, Max: 300000,
 			Description: "CPU time limit of one invocation of the Worker, in milliseconds (1 to 300000, i.e. 5 minutes; Cloudflare's default is 30000). Unset: the sandbox does not manage the Worker's CPU limit."},
 		{Name: "cleanup_every", Type: String, Enum: sandbox.CleanupIntervals,

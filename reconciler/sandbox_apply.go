@@ -25,13 +25,10 @@ import (
 // Every Worker write goes through the run's Worker set (workerset.Set.Change), which keeps
 // every cron, binding and setting the sandbox does not own.
 //
-// TODO(lead): a sandbox whose Worker a worker_settings block declares deployed_by =
-// "wrangler" is still written here (its next wrangler deploy may undo the cron and the CPU
-// limit). Once the worker_settings kind's ManualChecker and wrangler.Fragment(format,
-// workerset.Want) are merged, SandboxKind should check such a Worker instead, with
-// workerset.Want{Crons: []string{spec.cron()}, CPUMs: spec.CPUMs}, and the Worker set
-// should say which Workers wrangler deploys. A failure after a write says
-// what was done; the sandbox is then recorded as it is (a sandbox flareops manages always
+// On a Worker that another tool deploys (worker_settings' deployed_by = "wrangler"),
+// steps 1, 2 and 5 write nothing: its next deploy would undo them. The plan shows instead
+// what the tool's configuration lacks (CheckManual). A failure after a write says what was
+// done; the sandbox is then recorded as it is (a sandbox flareops manages always
 // exists), and the next plan shows what is left to do.
 
 // Create puts the sandbox on its Worker and application and publishes its policy.
@@ -98,13 +95,14 @@ func (k SandboxKind) apply(ctx context.Context, have, want SandboxSpec) (done []
 			return done, err
 		}
 	}
-	if o, n := old.cron(), want.cron(); o != n {
+	onWorker := k.deployedBy(want.Worker) == "" // another tool deploys it: nothing is written there
+	if o, n := old.cron(), want.cron(); o != n && onWorker {
 		if err := k.Workers.Change(ctx, want.Worker, workerset.Want{Crons: nonEmpty(o)}, workerset.Want{Crons: nonEmpty(n)}); err != nil {
 			return done, k.cronError(ctx, want.Worker, n, err)
 		}
 		done = append(done, cronDone(want.Worker, o, n))
 	}
-	if old.CPUMs != want.CPUMs {
+	if old.CPUMs != want.CPUMs && onWorker {
 		if err := k.Workers.Change(ctx, want.Worker, workerset.Want{CPUMs: old.CPUMs}, workerset.Want{CPUMs: want.CPUMs}); err != nil {
 			return done, fmt.Errorf("cannot set the CPU limit of Worker %s: %w", want.Worker, err)
 		}
@@ -137,8 +135,8 @@ func (k SandboxKind) apply(ctx context.Context, have, want SandboxSpec) (done []
 // not take its own cron for someone else's.
 func (k SandboxKind) foreignCron(ctx context.Context, want SandboxSpec) error {
 	c := want.cron()
-	if c == "" {
-		return nil
+	if c == "" || k.deployedBy(want.Worker) != "" {
+		return nil // on a Worker another tool deploys, its cron is that tool's to carry
 	}
 	crons, seen := k.seenCrons(want.Worker)
 	if !seen {

@@ -23,6 +23,9 @@ func (k SandboxKind) Impact(action Action, f FieldChange, live, desired any) str
 	if len(f.Blocks) > 0 {
 		return containerImpact(action, f, have, want)
 	}
+	if tool := k.deployedBy(want.Worker); tool != "" && (f.Field == "cleanup_every" || f.Field == "cpu_ms") {
+		return fmt.Sprintf("not written: Worker %s is deployed by %s, so its cron and CPU limit belong in its %s configuration (the plan shows what it lacks)", want.Worker, tool, tool)
+	}
 	switch f.Field {
 	case "cleanup_every":
 		if crons, ok := k.seenCrons(want.Worker); action == Create && ok && slices.Contains(crons, want.cron()) {

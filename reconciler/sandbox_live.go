@@ -46,6 +46,11 @@ func (k SandboxKind) ObserveScoped(ctx context.Context, scope Scope) ([]Object, 
 			sn.applied = &s
 		}
 	}
+	if k.Workers != nil {
+		for w, tool := range scope.Deployed {
+			k.Workers.SetDeployedBy(w, tool)
+		}
+	}
 	docs, err := k.Docs.Observe(ctx)
 	if err != nil {
 		return nil, err
@@ -188,6 +193,23 @@ func (k SandboxKind) observeWorker(ctx context.Context, live *SandboxSpec, same 
 		}
 	}
 	if !w.Exists {
+		return nil
+	}
+	if k.deployedBy(live.Worker) != "" {
+		// Another tool deploys the Worker: flareops writes neither the cron nor the CPU
+		// limit there, so they are no part of the diff; CheckManual says whether the
+		// Worker has them.
+		for _, s := range same {
+			if live.CPUMs == 0 {
+				live.CPUMs = s.CPUMs
+			}
+			if live.CleanupEvery == "" {
+				live.CleanupEvery = s.CleanupEvery
+			}
+		}
+		if desired != nil && desired.Worker == live.Worker {
+			live.CPUMs, live.CleanupEvery = desired.CPUMs, desired.CleanupEvery
+		}
 		return nil
 	}
 	for _, s := range same {

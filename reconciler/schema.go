@@ -17,17 +17,19 @@ import (
 type AttrType int
 
 const (
-	String     AttrType = iota // a string
-	Int                        // a whole number
-	Bool                       // true or false
-	Duration                   // a string such as "30s", "5m", "4d", stored in Attr.Unit
-	Ref                        // a reference to another block (queue.dlq) or a literal name
-	StringList                 // a list of strings, e.g. ["service", "route"]
-	Float                      // a number that may have a fraction, e.g. 0.1
+	String        AttrType = iota // a string
+	Int                           // a whole number
+	Bool                          // true or false
+	Duration                      // a string such as "30s", "5m", "4d", stored in Attr.Unit
+	Ref                           // a reference to another block (queue.dlq) or a literal name
+	StringList                    // a list of strings, e.g. ["service", "route"]
+	Float                         // a number that may have a fraction, e.g. 0.1
+	RefList                       // a list of references to blocks of RefKind (or their names): [alert_destination.ops]
+	StringListMap                 // a map of string → list of strings, e.g. { product = ["worker_requests"] }
 )
 
 func (t AttrType) String() string {
-	return [...]string{"string", "whole number", "bool", "duration", "reference", "list of strings", "number"}[t]
+	return [...]string{"string", "whole number", "bool", "duration", "reference", "list of strings", "number", "list of references", "map of lists of strings"}[t]
 }
 
 // Attr describes one attribute of a block.
@@ -72,8 +74,12 @@ type Attr struct {
 	// ForceNew means a change replaces the object instead of updating it.
 	ForceNew bool
 	// Sensitive values never appear in output, plans or state in clear.
-	Sensitive   bool
-	Description string
+	Sensitive bool
+	// LabelDefault gives an absent String the block's label in the CLI's language
+	// (alert_destination "ops" is named "ops"); Terraform has no label, so there the
+	// attribute is required.
+	LabelDefault bool
+	Description  string
 }
 
 // BlockSchema describes a block: its attributes and nested blocks.
@@ -106,7 +112,9 @@ func (b BlockSchema) Attr(name string) (Attr, bool) {
 // treat it as they treat an absent one (strs returns no elements for both).
 type Values map[string]any
 
-// RefValue is a decoded Ref: the address it points to, if any, and the name it resolves to.
+// RefValue is a decoded Ref (or an element of a RefList): the address it points to, if
+// any, and the name it resolves to. A reference to a block of a kind that is a RefNamer
+// resolves to its RefName instead (an alert destination's id).
 type RefValue struct {
 	Address string // "queue.jobs_dlq", empty when the user wrote a literal name
 	Name    string // the referenced object's name in the account
@@ -131,6 +139,18 @@ func (v Values) float(name string) (float64, bool) {
 func (v Values) strs(name string) []string {
 	s, _ := v[name].([]string)
 	return s
+}
+
+// refs returns the elements of a RefList; nil when absent.
+func (v Values) refs(name string) []RefValue {
+	r, _ := v[name].([]RefValue)
+	return r
+}
+
+// listMap returns a StringListMap; nil when absent.
+func (v Values) listMap(name string) map[string][]string {
+	m, _ := v[name].(map[string][]string)
+	return m
 }
 
 func (v Values) boolean(name string) bool {

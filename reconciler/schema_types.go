@@ -3,6 +3,8 @@ package reconciler
 import (
 	"fmt"
 	"math"
+	"slices"
+	"sort"
 	"strconv"
 	"strings"
 	"time"
@@ -179,4 +181,39 @@ func plural(n int, one, many string) string {
 		return one
 	}
 	return many
+}
+
+// CanonicalListMap is the form in which a StringListMap is compared: keys and values
+// trimmed and lower-cased, each value list sorted with duplicates removed, keys without
+// values left out. Both front ends compare through it, so an API that answers a map in
+// another order or case, or with a value twice, shows no change.
+func CanonicalListMap(m map[string][]string) map[string][]string {
+	out := make(map[string][]string, len(m))
+	for k, vs := range m {
+		key := strings.ToLower(strings.TrimSpace(k))
+		set := append([]string{}, out[key]...)
+		for _, v := range vs {
+			set = append(set, strings.ToLower(strings.TrimSpace(v)))
+		}
+		sort.Strings(set)
+		set = slices.Compact(set)
+		if len(set) > 0 {
+			out[key] = set
+		}
+	}
+	return out
+}
+
+// SameListMap reports whether two StringListMaps have the same canonical form.
+func SameListMap(a, b map[string][]string) bool {
+	ca, cb := CanonicalListMap(a), CanonicalListMap(b)
+	if len(ca) != len(cb) {
+		return false
+	}
+	for k, v := range ca {
+		if !slices.Equal(v, cb[k]) {
+			return false
+		}
+	}
+	return true
 }

@@ -21,7 +21,7 @@ provider_installation {
 CFG
 
 port=$(( 20000 + RANDOM % 20000 ))
-"$root/bin/flareops" local serve -listen "127.0.0.1:$port" -data "$work/cf" > "$work/serve.log" &
+"$root/bin/flareops" local serve -listen "127.0.0.1:$port" -data "$work/cf" -pagerduty monotask-oncall > "$work/serve.log" &
 serve_pid=$!
 for _ in $(seq 50); do
 	grep -q listening "$work/serve.log" 2>/dev/null && break

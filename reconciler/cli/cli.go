@@ -61,11 +61,12 @@ func commands() []command {
 		{name: "import", summary: "bring an existing object under management", run: runImport},
 		{name: "state", summary: "inspect the inventory: state list|show|rm", run: runState},
 		{name: "destroy", summary: "delete every object flareops manages here", run: runDestroy},
+		{name: "graph", summary: "draw the declared objects and their references (SVG or DOT)", run: runGraph},
 		{name: "local", summary: "the built-in local Cloudflare: local serve", run: runLocal},
 		{name: "backup", summary: "backups: run|list|verify|restore|drill", run: runBackup},
 		{name: "version", summary: "print the version", run: runVersion},
-		notYet("slo", "SLOs: status", "the slo kind"),
-		notYet("alerts", "alert rules: check", "the alert_rule kind"),
+		{name: "slo", summary: "SLOs: status (SLI, budget left, burn rates; -format html charts)", run: runSLO},
+		{name: "alerts", summary: "alert rules: check (exit 3 page, 4 tickets only)", run: runAlerts},
 	}
 }
 

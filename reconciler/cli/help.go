@@ -26,7 +26,8 @@ var helps = map[string]cmdHelp{
 		desc: "Check the configuration. Exit 0 when it is valid; 1 with diagnostics (file:line:col) on stderr. " +
 			"With -wrangler, also read the team's wrangler files (a directory means the wrangler.json, wrangler.jsonc or wrangler.toml in it) " +
 			"and report every binding, cron trigger, queue consumer or setting (cpu_ms, observability) declared both there and here, " +
-			"on the same Worker (environments deploy <name>-<env>), with both file:line locations and which side should keep it; exit 1 when there is any.",
+			"on the same Worker (environments deploy <name>-<env>), with both file:line locations and which side should keep it; exit 1 when there is any. " +
+			"-format json or sarif prints every diagnostic as one document on stdout instead (SARIF 2.1.0 for GitHub code scanning, which annotates the pull request); the exit codes are the same.",
 	},
 	"fmt": {
 		usage: "flareops fmt [flags]",
@@ -38,7 +39,9 @@ var helps = map[string]cmdHelp{
 	},
 	"apply": {
 		usage: "flareops apply [flags] [PLANFILE]",
-		desc:  "Make the account match the configuration, after showing the plan and asking. With PLANFILE (from plan -out, from any directory), apply exactly that plan; refused, naming them, when the configuration or an object the plan touches or references changed since.",
+		desc: "Make the account match the configuration, after showing the plan and asking. With PLANFILE (from plan -out, from any directory), apply exactly that plan; refused, naming them, when the configuration or an object the plan touches or references changed since. " +
+			"On a terminal (or with -progress, or FLAREOPS_PROGRESS=1) a line per finished change on stderr gives the elapsed time and the request budget: requests left in the window, waits so far. " +
+			"-format json prints one result document on stdout instead of text and progress (with -auto-approve or PLANFILE).",
 	},
 	"drift": {
 		usage: "flareops drift [flags]",
@@ -68,7 +71,14 @@ var helps = map[string]cmdHelp{
 	},
 	"destroy": {
 		usage: "flareops destroy [flags]",
-		desc:  "Delete every object flareops manages here, after showing the plan and asking. prevent_destroy = true stops it.",
+		desc:  "Delete every object flareops manages here, after showing the plan and asking. prevent_destroy = true stops it. -progress and -format json as for apply.",
+	},
+	"graph": {
+		usage: "flareops graph [flags]",
+		desc: "Draw the declared objects and their references: between blocks (a queue's dead-letter queue), and to objects outside the configuration " +
+			"(a consumer's Worker, the Workers a dataset is bound in, a sandbox's Worker and containers application), drawn dashed. " +
+			"With -plan PLANFILE (from plan -out), each object is colored by what the plan does to it, with a legend. " +
+			"SVG (the default) is laid out by Graphviz compiled to WebAssembly: nothing to install, nothing fetched. Reads only the configuration. Exit 0, or 1 on error.",
 	},
 	"local": {
 		usage:    "flareops local serve [flags]",
@@ -105,6 +115,27 @@ var helps = map[string]cmdHelp{
 	"backup drill": {
 		usage: "flareops backup drill [flags] NAME",
 		desc:  "Restore the newest backup into a scratch target, compare it with the manifest, time it against the RTO and its age against the RPO, delete the scratch target and store the report under <prefix>/drills/.",
+	},
+	"slo": {
+		usage:    "flareops slo status [flags]",
+		desc:     "Service level objectives, evaluated against the live analytics.",
+		flagless: true,
+		subs:     []string{"status"},
+	},
+	"slo status": {
+		usage: "flareops slo status [flags]",
+		desc: "Report every SLO now: its SLI over the window, the error budget left (100 % with no traffic, negative when overspent), the burn rate over every alert window and which burn-rate rules fire. " +
+			"-format html writes one self-contained page with a chart per SLO. Exit 0 whenever it could report (a breached SLO is news, not an error), 1 when it could not.",
+	},
+	"alerts": {
+		usage:    "flareops alerts check [flags]",
+		desc:     "Alert rules: metric rules and the burn-rate rules of SLOs.",
+		flagless: true,
+		subs:     []string{"check"},
+	},
+	"alerts check": {
+		usage: "flareops alerts check [flags]",
+		desc:  "Evaluate every metric alert rule and SLO burn-rate rule now against the live data and print what fires, with its runbook. Exit 0 when nothing fires, 3 when a page rule fires, 4 when only ticket rules fire, 1 on error.",
 	},
 	"version": {
 		usage:    "flareops version",

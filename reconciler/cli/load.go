@@ -54,18 +54,35 @@ type loaded struct {
 // source lines. ok is false when there are errors. The language is the kinds' schemas,
 // which no setting changes; the kinds' own checks (Build) run with the loaded settings.
 func loadConfig(cf configFlags, io IO) (*loaded, bool) {
+	out, diags, files, ok := loadConfigDiags(cf, io)
+	if len(diags) > 0 {
+		if err := config.WriteDiagnostics(io.Stderr, files, diags, colorOn(io.Stderr, cf, io)); err != nil {
+			fmt.Fprintf(io.Stderr, "Error: cannot print diagnostics: %v\n", err)
+		}
+	}
+	return out, ok
+}
+
+// loadConfigDiags is loadConfig returning the diagnostics and the files they point into
+// instead of printing them (validate -format json|sarif). A bad -var is printed as an
+// error (ok false, no diagnostics): it is a mistake on the command line, not in a file.
+func loadConfigDiags(cf configFlags, io IO) (out *loaded, diags hcl.Diagnostics, files map[string]*hcl.File, ok bool) {
 	vars := map[string]string{}
 	for _, kv := range cf.vars {
 		k, v, found := cutEq(kv)
 		if !found {
 			errorf(io, "-var %q: write -var name=value", kv)
-			return nil, false
+			return nil, nil, nil, false
 		}
 		vars[k] = v
 	}
 	var kinds []config.KindSchema
 	for _, k := range registry(nil, reconciler.Settings{}).Kinds() {
-		kinds = append(kinds, config.KindSchema{Name: k.Name(), Schema: k.Schema(), KeyAttr: k.KeyAttr()})
+		ks := config.KindSchema{Name: k.Name(), Schema: k.Schema(), KeyAttr: k.KeyAttr()}
+		if rn, ok := k.(reconciler.RefNamer); ok {
+			ks.RefName = rn.RefName
+		}
+		kinds = append(kinds, ks)
 	}
 	env := []string(nil)
 	if io.Environ != nil {
@@ -75,19 +92,14 @@ func loadConfig(cf configFlags, io IO) (*loaded, bool) {
 	if !diags.HasErrors() {
 		diags = append(diags, buildCheck(cfg, registry(nil, cfg.Settings.Engine()))...)
 	}
-	if len(diags) > 0 {
-		files := map[string]*hcl.File{}
-		if cfg != nil {
-			files = cfg.Files
-		}
-		if err := config.WriteDiagnostics(io.Stderr, files, diags, colorOn(io.Stderr, cf, io)); err != nil {
-			fmt.Fprintf(io.Stderr, "Error: cannot print diagnostics: %v\n", err)
-		}
+	files = map[string]*hcl.File{}
+	if cfg != nil {
+		files = cfg.Files
 	}
 	if diags.HasErrors() {
-		return nil, false
+		return nil, diags, files, false
 	}
-	out := &loaded{cfg: cfg, settings: cfg.Settings.Engine()}
+	out = &loaded{cfg: cfg, settings: cfg.Settings.Engine()}
 	for _, b := range cfg.Blocks {
 		d := reconciler.Desired{
 			Addr:           reconciler.Address{Kind: b.Kind, Name: b.Name},
@@ -100,13 +112,13 @@ func loadConfig(cf configFlags, io IO) (*loaded, bool) {
 			a, err := reconciler.ParseAddress(dep)
 			if err != nil {
 				errorf(io, "%s: %v", d.Source, err)
-				return nil, false
+				return nil, diags, files, false
 			}
 			d.Deps = append(d.Deps, a)
 		}
 		out.desired = append(out.desired, d)
 	}
-	return out, true
+	return out, diags, files, true
 }
 
 // buildCheck runs each kind's cross-attribute rules at validate time, so those errors too

@@ -45,6 +45,8 @@ func runLocal(args []string, io IO) int {
 	rate := fs.String("rate-limit", "1200/5m", "per-token rate limit, requests/window")
 	token := fs.String("token", "", "accept only this API token (default: any)")
 	seed := fs.Int64("seed", 1, "seed of the fault injection")
+	var pagerDuty multiFlag
+	fs.Var(&pagerDuty, "pagerduty", "link a PagerDuty service `NAME` to every account (repeatable; linking is interactive on Cloudflare)")
 	if !parse(fs, args[1:]) {
 		return ExitError
 	}
@@ -63,6 +65,9 @@ func runLocal(args []string, io IO) int {
 		return errorf(io, "%v", err)
 	}
 	defer srv.Close()
+	for _, name := range pagerDuty {
+		srv.SeedPagerDuty(name)
+	}
 	ln, err := net.Listen("tcp", *listen)
 	if err != nil {
 		return errorf(io, "cannot listen on %s: %v", *listen, err)

@@ -286,7 +286,8 @@ func runApply(args []string, io IO) int {
 	var cf configFlags
 	cf.register(fs)
 	auto, par := changeFlags(fs, "apply")
-	if !parseChange(fs, args, io) {
+	out := applyOutputFlags(fs)
+	if !parseChange(fs, args, io) || !out.check(fs, *auto || fs.NArg() == 1, io) {
 		return ExitError
 	}
 	var saved *savedPlan
@@ -332,15 +333,18 @@ func runApply(args []string, io IO) int {
 			return errorf(io, "%s: %v", fs.Arg(0), err)
 		}
 		p = fresh
-	} else if code, proceed := s.confirmPlan(p, *auto, "Apply"); !proceed {
+	} else if code, proceed := s.confirmPlan(p, *auto, "Apply", out); !proceed {
 		return code
 	}
-	return s.apply(ctx, p, *par)
+	return s.apply(ctx, p, *par, out)
 }
 
 // confirmPlan prints the plan and asks for approval (unless auto or there is nothing to
 // change). proceed is false when the user declined or printing failed (code 1).
-func (s *session) confirmPlan(p *reconciler.Plan, auto bool, verb string) (code int, proceed bool) {
+func (s *session) confirmPlan(p *reconciler.Plan, auto bool, verb string, out *applyOutput) (code int, proceed bool) {
+	if out.json() {
+		return ExitOK, true // auto-approved (see applyOutput.check); the result says what was done
+	}
 	if err := s.render(p, "text", false); err != nil {
 		return errorf(s.io, "cannot print the plan: %v", err), false
 	}
@@ -354,13 +358,15 @@ func (s *session) confirmPlan(p *reconciler.Plan, auto bool, verb string) (code 
 	return ExitOK, true
 }
 
-func (s *session) apply(ctx context.Context, p *reconciler.Plan, par int) int {
+func (s *session) apply(ctx context.Context, p *reconciler.Plan, par int, out *applyOutput) int {
 	if err := s.tgt.standIn(ctx, p, s.io); err != nil {
 		return errorf(s.io, "%v", err)
 	}
-	err := s.engine.Apply(ctx, p, reconciler.ApplyOptions{Parallelism: par, Progress: func(ev reconciler.Event) {
-		printEvent(s.io, ev)
-	}})
+	report := out.reporter(s, p)
+	err := s.engine.Apply(ctx, p, reconciler.ApplyOptions{Parallelism: par, Progress: report})
+	if out.json() {
+		return out.writeResult(s, err)
+	}
 	sum := p.Summary()
 	if err != nil {
 		var ae *reconciler.ApplyError
@@ -457,7 +463,8 @@ func runDestroy(args []string, io IO) int {
 	var cf configFlags
 	cf.register(fs)
 	auto, par := changeFlags(fs, "destroy")
-	if !parseChange(fs, args, io) {
+	out := applyOutputFlags(fs)
+	if !parseChange(fs, args, io) || !out.check(fs, *auto, io) {
 		return ExitError
 	}
 	s, ok := openSession(cf, io, true)
@@ -473,8 +480,8 @@ func runDestroy(args []string, io IO) int {
 	if !ok {
 		return ExitError
 	}
-	if code, proceed := s.confirmPlan(p, *auto, "Destroy"); !proceed {
+	if code, proceed := s.confirmPlan(p, *auto, "Destroy", out); !proceed {
 		return code
 	}
-	return s.apply(ctx, p, *par)
+	return s.apply(ctx, p, *par, out)
 }

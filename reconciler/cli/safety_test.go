@@ -131,7 +131,7 @@ func TestStateOfAnotherAccountIsRefused(t *testing.T) {
 	// The built-in local Cloudflare keeps its own state: the account's is not touched.
 	before, _ := os.ReadFile(filepath.Join(dir, ".flareops", "state.json"))
 	out := mustRun(t, 0, map[string]string{}, "plan", "-dir", dir)
-	if !strings.Contains(out, "13 to create") {
+	if !strings.Contains(out, "19 to create") {
 		t.Fatalf("local plan sees the account's state:\n%s", out)
 	}
 	after, _ := os.ReadFile(filepath.Join(dir, ".flareops", "state.json"))
@@ -374,7 +374,7 @@ func TestDatasetKeepsTheWorkersOtherBindingsAndCrons(t *testing.T) {
 
 // On a Worker that worker_settings says wrangler deploys, flareops writes nothing: a dataset
 // binding is left to wrangler (the plan and drift show the lines to add, apply writes
-// nothing), and a sandbox's cron or CPU limit there is refused, naming both blocks.
+// nothing), and so are a sandbox's cron and CPU limit there (its policy is published all the same).
 func TestNothingIsWrittenToAWranglerWorker(t *testing.T) {
 	acct := newAccount(t, emulator.Options{})
 	c := acct.client(t)
@@ -425,8 +425,61 @@ sandbox "s" {
   execution_timeout = "30m"
 }
 `)
-	code, _, errOut := run(t, acct.env, "validate", "-dir", dir)
-	if code != 1 || !strings.Contains(errOut, "on Worker gateway, which wrangler deploys") || !fileLineCol.MatchString(errOut) || !strings.Contains(errOut, "worker_settings.gw") {
-		t.Fatalf("validate: exit %d\n%s", code, errOut)
+	mustRun(t, 0, acct.env, "validate", "-dir", dir)
+	out = mustRun(t, 0, acct.env, "plan", "-dir", dir)
+	for _, want := range []string{"cron `*/5 * * * *` (cleanup every 5m) is missing", "[triggers]", `crons = ["*/5 * * * *"]`, "not written: Worker gateway is deployed by wrangler"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("sandbox plan lacks %q:\n%s", want, out)
+		}
 	}
+	mustRun(t, 0, acct.env, "apply", "-auto-approve", "-dir", dir)
+	crons, err := c.WorkerCrons(ctx, "gateway")
+	if err != nil || len(crons) != 0 {
+		t.Fatalf("apply wrote crons to a Worker wrangler deploys: %v (%v)", crons, err)
+	}
+	if !hasKVKey(t, c, "ops", "flareops/sandbox/gateway") {
+		t.Fatal("the sandbox's policy was not published (it is flareops's wherever the Worker comes from)")
+	}
+	mustRun(t, 0, acct.env, "plan", "-detailed-exitcode", "-dir", dir)
+	if out := mustRun(t, ExitChanges, acct.env, "drift", "-dir", dir); !strings.Contains(out, "2 declarations need changes") {
+		t.Fatalf("drift before wrangler deploys the cron:\n%s", out)
+	}
+	// wrangler deploys the cron: nothing is left to do.
+	if err := c.SetWorkerCrons(ctx, "gateway", []string{"*/5 * * * *"}); err != nil {
+		t.Fatal(err)
+	}
+	if out := mustRun(t, ExitChanges, acct.env, "drift", "-dir", dir); strings.Contains(out, "cron") || !strings.Contains(out, "1 declaration needs changes") {
+		t.Fatalf("drift after wrangler deployed the cron (only the observability settings are left to it):\n%s", out)
+	}
+	// Removing the sandbox leaves wrangler's cron where it is.
+	writeFile(t, dir, "main.flareops.hcl", settings)
+	mustRun(t, 0, acct.env, "apply", "-auto-approve", "-dir", dir)
+	if crons, err := c.WorkerCrons(ctx, "gateway"); err != nil || len(crons) != 1 {
+		t.Fatalf("destroying the sandbox touched wrangler's cron: %v (%v)", crons, err)
+	}
+}
+
+// hasKVKey reports whether the namespace titled title has key.
+func hasKVKey(t *testing.T, c *cloudflare.Client, title, key string) bool {
+	t.Helper()
+	ctx := context.Background()
+	nss, err := c.ListKVNamespaces(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, ns := range nss {
+		if ns.Title != title {
+			continue
+		}
+		keys, err := c.ListKVKeys(ctx, ns.ID, key)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, k := range keys {
+			if k.Name == key {
+				return true
+			}
+		}
+	}
+	return false
 }

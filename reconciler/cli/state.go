@@ -3,51 +3,9 @@ package cli
 import (
 	"encoding/json"
 	"fmt"
-	"strings"
 
 	"github.com/monotask/flareops/reconciler"
-	"github.com/monotask/flareops/reconciler/config"
 )
-
-func runValidate(args []string, io IO) int {
-	fs := newFlags("validate", io)
-	var cf configFlags
-	cf.register(fs)
-	var wranglerPaths multiFlag
-	fs.Var(&wranglerPaths, "wrangler", "also read the wrangler file `PATH` (wrangler.toml, wrangler.json, wrangler.jsonc, or a directory holding one) and report every binding, cron, queue consumer or setting declared both there and here (repeatable; the arguments after it are paths too)")
-	if !parse(fs, args) {
-		return ExitError
-	}
-	if fs.NArg() > 0 {
-		if len(wranglerPaths) == 0 {
-			return errorf(io, "validate takes no arguments (got %s): to check wrangler files, write -wrangler PATH...", strings.Join(fs.Args(), " "))
-		}
-		wranglerPaths = append(wranglerPaths, fs.Args()...)
-	}
-	cfg, ok := loadConfig(cf, io)
-	configs, read := loadWrangler(wranglerPaths, io)
-	if !ok || !read {
-		return ExitError
-	}
-	fmt.Fprintf(io.Stdout, "The configuration is valid: %d block(s).\n", len(cfg.desired))
-	if len(wranglerPaths) == 0 {
-		return ExitOK
-	}
-	clashes := wranglerClashes(registry(nil, cfg.settings), cfg.desired, configs)
-	if len(clashes) > 0 {
-		if err := config.WriteDiagnostics(io.Stderr, cfg.cfg.Files, clashDiagnostics(clashes, cfg), colorOn(io.Stderr, cf, io)); err != nil {
-			fmt.Fprintf(io.Stderr, "Error: cannot print diagnostics: %v\n", err)
-		}
-		fmt.Fprintf(io.Stderr, "%d declaration(s) in both flareops and wrangler.\n", len(clashes))
-		return ExitError
-	}
-	workers := 0
-	for _, c := range configs {
-		workers += len(c.Workers)
-	}
-	fmt.Fprintf(io.Stdout, "Nothing is declared both here and in the wrangler files: %d file(s), %d Worker(s).\n", len(configs), workers)
-	return ExitOK
-}
 
 func runImport(args []string, io IO) int {
 	fs := newFlags("import", io)

@@ -32,6 +32,8 @@ type target struct {
 	client *cloudflare.Client
 	desc   string
 	close  func() error
+	// linkPagerDuty links a PagerDuty service on the built-in local Cloudflare (nil elsewhere).
+	linkPagerDuty func(name string) string
 	// r2 says how to reach the target's R2 objects (see R2).
 	r2 func(why string) (cloudflare.R2Config, error)
 }
@@ -140,7 +142,7 @@ func openTarget(dir string, ref reconciler.Target, io IO) (*target, error) {
 	r2 := func(string) (cloudflare.R2Config, error) {
 		return cloudflare.R2Config{Endpoint: base, AccessKeyID: "local", SecretAccessKey: "local"}, nil
 	}
-	return &target{ref: ref, client: c, desc: ref.Describe(), close: closeAll, r2: r2}, nil
+	return &target{ref: ref, client: c, desc: ref.Describe(), close: closeAll, r2: r2, linkPagerDuty: srv.SeedPagerDuty}, nil
 }
 
 // registry returns the kinds, wired to client (nil for commands that never call the API)
@@ -169,6 +171,11 @@ func (t *target) standIn(ctx context.Context, p *reconciler.Plan, io IO) error {
 				Name: s.Name, SchedulingPolicy: "default", Instances: 0, MaxInstances: 1,
 				Configuration: cloudflare.ContainerConfiguration{Image: placeholderImage, InstanceType: "lite"},
 			})
+		case "PagerDuty service":
+			if t.linkPagerDuty == nil {
+				continue
+			}
+			t.linkPagerDuty(s.Name)
 		default:
 			continue
 		}

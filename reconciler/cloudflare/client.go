@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/cloudflare/cloudflare-go/v6/d1"
+	"github.com/cloudflare/cloudflare-go/v6/alerting"
 	"github.com/cloudflare/cloudflare-go/v6/kv"
 	"github.com/cloudflare/cloudflare-go/v6/logpush"
 	"github.com/cloudflare/cloudflare-go/v6/option"
@@ -57,6 +58,10 @@ type Client struct {
 	logpush   *logpush.JobService
 	kv        *kv.NamespaceService
 	d1        *d1.DatabaseService
+
+	alertPolicies *alerting.PolicyService
+	alertDests    *alerting.DestinationService
+	alertTypes    *alerting.AvailableAlertService
 }
 
 // New builds a client. It never reads the environment: the caller decides.
@@ -101,6 +106,10 @@ func New(cfg Config) (*Client, error) {
 		logpush:   logpush.NewJobService(opts...),
 		kv:        kv.NewNamespaceService(opts...),
 		d1:        d1.NewDatabaseService(opts...),
+
+		alertPolicies: alerting.NewPolicyService(opts...),
+		alertDests:    alerting.NewDestinationService(opts...),
+		alertTypes:    alerting.NewAvailableAlertService(opts...),
 	}, nil
 }
 

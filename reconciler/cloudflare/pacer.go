@@ -53,6 +53,10 @@ type Pacer struct {
 
 	sent      atomic.Int64
 	throttled atomic.Int64
+	waits     atomic.Int64  // requests that had to wait for the budget (see Budget)
+	waiting   int           // requests waiting now; under mu
+	waitFrom  time.Time     // since when some request has been waiting; under mu
+	waited    time.Duration // time during which some request waited, before waitFrom; under mu
 }
 
 // NewPacer paces next to what the server allows, and never more than limit requests per
@@ -85,10 +89,23 @@ func (p *Pacer) Sent() int64 { return p.sent.Load() }
 func (p *Pacer) Throttled() int64 { return p.throttled.Load() }
 
 func (p *Pacer) acquire(ctx context.Context) error {
+	waited := false
+	defer func() {
+		if waited {
+			p.waits.Add(1)
+			p.mu.Lock()
+			p.stopWaiting()
+			p.mu.Unlock()
+		}
+	}()
 	for {
 		p.mu.Lock()
 		wait, ok := p.reserve(p.now())
 		changed := p.changed
+		if !ok && !waited {
+			waited = true
+			p.startWaiting()
+		}
 		p.mu.Unlock()
 		if ok {
 			return nil

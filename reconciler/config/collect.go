@@ -56,10 +56,10 @@ func checkSchema(s reconciler.BlockSchema) []string {
 		if a.Type == reconciler.Duration && a.Unit <= 0 {
 			msgs = append(msgs, fmt.Sprintf("duration %q has no unit", a.Name))
 		}
-		if a.Type < reconciler.String || a.Type > reconciler.Float {
+		if a.Type < reconciler.String || a.Type > reconciler.StringListMap {
 			msgs = append(msgs, fmt.Sprintf("attribute %q has an unknown type", a.Name))
 		}
-		if (a.Pattern != nil || a.MaxLen > 0) && a.Type != reconciler.String && a.Type != reconciler.StringList {
+		if (a.Pattern != nil || a.MaxLen > 0) && a.Type != reconciler.String && a.Type != reconciler.StringList && a.Type != reconciler.StringListMap {
 			msgs = append(msgs, fmt.Sprintf("attribute %q has a pattern or a length but is no string", a.Name))
 		}
 		msgs = append(msgs, checkTypes(a)...)

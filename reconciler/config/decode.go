@@ -21,6 +21,7 @@ type blockEval struct {
 	ctx       *hcl.EvalContext
 	sensitive map[string]bool   // attribute paths whose values derive from sensitive variables
 	spelling  map[string]string // see Block.Spelling
+	label     string            // the block's label, for attributes with LabelDefault
 }
 
 // body decodes a block body into Values: attributes by the schema, defaults where absent,
@@ -54,6 +55,10 @@ func (ev *blockEval) body(bd *bodyDecl, path string) (reconciler.Values, bool) {
 		}
 		if a.Required && bd.misspelt[a.Name] {
 			ok = false
+			continue
+		}
+		if a.LabelDefault && path == "" && ev.label != "" {
+			vals[a.Name] = ev.label
 			continue
 		}
 		if a.Required {
@@ -103,6 +108,10 @@ func example(a reconciler.Attr) string {
 			return "[" + strconv.Quote(a.Enum[0]) + "]"
 		}
 		return `["..."]`
+	case reconciler.RefList:
+		return "[" + a.RefKind + ".example]"
+	case reconciler.StringListMap:
+		return `{ key = ["value"] }`
 	default:
 		if len(a.Enum) > 0 {
 			return strconv.Quote(a.Enum[0])
@@ -113,6 +122,9 @@ func example(a reconciler.Attr) string {
 
 // attr evaluates one attribute. present is false when its value is null, which counts as absent.
 func (ev *blockEval) attr(a reconciler.Attr, expr hcl.Expression, path string) (v any, present, ok bool) {
+	if a.Type == reconciler.RefList {
+		return ev.refList(a, expr, path)
+	}
 	if a.Type == reconciler.Ref {
 		if ref, sens, found := ev.blockRef(a, expr); found {
 			if sens {
@@ -158,6 +170,8 @@ func (ev *blockEval) attr(a reconciler.Attr, expr hcl.Expression, path string) (
 		v, ok = ev.strList(a, expr, val, sens)
 	case reconciler.Float:
 		v, ok = ev.float(a, expr, val, sens)
+	case reconciler.StringListMap:
+		v, ok = ev.listMap(a, expr, val, sens)
 	}
 	return v, ok, ok
 }
@@ -187,7 +201,10 @@ func (ev *blockEval) blockRef(a reconciler.Attr, expr hcl.Expression) (ref recon
 		return ref, false, false // cannot happen: references were resolved and evaluated first
 	}
 	ref.Address = target.addr
-	if k.KeyAttr != "" {
+	if k.RefName != nil {
+		ref.Name = k.RefName(target.values)
+		sensitive = slices.Contains(target.sensitive, k.KeyAttr)
+	} else if k.KeyAttr != "" {
 		if v, present := target.values[k.KeyAttr]; present {
 			ref.Name = fmt.Sprint(v)
 		}
@@ -338,6 +355,11 @@ func (ev *blockEval) typeError(a reconciler.Attr, expr hcl.Expression, val cty.V
 		want, hint = "a list of strings", listHint(a, val, sens)
 	case reconciler.Float:
 		want, hint = "a number", fmt.Sprintf("Write a number without quotes, e.g. %s = %s.", a.Name, example(a))
+	case reconciler.RefList:
+		want = fmt.Sprintf("a list of references to %s blocks", a.RefKind)
+		hint = fmt.Sprintf("Write them in brackets, e.g. %s = %s.", a.Name, example(a))
+	case reconciler.StringListMap:
+		want, hint = "a map of lists of strings", fmt.Sprintf("Write each key with a list of strings, e.g. %s = %s.", a.Name, example(a))
 	}
 	ev.fail(expr, "Incorrect attribute value type", fmt.Sprintf("%s must be %s; got %s. %s", a.Name, want, describe(val, sens), hint))
 }

@@ -147,7 +147,7 @@ func floatObject(v any, present bool) cty.Value {
 // schema): list settings on a non-list, a range on a non-Float, a default of another type.
 func checkTypes(a reconciler.Attr) []string {
 	var msgs []string
-	if (a.MaxItems != 0 || a.Unique) && a.Type != reconciler.StringList {
+	if (a.MaxItems != 0 || a.Unique) && a.Type != reconciler.StringList && a.Type != reconciler.RefList && a.Type != reconciler.StringListMap {
 		msgs = append(msgs, fmt.Sprintf("attribute %q has MaxItems or Unique but is no list", a.Name))
 	}
 	if a.FloatBounded && (a.Type != reconciler.Float || !(a.FloatMin <= a.FloatMax)) {

@@ -130,7 +130,7 @@ func (l *loader) evalLocal(n *node) {
 }
 
 func (l *loader) evalBlock(n *node) {
-	ev := &blockEval{l: l, ctx: l.ctxFor(n), sensitive: map[string]bool{}, spelling: map[string]string{}}
+	ev := &blockEval{l: l, ctx: l.ctxFor(n), sensitive: map[string]bool{}, spelling: map[string]string{}, label: n.name}
 	values, ok := ev.body(n.decl.body, "")
 	pd := false
 	if a := n.decl.preventDestroy; a != nil {
@@ -192,6 +192,10 @@ func objectFor(s reconciler.BlockSchema, vals reconciler.Values, sensitive map[s
 			cv = listObject(v, present)
 		case reconciler.Float:
 			cv = floatObject(v, present)
+		case reconciler.RefList:
+			cv = refListObject(v, present)
+		case reconciler.StringListMap:
+			cv = listMapObject(v, present)
 		default:
 			cv = cty.NullVal(cty.DynamicPseudoType)
 		}

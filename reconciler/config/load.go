@@ -43,6 +43,9 @@ type KindSchema struct {
 	Name    string // block type, e.g. "queue"
 	Schema  reconciler.BlockSchema
 	KeyAttr string // attribute whose value must be unique per kind, e.g. "name"
+	// RefName, when set, is what a reference to a block of the kind resolves to (see
+	// reconciler.RefNamer); otherwise a reference resolves to the KeyAttr value.
+	RefName func(reconciler.Values) string
 }
 
 // Options are the kinds the language accepts and the values given to its variables.

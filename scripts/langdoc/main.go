@@ -54,6 +54,11 @@ func run(out string) error {
 
 // kindNotes are what a kind's reference says besides its attributes: where to read more.
 var kindNotes = map[string]string{
+	"alert_destination": "Where alerts go: exactly one of an email address (no object in Cloudflare: an address is part of each notification policy, so flareops records it in its state), " +
+		"a webhook destination that flareops creates (its secret is never printed, never read back and kept in the state only as a SHA-256), or an existing PagerDuty service by name " +
+		"(never created or deleted; a missing one fails the plan). Rules refer to a destination as `alert_destination.NAME`; its id is `email:ADDRESS`, `webhook:NAME` or `pagerduty:SERVICE`.",
+	"alert_rule": "A native rule (`native { alert_type, filters }`) is a Cloudflare notification policy named after the rule. Filters are compared without regard to order, case or repeated values, " +
+		"and destinations as a set, so a second plan is empty whatever Cloudflare answers. The alert type is checked at plan time against the account's available alerts.",
 	"sandbox": "A sandbox sets its CPU limit and cleanup cron on its Worker (keeping the Worker's other crons), the size and max instances of its existing containers application, " +
 		"and publishes its timeouts and limits as a policy document in the ops KV namespace, for the sandbox code to read: see [sandbox-policy.md](sandbox-policy.md).",
 }
@@ -130,6 +135,10 @@ func allowed(a reconciler.Attr) string {
 		return fmt.Sprintf("%d to %d", a.Min, a.Max)
 	case a.Type == reconciler.Ref:
 		return "a `" + a.RefKind + ".NAME` reference or a name"
+	case a.Type == reconciler.RefList:
+		return "a list of `" + a.RefKind + ".NAME` references, each once"
+	case a.Type == reconciler.StringListMap:
+		return "`{ key = [\"value\", ...] }`"
 	}
 	return "—"
 }
