@@ -49,6 +49,9 @@ func (e *Env) Restore(ctx context.Context, b *Backup, opt RestoreOptions) (*Rest
 	if opt.To == "" {
 		return nil, errors.New("restore needs a target: -to NAME (a D1 database, KV namespace or R2 bucket)")
 	}
+	if kind == SourceR2 && opt.To == b.Bucket {
+		return nil, fmt.Errorf("restore into R2 bucket %s refused: it holds the backups themselves; restore into another bucket", opt.To)
+	}
 	tgt, err := e.openTarget(ctx, kind, opt.To)
 	if err != nil {
 		return nil, err
