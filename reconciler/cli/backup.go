@@ -242,6 +242,7 @@ func backupView(b *backup.Backup) backupJSON {
 func backupList(ctx context.Context, env *backup.Env, jobs []backup.Job, o backupOpts, io IO) int {
 	type jobJSON struct {
 		Name       string       `json:"name"`
+		Bucket     string       `json:"bucket"`
 		Backups    []backupJSON `json:"backups"`
 		Incomplete []string     `json:"incomplete"`
 	}
@@ -255,7 +256,7 @@ func backupList(ctx context.Context, env *backup.Env, jobs []backup.Job, o backu
 		if err != nil {
 			return errorf(io, "%s: %v", job.Name, err)
 		}
-		jj := jobJSON{Name: job.Name, Backups: []backupJSON{}, Incomplete: l.Incomplete}
+		jj := jobJSON{Name: job.Name, Bucket: job.Bucket, Backups: []backupJSON{}, Incomplete: l.Incomplete}
 		if jj.Incomplete == nil {
 			jj.Incomplete = []string{}
 		}
@@ -273,7 +274,7 @@ func backupList(ctx context.Context, env *backup.Env, jobs []backup.Job, o backu
 	tw.Flush()
 	for _, jj := range all {
 		for _, f := range jj.Incomplete {
-			fmt.Fprintf(io.Stdout, "%s: r2://…/%s has no manifest (a run that did not finish): not a backup\n", jj.Name, f)
+			fmt.Fprintf(io.Stdout, "%s: r2://%s/%s has no manifest (a run that did not finish): not a backup\n", jj.Name, jj.Bucket, f)
 		}
 	}
 	return ExitOK
