@@ -30,7 +30,11 @@ func backupRun(ctx context.Context, env *backup.Env, job backup.Job, o backupOpt
 	}
 	m := b.Manifest
 	fmt.Fprintf(io.Stdout, "Backed up %s to r2://%s/%s (%s)\n", m.Source, b.Bucket, b.Folder, b.Tier)
-	fmt.Fprintf(io.Stdout, "  %s in %s; %d bytes, %d stored in %d parts%s\n", itemsText(m), contentsText(m), m.Plaintext.Bytes, m.StoredBytes, len(m.Parts), map[bool]string{true: ", encrypted with age"}[m.Encrypted])
+	parts := "parts"
+	if len(m.Parts) == 1 {
+		parts = "part"
+	}
+	fmt.Fprintf(io.Stdout, "  %s in %s; %d bytes, %d stored in %d %s%s\n", itemsText(m), contentsText(m), m.Plaintext.Bytes, m.StoredBytes, len(m.Parts), parts, map[bool]string{true: ", encrypted with age"}[m.Encrypted])
 	return ExitOK
 }
 
