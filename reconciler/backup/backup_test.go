@@ -106,6 +106,9 @@ func TestBackupChangeRestoreDrill(t *testing.T) {
 			t.Errorf("restore of %s over its non-empty source = %v, want a refusal naming -force", job.Source, err)
 		}
 	}
+	if _, err := f.env.Restore(ctx, mustFind(t, f, jobs[2]), RestoreOptions{To: "backups", Force: true}); err == nil || !strings.Contains(err.Error(), "holds the backups themselves") {
+		t.Errorf("restore into the destination bucket = %v, want a refusal", err)
+	}
 	if v := f.kvSnapshot(ns.ID)["user:00042"]; !strings.Contains(v, `"value":"Y2hhbmdlZA=="`) {
 		t.Errorf("a refused restore changed the key: %s", v)
 	}

@@ -186,6 +186,14 @@ func (e *Env) Run(ctx context.Context, job Job) (*Backup, error) {
 	tier := ChooseTier(l.Backups, start)
 	id := ID(start)
 	b := &Backup{Bucket: job.Bucket, Folder: BackupPrefix(job.Prefix, tier, id), Tier: tier, ID: id}
+	// Two runs in one second would share the folder: the second refuses.
+	taken := false
+	if err := e.R2.List(ctx, job.Bucket, b.Folder, func(cloudflare.R2Object) error { taken = true; return errNotEmpty }); err != nil && !errors.Is(err, errNotEmpty) {
+		return nil, err
+	}
+	if taken {
+		return nil, fmt.Errorf("r2://%s/%s already holds objects of another run started in the same second: run again", job.Bucket, b.Folder)
+	}
 	payload, ext := payloadOf(job.Source.Kind)
 	if len(job.Recipients) > 0 {
 		ext += ".age"

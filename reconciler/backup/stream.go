@@ -11,7 +11,6 @@ import (
 	"fmt"
 	"hash"
 	"io"
-	"os"
 	"strings"
 
 	"filippo.io/age"
@@ -25,7 +24,6 @@ import (
 //	cat part-* | age -d -i key.txt | gunzip > dump
 //
 // Nothing along the way holds more than a chunk.
-
 // sealer is the writing end: what is written to it is hashed, compressed, encrypted and
 // passed to dst.
 type sealer struct {
@@ -289,35 +287,6 @@ func (e *Env) open(ctx context.Context, b *Backup) (*opened, error) {
 	}
 	o.Plain = gz
 	return o, nil
-}
-
-// EnvIdentity names the variable holding the age identity that decrypts backups.
-const EnvIdentity = "FLAREOPS_BACKUP_IDENTITY"
-
-// identities reads FLAREOPS_BACKUP_IDENTITY: an identity (AGE-SECRET-KEY-1…) or the path of
-// a file holding identities. Errors never repeat the value: it is a secret.
-func (e *Env) identities() ([]age.Identity, error) {
-	v := strings.TrimSpace(e.Identity)
-	if v == "" {
-		return nil, fmt.Errorf("the backup is encrypted: set %s to the age identity (AGE-SECRET-KEY-1…) or the path of a file holding it", EnvIdentity)
-	}
-	if strings.HasPrefix(v, "AGE-SECRET-KEY-") {
-		ids, err := age.ParseIdentities(strings.NewReader(v))
-		if err != nil {
-			return nil, fmt.Errorf("%s holds something that is not a valid age identity (AGE-SECRET-KEY-1…)", EnvIdentity)
-		}
-		return ids, nil
-	}
-	f, err := os.Open(v)
-	if err != nil {
-		return nil, fmt.Errorf("%s is neither an age identity (AGE-SECRET-KEY-1…) nor a readable file: %w", EnvIdentity, err)
-	}
-	defer f.Close()
-	ids, err := age.ParseIdentities(f)
-	if err != nil {
-		return nil, fmt.Errorf("%s names %s, which holds no valid age identity (AGE-SECRET-KEY-1… lines)", EnvIdentity, v)
-	}
-	return ids, nil
 }
 
 func asDamage(err error, de **DamageError) bool { return errors.As(err, de) }

@@ -30,6 +30,9 @@ type UploadOptions struct {
 	// Chunk is the multipart part size (default DefaultUploadChunk, at least
 	// MinUploadChunk); memory use is one chunk.
 	Chunk int
+	// SizeHint, when positive, is the body's expected length: a body shorter than a chunk
+	// then takes a buffer of its own size.
+	SizeHint int64
 }
 
 // Upload writes body to key: in one PutObject when it fits in one chunk, else as a
@@ -43,12 +46,22 @@ func (r *R2) Upload(ctx context.Context, bucket, key string, body io.Reader, opt
 	if chunk < MinUploadChunk {
 		return R2Object{}, fmt.Errorf("write r2://%s/%s: chunk of %d bytes is below R2's 5 MiB part minimum", bucket, key, chunk)
 	}
-	buf := make([]byte, chunk)
+	bufSize := chunk
+	if opt.SizeHint > 0 && opt.SizeHint < int64(chunk) {
+		bufSize = int(opt.SizeHint) + 1 // one more byte to see the end
+	}
+	buf := make([]byte, bufSize)
 	n, err := io.ReadFull(body, buf)
+	if err == nil && bufSize < chunk { // longer than its hint: read on to a whole chunk
+		buf = append(buf, make([]byte, chunk-bufSize)...)
+		var m int
+		m, err = io.ReadFull(body, buf[n:])
+		n += m
+	}
 	if err != nil && !errors.Is(err, io.ErrUnexpectedEOF) && !errors.Is(err, io.EOF) {
 		return R2Object{}, fmt.Errorf("write r2://%s/%s: %w", bucket, key, err)
 	}
-	if n < chunk { // all of it fits in one request
+	if n < len(buf) { // all of it fits in one request
 		in := &s3.PutObjectInput{
 			Bucket: aws.String(bucket), Key: aws.String(key), Body: bytes.NewReader(buf[:n]),
 			ContentLength: aws.Int64(int64(n)), Metadata: opt.Metadata,
