@@ -159,6 +159,9 @@ func TestMonotaskExample(t *testing.T) {
 	if _, err := tg.client(t).CreateKVNamespace(ctx, "monotask-staging-kv"); err != nil {
 		t.Fatal(err)
 	}
+	if _, err := tg.client(t).CreateR2Bucket(ctx, "monotask-staging-logs"); err != nil { // the gateway's Logpush destination
+		t.Fatal(err)
+	}
 	if _, err := tg.client(t).CreateR2Bucket(ctx, "monotask-staging-artifacts"); err != nil {
 		t.Fatal(err)
 	}

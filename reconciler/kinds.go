@@ -34,12 +34,14 @@ func KindsWith(client *cloudflare.Client, s Settings) *Registry {
 		logpush    LogpushAPI
 		alerts     AlertingAPI
 		account    string         // the account in the R2 destinations of Logpush jobs
+		buckets    BucketFinder   // nil without a client (an untyped nil: never a nil *Client)
 		workers    *workerset.Set // the one Worker merge of the run, shared by every Worker-side kind
 		docs       *opsdoc.Store  // the one document store of the run, shared by every kind that publishes
 	)
 	if client != nil {
 		queues, containers, logpush, alerts = client, client, client, client
 		account = client.AccountID()
+		buckets = client
 		workers = workerset.New(client)
 		docs = opsdoc.New(client, s.OpsKVNamespace)
 	}
@@ -47,7 +49,7 @@ func KindsWith(client *cloudflare.Client, s Settings) *Registry {
 	r, err := NewRegistry(
 		QueueKind{API: queues},
 		DatasetKind{Workers: workers},
-		WorkerSettingsKind{Workers: workers, Logpush: logpush, AccountID: account},
+		WorkerSettingsKind{Workers: workers, Logpush: logpush, AccountID: account, Buckets: buckets},
 		NewSandboxKind(workers, docs, containers, s),
 		AlertDestinationKind{API: alerts, run: alertRun},
 		AlertRuleKind{API: alerts, Docs: docs, Settings: s, run: alertRun},

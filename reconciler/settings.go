@@ -30,7 +30,7 @@ const opsKVTitleRule = "1 to 512 characters, with no control characters and no s
 var settingsSchema = BlockSchema{
 	Attrs: []Attr{
 		{Name: "ops_kv_namespace", Type: String, MaxLen: 512, Pattern: opsKVTitlePattern, PatternText: opsKVTitleRule,
-			Description: "Title of the platform's ops KV namespace: " + opsKVTitleRule + ". Worker-side kinds (sandbox policies; later alert rules and SLOs) publish versioned JSON documents there, one key per document under `flareops/`, for the platform's Workers to read. Created if missing; an existing namespace with this title is used as it is. Required as soon as a declaration publishes a document."},
+			Description: "Title of the platform's ops KV namespace: " + opsKVTitleRule + ". Sandboxes (their policies), metric alert rules and SLOs (their rules) publish versioned JSON documents there, one key per document under `flareops/`, for the platform's Workers to read. Created if missing; an existing namespace with this title is used as it is. Required as soon as a declaration publishes a document."},
 	},
 	// Nested blocks are added here as NestedBlocks: the loader decodes them with the same
 	// code as a kind's nested blocks. The backend block is the exception: it takes a label

@@ -1,10 +1,12 @@
 package reconciler
 
 import (
+	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"github.com/monotask/flareops/reconciler/cloudflare"
 	"math"
 	"regexp"
 	"time"
@@ -31,6 +33,13 @@ type WorkerSettingsKind struct {
 	Workers   *workerset.Set
 	Logpush   LogpushAPI
 	AccountID string // the account in the R2 destination of the Logpush job
+	// Buckets finds a Logpush job's destination bucket at plan time (nil: not checked).
+	Buckets BucketFinder
+}
+
+// BucketFinder finds an R2 bucket by name; found is false when there is none.
+type BucketFinder interface {
+	R2Bucket(ctx context.Context, name string) (b cloudflare.R2Bucket, found bool, err error)
 }
 
 // WorkerSettingsSpec is the normalized, comparable form of a Worker's settings. An

@@ -153,9 +153,30 @@ func logpushImpact(f FieldChange, have, want *LogpushSpec, script string) string
 var _ LiveValidator = WorkerSettingsKind{}
 
 // ValidateLive checks that each declaration's Worker exists, through the run's Worker set
-// (one read per Worker, shared with observation).
+// (one read per Worker, shared with observation), and that the destination bucket of its
+// Logpush job does (one read per bucket): Cloudflare refuses a job whose bucket is missing
+// only at apply, after other changes of the run were made.
 func (k WorkerSettingsKind) ValidateLive(ctx context.Context, desired []Desired) ([]LiveProblem, error) {
 	var out []LiveProblem
+	buckets := map[string]bool{}
+	for _, d := range desired {
+		if obj, err := k.Build(d.Values); err == nil && k.Buckets != nil {
+			if l := obj.Spec.(WorkerSettingsSpec).Logpush; l != nil {
+				found, seen := buckets[l.Bucket]
+				if !seen {
+					_, ok, err := k.Buckets.R2Bucket(ctx, l.Bucket)
+					if err != nil {
+						return nil, err
+					}
+					found, buckets[l.Bucket] = ok, ok
+				}
+				if !found {
+					out = append(out, LiveProblem{Addr: d.Addr, Source: d.Source, Object: "R2 bucket", Name: l.Bucket,
+						Detail: fmt.Sprintf("R2 bucket %s, the destination of the Logpush job of Worker %s, does not exist in the account: create it (wrangler r2 bucket create %s), or correct logpush.bucket", l.Bucket, obj.Key, l.Bucket)})
+				}
+			}
+		}
+	}
 	for _, d := range desired {
 		obj, err := k.Build(d.Values)
 		if err != nil {

@@ -322,6 +322,12 @@ func TestWorkerSettingsMissingWorker(t *testing.T) {
 	if code != 1 || !strings.Contains(errOut, "worker_settings.gateway") || !strings.Contains(errOut, "Worker gatewya does not exist in the account") {
 		t.Fatalf("plan of a missing Worker: exit %d\n%s", code, errOut)
 	}
+	// A Logpush destination bucket that does not exist fails the plan, before any change.
+	writeFile(t, dir, "main.flareops.hcl", strings.Replace(settingsConfig("flareops"), `"monotask-logs"`, `"monotask-lgos"`, 1))
+	code, _, errOut = run(t, withSecrets(acct.env, wsSecret), "plan", "-dir", dir)
+	if code != 1 || !strings.Contains(errOut, "R2 bucket monotask-lgos, the destination of the Logpush job of Worker gateway, does not exist") || strings.Contains(errOut, wsSecret) {
+		t.Fatalf("plan with a missing Logpush bucket: exit %d\n%s", code, errOut)
+	}
 	writeFile(t, dir, "main.flareops.hcl", "worker_settings \"w\" {\n  script = \"nowhere\"\n  cpu_ms = 100\n}\n")
 	local := map[string]string{}
 	out := mustRun(t, 0, local, "plan", "-dir", dir)
