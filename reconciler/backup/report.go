@@ -133,7 +133,12 @@ func historyPlot(history []DrillReport) (*plot.Plot, error) {
 	p.X.Label.Text = "drill (UTC)"
 	p.Y.Label.Text = "% of target"
 	p.Y.Min = 0
+	p.Title.Text = "Drills: restore time against the RTO, backup age against the RPO"
 	p.Legend.Top = true
+	// Inside the frame with a margin: a viewer's substitute for the font may be wider
+	// than the one the layout measured.
+	p.Legend.XOffs = -vg.Points(12)
+	p.Legend.YOffs = -vg.Points(4)
 	rto, rpo := plotter.XYs{}, plotter.XYs{}
 	maxY := 120.0
 	for _, h := range history {
@@ -161,7 +166,7 @@ func historyPlot(history []DrillReport) (*plot.Plot, error) {
 	}
 	if len(history) > 0 {
 		first, last := float64(history[0].At.Unix()), float64(history[len(history)-1].At.Unix())
-		pad := max((last-first)*0.05, 12*3600)
+		pad := max((last-first)*0.08, 2*24*3600) // room for the last date's label
 		p.X.Min, p.X.Max = first-pad, last+pad
 	}
 	target := plotter.NewFunction(func(float64) float64 { return 100 })
