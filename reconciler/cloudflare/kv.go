@@ -75,8 +75,22 @@ func (c *Client) CreateKVNamespace(ctx context.Context, title string) (KVNamespa
 // ListKVKeys returns every live key under prefix ("" for all) with its metadata,
 // following the cursor: one request per 1,000 keys.
 func (c *Client) ListKVKeys(ctx context.Context, namespaceID, prefix string) ([]KVKey, error) {
-	op := fmt.Sprintf("list keys of KV namespace %s", namespaceID)
 	out := []KVKey{}
+	err := c.eachKVKeyPage(ctx, namespaceID, prefix, func(keys []KVKey) error {
+		out = append(out, keys...)
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// eachKVKeyPage calls fn with each non-empty page of up to 1,000 live keys under prefix
+// (with metadata and expiration), in the order KV lists them, following the cursor; a
+// cursor the API repeats is an error rather than an endless loop.
+func (c *Client) eachKVKeyPage(ctx context.Context, namespaceID, prefix string, fn func([]KVKey) error) error {
+	op := fmt.Sprintf("list keys of KV namespace %s", namespaceID)
 	seen := map[string]bool{}
 	cursor := ""
 	for {
@@ -91,21 +105,27 @@ func (c *Client) ListKVKeys(ctx context.Context, namespaceID, prefix string) ([]
 		}
 		page, err := c.kv.Keys.List(ctx, namespaceID, p)
 		if err != nil {
-			return nil, failed(op, err)
+			return failed(op, err)
 		}
+		keys := make([]KVKey, 0, len(page.Result))
 		for _, k := range page.Result {
 			key := KVKey{Name: k.Name, Expiration: int64(k.Expiration)}
-			if m := k.JSON.Metadata; !m.IsNull() {
+			if m := k.JSON.Metadata; !m.IsNull() && m.Raw() != "" {
 				key.Metadata = json.RawMessage(m.Raw())
 			}
-			out = append(out, key)
+			keys = append(keys, key)
+		}
+		if len(keys) > 0 {
+			if err := fn(keys); err != nil {
+				return err
+			}
 		}
 		cursor = page.ResultInfo.Cursor
 		if cursor == "" || len(page.Result) == 0 {
-			return out, nil
+			return nil
 		}
 		if seen[cursor] {
-			return nil, fmt.Errorf("cannot %s: the API repeated cursor %q", op, cursor)
+			return fmt.Errorf("cannot %s: the API repeated cursor %q", op, cursor)
 		}
 		seen[cursor] = true
 	}

@@ -59,42 +59,7 @@ func (c *Client) DeleteKVNamespace(ctx context.Context, id string) error {
 // EachKVKeyPage calls fn with each page of up to 1,000 live keys (with metadata and
 // expiration), in the key order KV lists them, following the cursor.
 func (c *Client) EachKVKeyPage(ctx context.Context, namespaceID string, fn func([]KVKey) error) error {
-	op := fmt.Sprintf("list keys of KV namespace %s", namespaceID)
-	seen := map[string]bool{}
-	cursor := ""
-	for {
-		var p kv.NamespaceKeyListParams
-		set(&p.AccountID, c.accountID)
-		set(&p.Limit, float64(kvKeyPageSize))
-		if cursor != "" {
-			set(&p.Cursor, cursor)
-		}
-		page, err := c.kv.Keys.List(ctx, namespaceID, p)
-		if err != nil {
-			return failed(op, err)
-		}
-		keys := make([]KVKey, 0, len(page.Result))
-		for _, k := range page.Result {
-			key := KVKey{Name: k.Name, Expiration: int64(k.Expiration)}
-			if m := k.JSON.Metadata; !m.IsNull() && m.Raw() != "" {
-				key.Metadata = json.RawMessage(m.Raw())
-			}
-			keys = append(keys, key)
-		}
-		if len(keys) > 0 {
-			if err := fn(keys); err != nil {
-				return err
-			}
-		}
-		cursor = page.ResultInfo.Cursor
-		if cursor == "" || len(page.Result) == 0 {
-			return nil
-		}
-		if seen[cursor] {
-			return fmt.Errorf("cannot %s: the API repeated cursor %q", op, cursor)
-		}
-		seen[cursor] = true
-	}
+	return c.eachKVKeyPage(ctx, namespaceID, "", fn)
 }
 
 // BulkGetKV reads the values of up to 100 keys in one request; a key that is gone (expired
