@@ -43,11 +43,12 @@ done
 curl -fsS -o /dev/null -X POST -H "Authorization: Bearer local" -H "Content-Type: application/json" \
 	-d '{"name":"monotask-staging-sandbox","scheduling_policy":"default","instances":0,"max_instances":5,"configuration":{"image":"registry.cloudflare.com/monotask/sandbox:1","instance_type":"basic"}}' \
 	"$CLOUDFLARE_BASE_URL/accounts/$CLOUDFLARE_ACCOUNT_ID/containers/applications"
-# And the sources of the backups: a D1 database, a KV namespace and a bucket.
+# And the sources of the backups (a D1 database, a KV namespace, a bucket) and the gateway's Logpush bucket.
 api() { curl -fsS -o /dev/null -X POST -H "Authorization: Bearer local" -H "Content-Type: application/json" -d "$2" "$CLOUDFLARE_BASE_URL/accounts/$CLOUDFLARE_ACCOUNT_ID/$1"; }
 api d1/database '{"name":"monotask-staging-db"}'
 api storage/kv/namespaces '{"title":"monotask-staging-kv"}'
 api r2/buckets '{"name":"monotask-staging-artifacts"}'
+api r2/buckets '{"name":"monotask-staging-logs"}'
 cd "$work/config"
 echo "== tofu plan";   "$root/bin/tofu" plan -input=false -no-color
 echo "== tofu apply";  "$root/bin/tofu" apply -input=false -auto-approve -no-color

@@ -97,6 +97,9 @@ func newAccount(t *testing.T, opts emulator.Options) *account {
 		if _, err := c.CreateR2Bucket(ctx, "monotask-"+env+"-artifacts"); err != nil {
 			t.Fatalf("create the artifacts bucket: %v", err)
 		}
+		if _, err := c.CreateR2Bucket(ctx, "monotask-"+env+"-logs"); err != nil { // the gateway's Logpush destination
+			t.Fatalf("create the logs bucket: %v", err)
+		}
 	}
 	srv.ResetCounts()
 	return a
