@@ -124,7 +124,12 @@ func writeStatusText(w io.Writer, statuses []alerting.SLOStatus) {
 			case r.NoData:
 				state = "no data"
 			}
-			fmt.Fprintf(w, "  %-9s %-7s burn %s over %s and %s over %s, fires above %s\n", strings.TrimPrefix(r.ID, "slo/"+r.Name+"/"), state,
+			id := strings.TrimPrefix(r.ID, "slo/"+r.Name+"/")
+			if r.NoData && !r.Firing {
+				fmt.Fprintf(w, "  %-9s %-7s no events over %s or %s; fires above burn rate %s\n", id, state, fmtDuration(r.Long), fmtDuration(r.Short), num(r.Factor))
+				continue
+			}
+			fmt.Fprintf(w, "  %-9s %-7s burn %s over %s and %s over %s, fires above %s\n", id, state,
 				burn(r.LongBurn), fmtDuration(r.Long), burn(r.ShortBurn), fmtDuration(r.Short), num(r.Factor))
 		}
 		if st.SLO.Runbook != "" {
