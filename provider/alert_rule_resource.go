@@ -18,7 +18,7 @@ const alertRuleDescription = "An alert rule, native or metric. Its `native` form
 	"A `dataset_query` filters on the dataset's named columns, which a Terraform resource cannot read from another: pass them with the dataset's name, " +
 	"`dataset = flareops_analytics_dataset.api.dataset` and `columns { doubles = flareops_analytics_dataset.api.columns[0].doubles ... }` (or a `dynamic \"columns\"` block). " +
 	"The document holds the compiled query, not the block, so the state keeps the rule as written while the published document is the one it compiles to (compared by hash): " +
-	"a second plan is empty, and a document edited or deleted outside Terraform shows as an update that publishes it again. " +
+	"a second plan is empty; a document edited or overwritten outside flareops shows as an update that publishes it again, and a deleted one as a create. " +
 	"Import a metric rule by `metric/<name>`; the document does not say which block it came from, so the next plan fills in the declaration and publishes the same document again.\n\n" +
 	"The same kind as the `alert_rule` block of the `flareops` CLI. A read costs one list of the account's notification policies, " +
 	"shared by every `flareops_alert_rule` of a run, and one list each of its webhook destinations and PagerDuty services."

@@ -34,7 +34,8 @@ const sloDescription = "A service level objective: an objective in percent over 
 	"A filter on a column the block does not name is a plan error, as in the CLI (where the columns come from the referenced `analytics_dataset` block).\n\n" +
 	"**State.** The published documents hold the compiled queries, not the SLI block, so the state keeps the SLO as written for as long as every " +
 	"published document is the one its declaration compiles to (compared by hash): a second plan is empty. A document edited, deleted or " +
-	"not written by flareops makes the SLI, destinations and runbook read back as unknown to flareops, and the plan shows an update that publishes them again.\n\n" +
+	"not written by flareops makes the SLI, destinations and runbook read back as unknown to flareops, and the plan shows an update that publishes them again " +
+	"(with every document deleted, the SLO is gone and the plan creates it).\n\n" +
 	"**Import** by the SLO's name (its id). The documents do not say which SLI block they came from, so after an import the next plan shows an update " +
 	"that fills in the declaration and publishes the same rules again.\n\n" +
 	"The same kind as the `slo` block of the `flareops` CLI. A read costs the ops namespace's one key list, shared by every SLO and metric alert rule of a run."

@@ -145,7 +145,8 @@ func expectDocContains(t *testing.T, tg *target, key, s string) resource.TestChe
 // TestSLOAndMetricRuleResources runs SLOs and a metric alert rule through their life with
 // a real OpenTofu: create (every rule document published), an empty second plan although
 // the documents hold compiled queries only, update (objective, threshold), import of
-// both, a deleted document republished, and an empty plan at the end.
+// both, documents overwritten or deleted outside flareops published again, and an empty
+// plan at the end.
 func TestSLOAndMetricRuleResources(t *testing.T) {
 	tg := newEmulatorTarget(t, emulator.Options{})
 	tg.deployWorker(t, "api", "export default {}", nil)
@@ -200,10 +201,41 @@ func TestSLOAndMetricRuleResources(t *testing.T) {
 				ImportStateVerifyIgnore: []string{"objective", "window", "dataset_ratio", "page_to", "ticket_to", "runbook"}},
 			{ResourceName: metricRuleAddr, ImportState: true, ImportStateId: "metric/latency", ImportStateVerify: true,
 				ImportStateVerifyIgnore: []string{"dataset_query", "above", "for", "dedup", "severity", "runbook", "to"}},
-			{ // drift: a page rule's document deleted outside Terraform, published again
+			{ // drift: the metric rule's document and a ticket rule's overwritten outside flareops (no hash), published again
+				PreConfig: func() {
+					ctx := context.Background()
+					ns, err := tg.client(t).FindKVNamespace(ctx, sandboxOpsKV)
+					if err != nil {
+						t.Fatal(err)
+					}
+					for _, key := range []string{p + "metric/latency", p + "slo/api_errors/ticket-3d"} {
+						if err := tg.client(t).PutKV(ctx, ns.ID, key, []byte(`{"edited":true}`), nil); err != nil {
+							t.Fatal(err)
+						}
+					}
+				},
+				Config: tg.sloConfig("99.5", "350"),
+				ConfigPlanChecks: resource.ConfigPlanChecks{
+					PreApply: []plancheck.PlanCheck{
+						plancheck.ExpectResourceAction(sloAddr, plancheck.ResourceActionUpdate),
+						plancheck.ExpectResourceAction(metricRuleAddr, plancheck.ResourceActionUpdate),
+						plancheck.ExpectResourceAction("flareops_slo.gateway", plancheck.ResourceActionNoop),
+					},
+					PostApplyPostRefresh: empty,
+				},
+				Check: resource.ComposeTestCheckFunc(
+					expectRuleDocs(t, tg, all...),
+					expectDocContains(t, tg, p+"metric/latency", "350"),
+					expectDocContains(t, tg, p+"slo/api_errors/ticket-3d", "flareops.rule/v1"),
+				),
+			},
+			{ // drift: a page rule's document and the metric rule's deleted outside Terraform, published again
 				PreConfig: func() {
 					store, _ := ruleDocs(t, tg)
 					if err := store.Delete(context.Background(), p+"slo/api_errors/page-1h"); err != nil {
+						t.Fatal(err)
+					}
+					if err := store.Delete(context.Background(), p+"metric/latency"); err != nil {
 						t.Fatal(err)
 					}
 				},
@@ -211,7 +243,9 @@ func TestSLOAndMetricRuleResources(t *testing.T) {
 				ConfigPlanChecks: resource.ConfigPlanChecks{
 					PreApply: []plancheck.PlanCheck{
 						plancheck.ExpectResourceAction(sloAddr, plancheck.ResourceActionUpdate),
-						plancheck.ExpectResourceAction(metricRuleAddr, plancheck.ResourceActionNoop),
+						// Its only document gone, the rule is gone: created again.
+						plancheck.ExpectResourceAction(metricRuleAddr, plancheck.ResourceActionCreate),
+						plancheck.ExpectResourceAction("flareops_slo.gateway", plancheck.ResourceActionNoop),
 					},
 					PostApplyPostRefresh: empty,
 				},
@@ -240,5 +274,97 @@ func TestSLOResourceValidation(t *testing.T) {
 			PlanOnly:    true,
 			ExpectError: regexp.MustCompile(`(?s)unknown column "latency_ms".*columns block`),
 		},
+	}})
+}
+
+// TestSLOImportBlock: an SLO the flareops CLI's engine published is imported by an import
+// block, not created again; the plan fills in the declaration (an update), the apply
+// rewrites no document (they are already the ones it compiles to), and the next plan is
+// empty.
+func TestSLOImportBlock(t *testing.T) {
+	tg := newEmulatorTarget(t, emulator.Options{})
+	c := tg.client(t)
+	e := &reconciler.Engine{Registry: reconciler.KindsWith(c, reconciler.Settings{OpsKVNamespace: sandboxOpsKV}), State: reconciler.NewMemoryState()}
+	d := reconciler.Desired{Addr: reconciler.Address{Kind: "slo", Name: "gateway"}, Source: "x.flareops.hcl:1", Values: reconciler.Values{
+		"name": "gateway", "objective": 99.9, "window": int64(30 * 86400),
+		"worker_availability": []reconciler.Values{{"script": "api"}},
+		"page_to":             []reconciler.RefValue{{Name: "email:oncall@example.com"}}}}
+	plan, err := e.Plan(context.Background(), []reconciler.Desired{d})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := e.Apply(context.Background(), plan, reconciler.ApplyOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	hashes := func() map[string]string {
+		store, _ := ruleDocs(t, tg)
+		docs, err := store.Observe(context.Background())
+		if err != nil {
+			t.Fatal(err)
+		}
+		out := map[string]string{}
+		for k, d := range docs {
+			out[k] = d.Hash
+		}
+		return out
+	}
+	before := hashes()
+	if len(before) != 3 {
+		t.Fatalf("the engine published %d documents, want 3: %v", len(before), before)
+	}
+	cfg := tg.sandboxProvider() + `
+import {
+  to = flareops_slo.gateway
+  id = "gateway"
+}
+
+resource "flareops_slo" "gateway" {
+  name      = "gateway"
+  objective = 99.9
+  worker_availability {
+    script = "api"
+  }
+  page_to = ["email:oncall@example.com"]
+}
+`
+	tg.run(t, resource.TestCase{Steps: []resource.TestStep{{
+		Config: cfg,
+		ConfigPlanChecks: resource.ConfigPlanChecks{
+			PreApply:             []plancheck.PlanCheck{plancheck.ExpectResourceAction("flareops_slo.gateway", plancheck.ResourceActionUpdate)},
+			PostApplyPostRefresh: []plancheck.PlanCheck{plancheck.ExpectEmptyPlan()},
+		},
+		Check: func(*terraform.State) error {
+			after := hashes()
+			if fmt.Sprint(after) != fmt.Sprint(before) {
+				return fmt.Errorf("documents changed by the import's apply:\nbefore %v\nafter  %v", before, after)
+			}
+			return nil
+		},
+	}}})
+}
+
+// TestSLODocExample applies the registry page's example (with the dataset and destination
+// examples it refers to), checks that a second plan is empty, and imports as import.sh says.
+func TestSLODocExample(t *testing.T) {
+	tg := newEmulatorTarget(t, emulator.Options{})
+	tg.srv.SeedPagerDuty("monotask-oncall")
+	tg.setEnv(t)
+	t.Setenv("FLAREOPS_OPS_KV_NAMESPACE", sandboxOpsKV)
+	t.Setenv("TF_VAR_slack_webhook_secret", "doc-example-secret")
+	for _, w := range []string{"monotask-api-gateway", "monotask-task-worker"} {
+		tg.deployWorker(t, w, "export default {}", nil)
+	}
+	cfg := readExample(t, "provider/provider.tf") + readExample(t, "resources/flareops_analytics_dataset/resource.tf") +
+		readExample(t, "resources/flareops_alert_destination/resource.tf") + readExample(t, "resources/flareops_slo/resource.tf")
+	m := regexp.MustCompile(`(?m)^terraform import (\S+) (\S+)$`).FindStringSubmatch(readExample(t, "resources/flareops_slo/import.sh"))
+	if m == nil {
+		t.Fatal("import.sh has no terraform import line")
+	}
+	tg.run(t, resource.TestCase{Steps: []resource.TestStep{
+		{Config: cfg, ConfigPlanChecks: resource.ConfigPlanChecks{PostApplyPostRefresh: []plancheck.PlanCheck{plancheck.ExpectEmptyPlan()}},
+			Check: expectRuleDocs(t, tg, alerting.RulesPrefix+"slo/api_errors/page-1h", alerting.RulesPrefix+"slo/api_errors/page-6h", alerting.RulesPrefix+"slo/api_errors/ticket-3d",
+				alerting.RulesPrefix+"slo/gateway_availability/page-1h", alerting.RulesPrefix+"slo/gateway_availability/page-6h", alerting.RulesPrefix+"slo/gateway_availability/ticket-3d")},
+		{ResourceName: m[1], ImportState: true, ImportStateId: m[2], ImportStateVerify: true,
+			ImportStateVerifyIgnore: []string{"objective", "window", "dataset_ratio", "page_to", "ticket_to", "runbook"}},
 	}})
 }
