@@ -24,8 +24,10 @@ const (
 )
 
 // sloConfig declares a dataset, a destination, an SLO over the dataset (its columns
-// passed from the dataset resource by a dynamic block), an SLO over Workers analytics and
-// a metric alert rule over the dataset (its columns written from the dataset's list).
+// passed from the dataset resource by a dynamic block), two SLOs over Workers analytics
+// (availability; a P99 wall time in milliseconds over 7 days), a metric alert rule over
+// the dataset (its columns written from the dataset's list) and one on a queue's backlog
+// (its "for" spelled in seconds, which the state keeps as written).
 func (tg *target) sloConfig(objective, above string) string {
 	return tg.sandboxProvider() + fmt.Sprintf(`
 resource "flareops_analytics_dataset" "api" {
@@ -75,6 +77,29 @@ resource "flareops_slo" "gateway" {
     script = "api"
   }
   page_to = [flareops_alert_destination.ops.id]
+}
+
+resource "flareops_slo" "worker_p99" {
+  name      = "worker_p99"
+  objective = 99
+  window    = "7d"
+  worker_latency {
+    script    = "api"
+    quantile  = "P99"
+    threshold = "500ms"
+  }
+  ticket_to = [flareops_alert_destination.ops.id]
+}
+
+resource "flareops_alert_rule" "backlog" {
+  name = "backlog"
+  queue_backlog {
+    queue = "agent-jobs"
+  }
+  above    = 1000
+  for      = "600s"
+  severity = "page"
+  to       = [flareops_alert_destination.ops.id]
 }
 
 resource "flareops_alert_rule" "latency" {
@@ -152,9 +177,10 @@ func TestSLOAndMetricRuleResources(t *testing.T) {
 	tg.deployWorker(t, "api", "export default {}", nil)
 	empty := []plancheck.PlanCheck{plancheck.ExpectEmptyPlan()}
 	p := alerting.RulesPrefix
-	all := []string{p + "metric/latency",
+	all := []string{p + "metric/backlog", p + "metric/latency",
 		p + "slo/api_errors/page-1h", p + "slo/api_errors/page-6h", p + "slo/api_errors/ticket-3d",
-		p + "slo/gateway/page-1h", p + "slo/gateway/page-6h", p + "slo/gateway/ticket-3d"}
+		p + "slo/gateway/page-1h", p + "slo/gateway/page-6h", p + "slo/gateway/ticket-3d",
+		p + "slo/worker_p99/ticket-14m", p + "slo/worker_p99/ticket-16h48m", p + "slo/worker_p99/ticket-1h24m"} // 7d: the windows scaled; no page_to, all tickets
 	tg.run(t, resource.TestCase{
 		CheckDestroy: func(*terraform.State) error {
 			if _, keys := ruleDocs(t, tg); len(keys) != 0 {
