@@ -24,6 +24,7 @@ import (
 	"github.com/monotask/flareops/reconciler"
 	"github.com/monotask/flareops/reconciler/cloudflare"
 	"github.com/monotask/flareops/reconciler/config"
+	"github.com/monotask/flareops/reconciler/opsdoc"
 )
 
 // Every example under examples/ (the ones on the registry pages, and the monotask
@@ -204,6 +205,32 @@ func TestMonotaskExample(t *testing.T) {
 					}
 					if diff := cmp.Diff(wantByName, got); diff != "" {
 						return fmt.Errorf("live queues differ from what the CLI's HCL declares (-hcl +live):\n%s", diff)
+					}
+					// The SLOs' published rule documents are exactly those the CLI's
+					// blocks compile to (a live rule reads as the declared one only when
+					// its document's hash is that rule's).
+					var scope reconciler.Scope
+					wantSLOs := map[string]any{}
+					for addr, o := range want {
+						if strings.HasPrefix(addr, "slo.") {
+							scope.Desired = append(scope.Desired, o)
+							wantSLOs[o.Key] = o.Spec
+						}
+					}
+					sloKind := reconciler.SLOKind{Docs: opsdoc.New(tg.client(t), "monotask-staging-ops")}
+					liveSLOs, err := sloKind.ObserveScoped(context.Background(), scope)
+					if err != nil {
+						return err
+					}
+					gotSLOs := map[string]any{}
+					for _, o := range liveSLOs {
+						gotSLOs[o.Key] = o.Spec
+					}
+					if len(wantSLOs) != 6 {
+						return fmt.Errorf("the CLI's HCL declares %d SLOs, want 6", len(wantSLOs))
+					}
+					if diff := cmp.Diff(wantSLOs, gotSLOs); diff != "" {
+						return fmt.Errorf("published SLO rules differ from what the CLI's HCL compiles to (-hcl +live):\n%s", diff)
 					}
 					return nil
 				},

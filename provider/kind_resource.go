@@ -31,6 +31,11 @@ type kindResource struct {
 	// texts replaces the engine's description of some attributes (paths as in filled)
 	// where it speaks of the CLI's language rather than Terraform's.
 	texts map[string]string
+	// declared, if set, reports that the kind's Flatten of spec does not give back all that
+	// is declared (an SLO's SLI and destinations, a metric rule's measure: the live
+	// documents hold compiled queries). The state then keeps the declaration as written
+	// while the live object is what it builds (keptState).
+	declared func(spec any) bool
 
 	// Set by Configure.
 	kind    reconciler.Kind
@@ -190,6 +195,51 @@ func (r *kindResource) setState(ctx context.Context, state *tfsdk.State, id stri
 	return nil
 }
 
+// recordState records the object just written: for a kind whose Flatten is partial
+// (declared), the plan as written with the new id; otherwise setState.
+func (r *kindResource) recordState(ctx context.Context, state *tfsdk.State, id string, spec any, priors ...tftypes.Value) error {
+	if r.declared != nil && r.declared(spec) && len(priors) > 0 {
+		v, err := withStateID(priors[0], id)
+		if err != nil {
+			return err
+		}
+		state.Raw = v
+		return nil
+	}
+	return r.setState(ctx, state, id, spec, priors...)
+}
+
+// keptState is the state to keep on a read of a kind whose Flatten is partial: the
+// state as it is, when the object it declares is exactly the live one (the documents'
+// hashes included). When they differ (a document edited, deleted or not written by
+// flareops, or just imported), ok is false and the state becomes what Flatten gives back,
+// so that the plan shows an update that publishes the declaration again.
+func (r *kindResource) keptState(state tftypes.Value, id string, live reconciler.Object) (tftypes.Value, bool) {
+	if r.declared == nil || !r.declared(live.Spec) {
+		return tftypes.Value{}, false
+	}
+	obj, ok := r.built(state)
+	if !ok || obj.Key != live.Key || len(reconciler.Diff(live.Spec, obj.Spec)) > 0 {
+		return tftypes.Value{}, false
+	}
+	v, err := withStateID(state, id)
+	return v, err == nil
+}
+
+// withStateID is v with its id attribute set to id.
+func withStateID(v tftypes.Value, id string) (tftypes.Value, error) {
+	m, err := objectMap(v)
+	if err != nil || m == nil {
+		return tftypes.Value{}, fmt.Errorf("no object to record (%v)", err)
+	}
+	out := make(map[string]tftypes.Value, len(m))
+	for k, x := range m {
+		out[k] = x
+	}
+	out[idAttr] = tftypes.NewValue(tftypes.String, id)
+	return tftypes.NewValue(v.Type(), out), nil
+}
+
 func (r *kindResource) Create(ctx context.Context, req resource.CreateRequest, resp *resource.CreateResponse) {
 	if r.kind == nil {
 		unconfigured(&resp.Diagnostics, "create a flareops_"+r.name())
@@ -204,7 +254,7 @@ func (r *kindResource) Create(ctx context.Context, req resource.CreateRequest, r
 		r.createFailed(ctx, resp, req.Plan.Raw, desired, id, err)
 		return
 	}
-	if err := r.setState(ctx, &resp.State, id, desired.Spec, req.Plan.Raw); err != nil {
+	if err := r.recordState(ctx, &resp.State, id, desired.Spec, req.Plan.Raw); err != nil {
 		addError(&resp.Diagnostics, "Cannot record the new "+r.name(), fmt.Sprintf("The %s %q was created (id %s), but its state could not be recorded.", r.name(), desired.Key, id),
 			fmt.Sprintf("This is a bug in the flareops provider; import the %s with its id to manage it.", r.name()), err)
 	}
@@ -290,6 +340,10 @@ func (r *kindResource) Read(ctx context.Context, req resource.ReadRequest, resp 
 		}
 		return
 	}
+	if kept, ok := r.keptState(req.State.Raw, id, live); ok {
+		resp.State.Raw = kept
+		return
+	}
 	if err := r.setState(ctx, &resp.State, id, live.Spec, req.State.Raw); err != nil {
 		addError(&resp.Diagnostics, "Cannot read "+r.name()+" "+id, "The live object could not be converted to Terraform state.",
 			"This is a bug in the flareops provider: please report it.", err)
@@ -326,7 +380,7 @@ func (r *kindResource) Update(ctx context.Context, req resource.UpdateRequest, r
 		return
 	}
 	r.cache.written(r.name(), id, reconciler.Object{Key: desired.Key, ID: id, Spec: desired.Spec})
-	if err := r.setState(ctx, &resp.State, id, desired.Spec, req.Plan.Raw, req.State.Raw); err != nil {
+	if err := r.recordState(ctx, &resp.State, id, desired.Spec, req.Plan.Raw, req.State.Raw); err != nil {
 		addError(&resp.Diagnostics, "Cannot record "+r.name()+" "+desired.Key, "The update succeeded, but its state could not be recorded.",
 			"This is a bug in the flareops provider: please report it. Run terraform apply again to record it.", err)
 	}

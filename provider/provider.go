@@ -202,7 +202,7 @@ var pacers = cloudflare.NewPacerSet()
 
 // Resources is the one registry of flareops_* resources: one per engine kind.
 func (p *flareopsProvider) Resources(context.Context) []func() resource.Resource {
-	return []func() resource.Resource{NewQueueResource, NewDatasetResource, NewWorkerSettingsResource, NewSandboxResource, NewAlertDestinationResource, NewAlertRuleResource, NewBackupResource}
+	return []func() resource.Resource{NewQueueResource, NewDatasetResource, NewWorkerSettingsResource, NewSandboxResource, NewAlertDestinationResource, NewAlertRuleResource, NewBackupResource, NewSLOResource}
 }
 
 // DataSources lists the data sources: one per engine kind that can be looked up, and

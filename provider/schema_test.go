@@ -54,12 +54,7 @@ func providerResources(t *testing.T) map[string]resource.Resource {
 
 // cliOnly are the kinds the provider does not offer yet, each with the reason. Every
 // entry is a known gap (reported as such), not a passing check.
-var cliOnly = map[string]string{
-	// Its dataset SLIs need the dataset's column names, which Terraform cannot pass by name,
-	// and its state must hold the SLI blocks as written (the live documents hold the
-	// compiled queries only): both are still to do.
-	"slo": "flareops_slo is not implemented yet",
-}
+var cliOnly = map[string]string{}
 
 func TestEveryKindHasAResource(t *testing.T) {
 	var kinds, types []string
@@ -732,6 +727,11 @@ var filledSamples = map[string][]reconciler.Values{
 	},
 	"alert_rule": {
 		{"name": "r", "enabled": true, "native": []reconciler.Values{{"alert_type": "incident_alert"}}, "to": []reconciler.RefValue{{Name: "email:ops@example.com"}}},
+	},
+	"slo": {
+		{"name": "s", "objective": 99.9, "worker_availability": []reconciler.Values{{"script": "w"}}, "page_to": []reconciler.RefValue{{Name: "email:a@example.com"}}},
+		{"name": "s", "objective": 95.0, "dataset_latency": []reconciler.Values{{"dataset": reconciler.RefValue{Name: "d"}, "latency": "latency_ms", "threshold": 200.0,
+			"columns": []reconciler.Values{{"doubles": []string{"latency_ms"}}}}}, "ticket_to": []reconciler.RefValue{{Name: "email:a@example.com"}}},
 	},
 	"worker_settings": {
 		{"script": "w", "cpu_ms": int64(50)},

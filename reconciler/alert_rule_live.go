@@ -35,7 +35,10 @@ func (k AlertRuleKind) ObserveScoped(ctx context.Context, scope Scope) ([]Object
 		return nil, err
 	}
 	applied, desired := map[string]*AlertRuleSpec{}, map[string]*AlertRuleSpec{}
+	imported := false
 	for _, en := range scope.Managed {
+		// Just imported by its id: a metric rule's document is read to be found.
+		imported = imported || (strings.HasPrefix(en.ID, "metric/") && en.Applied == nil)
 		if a, ok := decodeApplied(en.Applied, AlertRuleSpec{}); ok {
 			if s := a.(AlertRuleSpec); s.Metric != "" {
 				applied[en.Key] = &s
@@ -47,7 +50,7 @@ func (k AlertRuleKind) ObserveScoped(ctx context.Context, scope Scope) ([]Object
 			desired[s.Name] = &s
 		}
 	}
-	if len(applied)+len(desired) == 0 || k.Docs == nil || k.Settings.OpsKVNamespace == "" {
+	if (len(applied)+len(desired) == 0 && !imported) || k.Docs == nil || k.Settings.OpsKVNamespace == "" {
 		return out, nil
 	}
 	docs, err := k.Docs.Observe(ctx)
@@ -59,7 +62,7 @@ func (k AlertRuleKind) ObserveScoped(ctx context.Context, scope Scope) ([]Object
 		if !ok || name == "" {
 			continue
 		}
-		live := AlertRuleSpec{Name: name, Metric: "(unknown)", Document: shortHash(d.Hash)}
+		live := AlertRuleSpec{Name: name, Enabled: true, Metric: "(unknown)", Document: shortHash(d.Hash)} // a metric rule is always enabled
 		if d.Hash == "" {
 			live.Document = "(not written by flareops)"
 		}

@@ -35,7 +35,7 @@ var metricBlocks = []NestedBlock{
 			{Name: "dataset", Type: Ref, RefKind: "analytics_dataset", Required: true, RefTarget: true, Description: "The dataset: `analytics_dataset.api`."},
 			{Name: "value", Type: String, Required: true, MaxLen: 256, Description: "The aggregate: `count()`, `sum(col)`, `avg(col)`, `min(col)`, `max(col)` or a quantile such as `p95(latency_ms)`."},
 			{Name: "where", Type: String, MaxLen: 4096, Description: "Filter of the events that count, in the filter language (default: every event)."},
-		}}},
+		}, Blocks: []NestedBlock{queryColumnsBlock}}},
 	{Name: "queue_backlog", MaxItems: 1, Description: "The number of messages waiting in a queue.", Schema: queueMetricSchema},
 	{Name: "queue_lag", MaxItems: 1, Description: "How long messages wait in a queue before delivery (average lag, ms).", Schema: queueMetricSchema},
 	{Name: "queue_dlq_ratio", MaxItems: 1, Description: "The share of a queue's messages sent to its dead letter queue.", Schema: queueMetricSchema},
@@ -81,7 +81,11 @@ func (k AlertRuleKind) buildMetric(v Values) (Object, error) {
 		return &alerting.QueueMetric{Queue: q.Name}
 	}
 	for _, b := range v.blocks("dataset_query") {
-		q := &alerting.DatasetQuery{Dataset: datasetOf(b), Value: b.str("value")}
+		ds, err := datasetOf("dataset_query", b)
+		if err != nil {
+			errs = append(errs, err)
+		}
+		q := &alerting.DatasetQuery{Dataset: ds, Value: b.str("value")}
 		if src := b.str("where"); src != "" {
 			f, err := alerting.ParseFilter(src)
 			if err != nil {

@@ -57,11 +57,7 @@ var datasetSchema = BlockSchema{
 	},
 	Blocks: []NestedBlock{
 		{Name: "columns", MaxItems: 1, Description: "Names for the dataset's positional columns, used by flareops wherever it writes SQL (alert rules, SLOs). They are not stored in Cloudflare.",
-			Schema: BlockSchema{Attrs: []Attr{
-				{Name: "index", Type: String, MaxLen: 64, Pattern: columnNameRE, PatternText: "lowercase letters, digits and `_`, not starting with a digit", Description: "Name of index1, the sampling key."},
-				{Name: "blobs", Type: StringList, MaxItems: 20, Unique: true, MaxLen: 64, Pattern: columnNameRE, PatternText: "lowercase letters, digits and `_`, not starting with a digit", Description: "Names of blob1, blob2, ... in order (at most 20)."},
-				{Name: "doubles", Type: StringList, MaxItems: 20, Unique: true, MaxLen: 64, Pattern: columnNameRE, PatternText: "lowercase letters, digits and `_`, not starting with a digit", Description: "Names of double1, double2, ... in order (at most 20)."},
-			}}},
+			Schema: datasetColumnsSchema},
 		{Name: "binding", Description: "A Worker that writes to the dataset, and the name of the binding in its code (`env.NAME`). The binding is added to the Worker's settings; its other bindings are kept.",
 			Schema: BlockSchema{Attrs: []Attr{
 				{Name: "worker", Type: String, Required: true, Description: "Name of the Worker script."},
@@ -422,3 +418,21 @@ func (k DatasetKind) CheckManual(ctx context.Context, desired Object) (*ManualSt
 	}
 	return step, nil
 }
+
+// datasetColumnsSchema is the columns block: the analytics_dataset's own, and the copy of
+// it that the blocks querying a dataset take (datasetOf).
+var datasetColumnsSchema = BlockSchema{Attrs: []Attr{
+	{Name: "index", Type: String, MaxLen: 64, Pattern: columnNameRE, PatternText: "lowercase letters, digits and `_`, not starting with a digit", Description: "Name of index1, the sampling key."},
+	{Name: "blobs", Type: StringList, MaxItems: 20, Unique: true, MaxLen: 64, Pattern: columnNameRE, PatternText: "lowercase letters, digits and `_`, not starting with a digit", Description: "Names of blob1, blob2, ... in order (at most 20)."},
+	{Name: "doubles", Type: StringList, MaxItems: 20, Unique: true, MaxLen: 64, Pattern: columnNameRE, PatternText: "lowercase letters, digits and `_`, not starting with a digit", Description: "Names of double1, double2, ... in order (at most 20)."},
+}}
+
+// queryColumnsBlock is the columns block of a block that queries a dataset (an SLO's
+// dataset_ratio and dataset_latency, a metric rule's dataset_query). The CLI takes the
+// column names from the referenced analytics_dataset block; Terraform cannot see another
+// resource's attributes, so there the user passes them from the dataset resource.
+var queryColumnsBlock = NestedBlock{Name: "columns", MaxItems: 1,
+	Description: "The dataset's column names. Leave it out in the `flareops` CLI: they come from the `analytics_dataset` block that `dataset` refers to " +
+		"(when given, they must be the same). In Terraform, pass the dataset resource's: " +
+		"`columns { index = flareops_analytics_dataset.api.columns[0].index ... }` or a `dynamic \"columns\"` block over `flareops_analytics_dataset.api.columns`.",
+	Schema: datasetColumnsSchema}

@@ -84,14 +84,14 @@ var sloSchema = BlockSchema{
 				{Name: "dataset", Type: Ref, RefKind: "analytics_dataset", Required: true, RefTarget: true, Description: "The dataset: `analytics_dataset.api`."},
 				sloFilterAttr("good", "Filter of the good events, e.g. `\"status < 500\"`."),
 				sloFilterAttr("total", "Filter of the events that count at all (default: every event), e.g. `\"route != '/health'\"`."),
-			}}},
+			}, Blocks: []NestedBlock{queryColumnsBlock}}},
 		{Name: "dataset_latency", MaxItems: 1, Description: "The share of a dataset's events whose latency column is at most a threshold: \"P95 under 200 ms\" is objective 95 with threshold 200.",
 			Schema: BlockSchema{Attrs: []Attr{
 				{Name: "dataset", Type: Ref, RefKind: "analytics_dataset", Required: true, RefTarget: true, Description: "The dataset: `analytics_dataset.api`."},
 				{Name: "latency", Type: String, Required: true, MaxLen: 64, Description: "The latency column (one of the dataset's doubles), e.g. `latency_ms`."},
 				{Name: "threshold", Type: Float, Required: true, Description: "The latency limit in the column's unit, e.g. `200`."},
 				sloFilterAttr("filter", "Filter of the events that count (default: every event)."),
-			}}},
+			}, Blocks: []NestedBlock{queryColumnsBlock}}},
 		{Name: "worker_latency", MaxItems: 1, Description: "A time-slice SLI: a minute is good when the Worker's wall-time quantile in it is at most the threshold (Cloudflare offers P25, P50, P75, P90, P99, P999; no P95).",
 			Schema: BlockSchema{Attrs: []Attr{
 				{Name: "script", Type: String, Required: true, MaxLen: 63, Description: "The Worker script."},
@@ -174,11 +174,19 @@ func buildSLO(v Values) (alerting.SLO, error) {
 		s.SLI.WorkerAvailability = &alerting.WorkerAvailability{Script: b.str("script"), BadOutcomes: b.strs("bad_outcomes"), Where: filter("worker_availability.where", b.str("where"))}
 	}
 	for _, b := range v.blocks("dataset_ratio") {
-		s.SLI.DatasetRatio = &alerting.DatasetRatio{Dataset: datasetOf(b), Good: filter("dataset_ratio.good", b.str("good")), Total: filter("dataset_ratio.total", b.str("total"))}
+		ds, err := datasetOf("dataset_ratio", b)
+		if err != nil {
+			errs = append(errs, err)
+		}
+		s.SLI.DatasetRatio = &alerting.DatasetRatio{Dataset: ds, Good: filter("dataset_ratio.good", b.str("good")), Total: filter("dataset_ratio.total", b.str("total"))}
 	}
 	for _, b := range v.blocks("dataset_latency") {
 		th, _ := b.float("threshold")
-		s.SLI.DatasetLatency = &alerting.DatasetLatency{Dataset: datasetOf(b), Column: b.str("latency"), Threshold: th, Filter: filter("dataset_latency.filter", b.str("filter"))}
+		ds, err := datasetOf("dataset_latency", b)
+		if err != nil {
+			errs = append(errs, err)
+		}
+		s.SLI.DatasetLatency = &alerting.DatasetLatency{Dataset: ds, Column: b.str("latency"), Threshold: th, Filter: filter("dataset_latency.filter", b.str("filter"))}
 	}
 	for _, b := range v.blocks("worker_latency") {
 		th, _ := b.int("threshold")
@@ -192,23 +200,40 @@ func buildSLO(v Values) (alerting.SLO, error) {
 	return s, errors.Join(errs...)
 }
 
-// datasetOf is the analytics dataset a block's `dataset` reference names, with the column
-// names its block declares (RefValue.Target).
-func datasetOf(b Values) alerting.Dataset {
+// datasetOf is the analytics dataset a block's `dataset` reference names, with its column
+// names: those of the block's own columns block (the Terraform form), else those the
+// referenced analytics_dataset block declares (RefValue.Target, the CLI). Both given, they
+// must agree.
+func datasetOf(field string, b Values) (alerting.Dataset, error) {
 	r, _ := b["dataset"].(RefValue)
 	d := alerting.Dataset{Name: r.Name}
+	var target *alerting.Dataset
 	for _, cv := range r.Target.blocks("columns") {
-		d.Index, d.Blobs, d.Doubles = cv.str("index"), cv.strs("blobs"), cv.strs("doubles")
+		target = &alerting.Dataset{Name: r.Name, Index: cv.str("index"), Blobs: cv.strs("blobs"), Doubles: cv.strs("doubles")}
 	}
-	return d
+	own := b.blocks("columns")
+	if len(own) == 0 {
+		if target != nil {
+			d = *target
+		}
+		return d, nil
+	}
+	d.Index, d.Blobs, d.Doubles = own[0].str("index"), own[0].strs("blobs"), own[0].strs("doubles")
+	if target != nil && (d.Index != target.Index || strings.Join(d.Blobs, ",") != strings.Join(target.Blobs, ",") || strings.Join(d.Doubles, ",") != strings.Join(target.Doubles, ",")) {
+		return d, fmt.Errorf("%s.columns: the column names differ from those analytics_dataset %s declares; leave the columns block out to use the dataset's", field, r.Name)
+	}
+	return d, nil
 }
 
 // Flatten turns a spec back into what a block shows: an SLO is read back from its
 // documents only as far as they say (name, objective, window).
 func (SLOKind) Flatten(spec any) Values {
 	s := spec.(SLOSpec)
-	v := Values{"name": s.Name, "objective": s.Objective}
-	if d, err := ParseDuration(s.Window); err == nil {
+	v := Values{"name": s.Name}
+	if s.Objective != 0 { // 0: read from documents alone, which do not say it
+		v["objective"] = s.Objective
+	}
+	if d, err := ParseDuration(s.Window); err == nil && s.Window != "" {
 		v["window"] = int64(d / time.Second)
 	}
 	return v
