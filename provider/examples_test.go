@@ -269,8 +269,8 @@ func monotaskFromHCL(t *testing.T) map[string]reconciler.Object {
 		}
 		out[b.Address()] = obj
 	}
-	if len(out) != 28 {
-		t.Fatalf("examples/monotask declares %d blocks, want the platform's 6 queues, 4 datasets, 1 sandbox, 2 Worker settings, 3 alert destinations, 3 alert rules 6 SLOs and 3 backups", len(out))
+	if len(out) != 29 {
+		t.Fatalf("examples/monotask declares %d blocks, want the platform's 6 queues, 4 datasets, 1 sandbox, 2 Worker settings, 3 alert destinations, 4 alert rules (3 native, 1 metric), 6 SLOs and 3 backups", len(out))
 	}
 	return out
 }

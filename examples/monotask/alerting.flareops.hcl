@@ -62,3 +62,19 @@ alert_rule "cloudflare_incidents" {
   }
   to = [alert_destination.slack]
 }
+
+# The agent queue backs up (the plan's queue depth alerts, deduplicated): a ticket when
+# more than 1,000 jobs have waited for 10 minutes, at most one an hour. A metric rule: its
+# document is published in the ops KV namespace for the platform's monitoring Worker, and
+# `flareops alerts check` evaluates it now.
+alert_rule "agent_backlog" {
+  queue_backlog {
+    queue = queue.agent_jobs
+  }
+  above    = 1000
+  for      = "10m"
+  severity = "ticket"
+  dedup    = "1h"
+  runbook  = "https://github.com/monotask/monotask/blob/main/monitoring/runbooks/queue-backup.md"
+  to       = [alert_destination.slack]
+}

@@ -153,7 +153,7 @@ func TestMonotaskOnLocalCloudflare(t *testing.T) {
 	dir := copyExample(t)
 	env := map[string]string{}
 	code, out, errOut := run(t, env, "plan", "-dir", dir)
-	if code != 0 || !strings.Contains(out, "Plan: 28 to create, 0 to update, 0 to replace, 0 to delete.") {
+	if code != 0 || !strings.Contains(out, "Plan: 29 to create, 0 to update, 0 to replace, 0 to delete.") {
 		t.Fatalf("plan: exit %d\n%s\n%s", code, out, errOut)
 	}
 	if !strings.Contains(errOut, "built-in local Cloudflare") {
@@ -415,7 +415,7 @@ func TestApplyAsksAndDestroyRespectsPreventDestroy(t *testing.T) {
 	if qs, err := acct.client(t).ListQueues(context.Background()); err != nil || len(qs) != 0 {
 		t.Fatalf("a declined apply changed the account: %d queues, %v", len(qs), err)
 	}
-	if code, out := answer("yes\n", "apply", "-dir", dir); code != 0 || !strings.Contains(out, "28 created") {
+	if code, out := answer("yes\n", "apply", "-dir", dir); code != 0 || !strings.Contains(out, "29 created") {
 		t.Fatalf("apply answered yes: exit %d\n%s", code, out)
 	}
 	code, out := answer("", "destroy", "-auto-approve", "-dir", dir)
@@ -438,7 +438,7 @@ func TestApplyAsksAndDestroyRespectsPreventDestroy(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if code, out := answer("", "destroy", "-auto-approve", "-dir", dir); code != 0 || !strings.Contains(out, "28 destroyed") {
+	if code, out := answer("", "destroy", "-auto-approve", "-dir", dir); code != 0 || !strings.Contains(out, "29 destroyed") {
 		t.Fatalf("destroy: exit %d\n%s", code, out)
 	}
 	qs, err := acct.client(t).ListQueues(context.Background())

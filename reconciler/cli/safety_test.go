@@ -131,7 +131,7 @@ func TestStateOfAnotherAccountIsRefused(t *testing.T) {
 	// The built-in local Cloudflare keeps its own state: the account's is not touched.
 	before, _ := os.ReadFile(filepath.Join(dir, ".flareops", "state.json"))
 	out := mustRun(t, 0, map[string]string{}, "plan", "-dir", dir)
-	if !strings.Contains(out, "28 to create") {
+	if !strings.Contains(out, "29 to create") {
 		t.Fatalf("local plan sees the account's state:\n%s", out)
 	}
 	after, _ := os.ReadFile(filepath.Join(dir, ".flareops", "state.json"))

@@ -57,3 +57,18 @@ resource "flareops_alert_rule" "cloudflare_incidents" {
   }
   to = [flareops_alert_destination.slack.id]
 }
+
+# The agent queue backs up: a ticket when more than 1,000 jobs have waited for 10 minutes,
+# at most one an hour (a metric rule, published in the ops KV namespace).
+resource "flareops_alert_rule" "agent_backlog" {
+  name = "agent_backlog"
+  queue_backlog {
+    queue = flareops_queue.agent_jobs.name
+  }
+  above    = 1000
+  for      = "10m"
+  severity = "ticket"
+  dedup    = "1h"
+  runbook  = "https://github.com/monotask/monotask/blob/main/monitoring/runbooks/queue-backup.md"
+  to       = [flareops_alert_destination.slack.id]
+}
