@@ -7,7 +7,9 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"net/url"
 	"os"
+	"strings"
 	"testing"
 
 	"github.com/monotask/flareops/emulator"
@@ -60,13 +62,23 @@ type conformanceAccount struct {
 	c      *Client
 	srv    *emulator.Server
 	prefix string // "" on the emulator
+
+	objects *R2 // the R2 object client, once a.r2 made it (bucket cleanup empties with it)
 }
 
 func newConformanceAccount(t *testing.T, opts emulator.Options) *conformanceAccount {
 	t.Helper()
+	return newConformanceAccountConfig(t, opts, Config{})
+}
+
+// newConformanceAccountConfig is newConformanceAccount whose emulator client is built
+// with cfg (e.g. MaxRetries -1). Live, cfg is not used: the client has the defaults a
+// real account needs (retries on Cloudflare's 429s).
+func newConformanceAccountConfig(t *testing.T, opts emulator.Options, cfg Config) *conformanceAccount {
+	t.Helper()
 	base, token, account, live := liveSettings()
 	if !live {
-		c, srv, _ := emulatorClient(t, opts, Config{})
+		c, srv, _ := emulatorClient(t, opts, cfg)
 		return &conformanceAccount{c: c, srv: srv}
 	}
 	c, err := New(Config{BaseURL: base, Token: token, AccountID: account})
@@ -78,6 +90,41 @@ func newConformanceAccount(t *testing.T, opts emulator.Options) *conformanceAcco
 		t.Fatal(err)
 	}
 	return &conformanceAccount{c: c, prefix: "flareops-live-" + hex.EncodeToString(b) + "-"}
+}
+
+// live reports whether the test runs against a live account (no emulator hooks).
+func (a *conformanceAccount) live() bool { return a.srv == nil }
+
+// mine is list as the test may compare it: whole on the emulator (a fresh account holds
+// only what the test made), and only the elements keep accepts (the test's own objects)
+// on a live account, which has objects of its own.
+func mine[T any](a *conformanceAccount, list []T, keep func(T) bool) []T {
+	if !a.live() {
+		return list
+	}
+	out := make([]T, 0, len(list))
+	for _, x := range list {
+		if keep(x) {
+			out = append(out, x)
+		}
+	}
+	return out
+}
+
+// ours reports whether name is one the test made (it has the test's prefix). On the
+// emulator every name is.
+func (a *conformanceAccount) ours(name string) bool { return strings.HasPrefix(name, a.prefix) }
+
+// smallerPages sets *size to n for the test on a live account, so that paging is
+// exercised with a few objects instead of hundreds (and restores it at the end); on the
+// emulator the page size stays the API's, and the test makes the objects it takes.
+func (a *conformanceAccount) smallerPages(t *testing.T, size *int, n int) {
+	if !a.live() {
+		return
+	}
+	old := *size
+	*size = n
+	t.Cleanup(func() { *size = old })
 }
 
 // name is base, prefixed on a live account.
@@ -123,20 +170,160 @@ func (a *conformanceAccount) removeQueue(t *testing.T, id string) {
 // end (a worker consumer needs its Worker, on Cloudflare as on the emulator).
 func (a *conformanceAccount) worker(t *testing.T, base string) string {
 	t.Helper()
-	name := a.name(base)
-	if err := a.c.UploadScript(context.Background(), name, "export default { async queue(batch) { batch.ackAll(); } };\n"); err != nil {
-		t.Fatalf("deploy Worker %s: %v", name, err)
-	}
-	t.Cleanup(func() {
-		_, err := a.c.Raw().Do(context.Background(), http.MethodDelete, fmt.Sprintf("accounts/%s/workers/scripts/%s", a.c.AccountID(), name), nil, nil, nil)
-		if err != nil && !isNotFound(err) {
-			t.Errorf("cleanup: delete Worker %s: %v", name, err)
-		}
-	})
-	return name
+	return a.script(t, base, "export default { async queue(batch) { batch.ackAll(); } };\n")
 }
 
 func isNotFound(err error) bool {
 	var ae *APIError
 	return errors.As(err, &ae) && ae.Status == http.StatusNotFound
+}
+
+// script deploys the module Worker a.name(base) with code, to be removed at the end.
+func (a *conformanceAccount) script(t *testing.T, base, code string) string {
+	t.Helper()
+	name := a.name(base)
+	if err := a.c.UploadScript(context.Background(), name, code); err != nil {
+		t.Fatalf("deploy Worker %s: %v", name, err)
+	}
+	a.removeScript(t, name)
+	return name
+}
+
+// removeScript deletes the Worker name when the test ends (force: a service binding to
+// it from another of the test's Workers does not keep it).
+func (a *conformanceAccount) removeScript(t *testing.T, name string) {
+	t.Cleanup(func() {
+		_, err := a.c.Raw().Do(context.Background(), http.MethodDelete, fmt.Sprintf("accounts/%s/workers/scripts/%s", a.c.AccountID(), name), url.Values{"force": {"true"}}, nil, nil)
+		if err != nil && !isNotFound(err) {
+			t.Errorf("cleanup: delete Worker %s: %v", name, err)
+		}
+	})
+}
+
+// kvNamespace creates the KV namespace titled a.name(base), to be removed at the end.
+func (a *conformanceAccount) kvNamespace(t *testing.T, base string) KVNamespace {
+	t.Helper()
+	ns, err := a.c.CreateKVNamespace(context.Background(), a.name(base))
+	if err != nil {
+		t.Fatalf("create KV namespace %s: %v", a.name(base), err)
+	}
+	a.removeKVNamespace(t, ns.ID)
+	return ns
+}
+
+// removeKVNamespace deletes the KV namespace id when the test ends.
+func (a *conformanceAccount) removeKVNamespace(t *testing.T, id string) {
+	t.Cleanup(func() {
+		if err := a.c.DeleteKVNamespace(context.Background(), id); err != nil && !isNotFound(err) {
+			t.Errorf("cleanup: delete KV namespace %s: %v", id, err)
+		}
+	})
+}
+
+// bucket creates the R2 bucket a.name(base), to be removed at the end with what the
+// test put in it (through a.r2, if the test made the S3 client).
+func (a *conformanceAccount) bucket(t *testing.T, base string) string {
+	t.Helper()
+	name := a.name(base)
+	if _, err := a.c.CreateR2Bucket(context.Background(), name); err != nil {
+		t.Fatalf("create R2 bucket %s: %v", name, err)
+	}
+	a.removeBucket(t, name)
+	return name
+}
+
+// removeBucket empties (when the test has an S3 client) and deletes the R2 bucket name
+// when the test ends.
+func (a *conformanceAccount) removeBucket(t *testing.T, name string) {
+	t.Cleanup(func() {
+		ctx := context.Background()
+		if a.objects != nil {
+			var keys []string
+			err := a.objects.List(ctx, name, "", func(o R2Object) error { keys = append(keys, o.Key); return nil })
+			if err == nil && len(keys) > 0 {
+				err = a.objects.DeleteKeys(ctx, name, keys)
+			}
+			if err != nil && !errors.Is(err, ErrNoSuchKey) {
+				t.Errorf("cleanup: empty R2 bucket %s: %v", name, err)
+			}
+		}
+		_, err := a.c.Raw().Do(ctx, http.MethodDelete, "accounts/"+a.c.AccountID()+"/r2/buckets/"+name, nil, nil, nil)
+		if err != nil && !isNotFound(err) {
+			t.Errorf("cleanup: delete R2 bucket %s: %v", name, err)
+		}
+	})
+}
+
+// r2 is the account's R2 object client (R2's S3 API). On the emulator it is the local
+// Cloudflare's S3 endpoint, any key, one attempt per request. Live it takes the S3
+// credentials from R2_ACCESS_KEY_ID and R2_SECRET_ACCESS_KEY and the endpoint from
+// FLAREOPS_R2_ENDPOINT (default https://<account>.r2.cloudflarestorage.com), as the CLI
+// does, and skips the test when they are missing.
+func (a *conformanceAccount) r2(t *testing.T) *R2 {
+	t.Helper()
+	cfg := R2Config{Endpoint: strings.TrimSuffix(a.c.baseURL, emulator.APIPrefix), AccessKeyID: "k", SecretAccessKey: "s", MaxAttempts: 1}
+	if a.live() {
+		var err error
+		if cfg, err = R2ConfigFromEnv(os.Getenv, a.c.AccountID(), "the live R2 object conformance tests"); err != nil {
+			t.Skipf("skipped against the live account: %v", err)
+		}
+	}
+	r, err := NewR2(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	a.objects = r
+	return r
+}
+
+// d1 creates the D1 database a.name(base), to be removed at the end.
+func (a *conformanceAccount) d1(t *testing.T, base string) D1Database {
+	t.Helper()
+	db, err := a.c.CreateD1Database(context.Background(), a.name(base))
+	if err != nil {
+		t.Fatalf("create D1 database %s: %v", a.name(base), err)
+	}
+	t.Cleanup(func() {
+		if err := a.c.DeleteD1Database(context.Background(), db.UUID); err != nil && !isNotFound(err) {
+			t.Errorf("cleanup: delete D1 database %s: %v", db.Name, err)
+		}
+	})
+	return db
+}
+
+// removeLogpushJob deletes the Logpush job id when the test ends.
+func (a *conformanceAccount) removeLogpushJob(t *testing.T, id int64) {
+	t.Cleanup(func() {
+		if err := a.c.DeleteLogpushJob(context.Background(), id); err != nil && !isNotFound(err) {
+			t.Errorf("cleanup: delete Logpush job %d: %v", id, err)
+		}
+	})
+}
+
+// removeApplication deletes the containers application id when the test ends.
+func (a *conformanceAccount) removeApplication(t *testing.T, id string) {
+	t.Cleanup(func() {
+		if err := a.c.Raw().DeleteApplication(context.Background(), a.c.AccountID(), id); err != nil && !isNotFound(err) {
+			t.Errorf("cleanup: delete containers application %s: %v", id, err)
+		}
+	})
+}
+
+// removeAlertPolicy and removeAlertWebhook delete a notification policy or webhook when
+// the test ends (policies first: t.Cleanup runs in reverse, and a test registers the
+// webhook before the policy that uses it).
+func (a *conformanceAccount) removeAlertPolicy(t *testing.T, id string) {
+	t.Cleanup(func() {
+		if err := a.c.DeleteAlertPolicy(context.Background(), id); err != nil && !isNotFound(err) {
+			t.Errorf("cleanup: delete alert policy %s: %v", id, err)
+		}
+	})
+}
+
+func (a *conformanceAccount) removeAlertWebhook(t *testing.T, id string) {
+	t.Cleanup(func() {
+		if err := a.c.DeleteAlertWebhook(context.Background(), id); err != nil && !isNotFound(err) {
+			t.Errorf("cleanup: delete alert webhook %s: %v", id, err)
+		}
+	})
 }

@@ -61,7 +61,7 @@ func (c *Client) CreateD1Database(ctx context.Context, name string) (D1Database,
 func (c *Client) DeleteD1Database(ctx context.Context, id string) error {
 	var p d1.DatabaseDeleteParams
 	set(&p.AccountID, c.accountID)
-	if _, err := c.d1.Delete(ctx, id, p); err != nil && !IsNotFound(err) {
+	if _, err := c.d1.Delete(ctx, id, p); err != nil && !IsNotFound(apiError(err)) {
 		return failed(fmt.Sprintf("delete D1 database %s", id), err)
 	}
 	return nil

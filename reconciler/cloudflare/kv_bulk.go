@@ -50,7 +50,7 @@ func (c *Client) FindKVNamespace(ctx context.Context, title string) (KVNamespace
 func (c *Client) DeleteKVNamespace(ctx context.Context, id string) error {
 	var p kv.NamespaceDeleteParams
 	set(&p.AccountID, c.accountID)
-	if _, err := c.kv.Delete(ctx, id, p); err != nil && !IsNotFound(err) {
+	if _, err := c.kv.Delete(ctx, id, p); err != nil && !IsNotFound(apiError(err)) {
 		return failed(fmt.Sprintf("delete KV namespace %s", id), err)
 	}
 	return nil
