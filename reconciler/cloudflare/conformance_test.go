@@ -264,7 +264,7 @@ func (a *conformanceAccount) r2(t *testing.T) *R2 {
 	cfg := R2Config{Endpoint: strings.TrimSuffix(a.c.baseURL, emulator.APIPrefix), AccessKeyID: "k", SecretAccessKey: "s", MaxAttempts: 1}
 	if a.live() {
 		var err error
-		if cfg, err = R2ConfigFromEnv(os.Getenv, a.c.AccountID(), "the live R2 object conformance tests"); err != nil {
+		if cfg, err = R2ConfigFromEnv(os.Getenv, a.c.AccountID(), "this live conformance test"); err != nil {
 			t.Skipf("skipped against the live account: %v", err)
 		}
 	}

@@ -1,6 +1,7 @@
 package cloudflare
 
 import (
+	"context"
 	"errors"
 	"io"
 	"strings"
@@ -10,20 +11,25 @@ import (
 	"github.com/monotask/flareops/emulator"
 )
 
-// r2Emulator is an R2 object client and a REST client on one local Cloudflare, with the
-// bucket made through the REST API as flareops makes buckets.
-// Its write rate per key is not R2's (one per second): these tests are about conditions
-// and round trips; TestR2SlowDown is about the rate.
-func r2Emulator(t *testing.T, bucket string) (*R2, *Client) {
+// r2Conformance is an R2 object client and a REST client on one account, with a bucket
+// made through the REST API as flareops makes buckets (a.name(base); removed, emptied,
+// at the end). On the emulator its write rate per key is not R2's (one per second): these
+// tests are about conditions and round trips; TestR2SlowDown is about the rate. Live,
+// the S3 client retries R2's 429s; without R2's S3 credentials the test skips.
+func r2Conformance(t *testing.T, base string) (*conformanceAccount, *R2, string) {
 	t.Helper()
-	r, c, _ := r2EmulatorWith(t, bucket, emulator.Options{KeyWriteInterval: time.Nanosecond})
-	return r, c
+	a := newConformanceAccountConfig(t, emulator.Options{KeyWriteInterval: time.Nanosecond}, Config{MaxRetries: -1})
+	r := a.r2(t)
+	return a, r, a.bucket(t, base)
 }
 
+// r2EmulatorWith is an R2 object client and a REST client on the emulator, with a bucket.
 func r2EmulatorWith(t *testing.T, bucket string, opts emulator.Options) (*R2, *Client, *emulator.Server) {
 	t.Helper()
 	c, srv := workersEmulator(t, opts)
-	createBucket(t, c, bucket)
+	if _, err := c.CreateR2Bucket(context.Background(), bucket); err != nil {
+		t.Fatal(err)
+	}
 	root := strings.TrimSuffix(c.baseURL, "/client/v4")
 	r, err := NewR2(R2Config{Endpoint: root, AccessKeyID: "k", SecretAccessKey: "s", MaxAttempts: 1})
 	if err != nil {
@@ -34,7 +40,9 @@ func r2EmulatorWith(t *testing.T, bucket string, opts emulator.Options) (*R2, *C
 
 // A second write to one key within a second is R2's 429, ErrSlowDown, and with
 // NoSlowDownRetry it comes back at once (one request) instead of after the SDK's backoff.
+// Emulator only: it counts the requests the emulator received.
 func TestR2SlowDown(t *testing.T) {
+	emulatorOnly(t, "it counts the S3 requests the emulator received")
 	r, _, srv := r2EmulatorWith(t, "state", emulator.Options{})
 	slow, err := NewR2(R2Config{Endpoint: r.Endpoint(), AccessKeyID: "k", SecretAccessKey: "s", NoSlowDownRetry: true})
 	if err != nil {
@@ -53,67 +61,69 @@ func TestR2SlowDown(t *testing.T) {
 	}
 }
 
-func TestR2ObjectsRoundTripAndConditions(t *testing.T) {
-	r, _ := r2Emulator(t, "state")
+// TestConformanceR2ObjectsRoundTripAndConditions: create-once and compare-and-swap writes
+// (the state lock), reads, heads, a bounded read, listing by prefix, idempotent deletes.
+func TestConformanceR2ObjectsRoundTripAndConditions(t *testing.T) {
+	a, r, state := r2Conformance(t, "state")
 	ctx := t.Context()
 
-	first, err := r.Put(ctx, "state", "lock", []byte("one"), PutOptions{IfNoneMatch: "*", Metadata: map[string]string{"holder": "ci"}})
+	first, err := r.Put(ctx, state, "lock", []byte("one"), PutOptions{IfNoneMatch: "*", Metadata: map[string]string{"holder": "ci"}})
 	if err != nil {
 		t.Fatalf("first create-once write: %v", err)
 	}
-	if _, err := r.Put(ctx, "state", "lock", []byte("two"), PutOptions{IfNoneMatch: "*"}); !errors.Is(err, ErrPreconditionFailed) {
+	if _, err := r.Put(ctx, state, "lock", []byte("two"), PutOptions{IfNoneMatch: "*"}); !errors.Is(err, ErrPreconditionFailed) {
 		t.Fatalf("second create-once write = %v, want ErrPreconditionFailed", err)
 	}
-	if _, err := r.Put(ctx, "state", "lock", []byte("two"), PutOptions{IfMatch: `"not-the-etag"`}); !errors.Is(err, ErrPreconditionFailed) {
+	if _, err := r.Put(ctx, state, "lock", []byte("two"), PutOptions{IfMatch: `"not-the-etag"`}); !errors.Is(err, ErrPreconditionFailed) {
 		t.Fatalf("compare-and-swap with a stale ETag = %v, want ErrPreconditionFailed", err)
 	}
-	if _, err := r.Put(ctx, "state", "lock", []byte("three"), PutOptions{IfMatch: first.ETag}); err != nil {
+	if _, err := r.Put(ctx, state, "lock", []byte("three"), PutOptions{IfMatch: first.ETag}); err != nil {
 		t.Fatalf("compare-and-swap with the current ETag: %v", err)
 	}
-	b, obj, err := r.GetBytes(ctx, "state", "lock", 1<<10)
+	b, obj, err := r.GetBytes(ctx, state, "lock", 1<<10)
 	if err != nil || string(b) != "three" {
 		t.Fatalf("GetBytes = %q, %v; want three", b, err)
 	}
 	if obj.ETag == first.ETag {
 		t.Errorf("ETag did not change with the content: %s", obj.ETag)
 	}
-	head, err := r.Head(ctx, "state", "lock")
+	head, err := r.Head(ctx, state, "lock")
 	if err != nil || head.ETag != obj.ETag || head.Size != 5 {
 		t.Errorf("Head = %+v, %v; want ETag %s and size 5", head, err, obj.ETag)
 	}
-	if _, _, err := r.GetBytes(ctx, "state", "lock", 2); err == nil {
+	if _, _, err := r.GetBytes(ctx, state, "lock", 2); err == nil {
 		t.Error("GetBytes accepted an object larger than its bound")
 	}
 
 	for _, k := range []string{"a/1", "a/2", "b/1"} {
-		if _, err := r.Put(ctx, "state", k, []byte(k), PutOptions{}); err != nil {
+		if _, err := r.Put(ctx, state, k, []byte(k), PutOptions{}); err != nil {
 			t.Fatal(err)
 		}
 	}
 	var keys []string
-	if err := r.List(ctx, "state", "a/", func(o R2Object) error { keys = append(keys, o.Key); return nil }); err != nil {
+	if err := r.List(ctx, state, "a/", func(o R2Object) error { keys = append(keys, o.Key); return nil }); err != nil {
 		t.Fatal(err)
 	}
 	if strings.Join(keys, ",") != "a/1,a/2" {
 		t.Errorf("List a/ = %v", keys)
 	}
 
-	if err := r.Delete(ctx, "state", "lock"); err != nil {
+	if err := r.Delete(ctx, state, "lock"); err != nil {
 		t.Fatal(err)
 	}
-	if err := r.Delete(ctx, "state", "lock"); err != nil {
+	if err := r.Delete(ctx, state, "lock"); err != nil {
 		t.Errorf("deleting what is gone: %v", err)
 	}
-	if _, _, err := r.Get(ctx, "state", "lock"); !errors.Is(err, ErrNoSuchKey) {
+	if _, _, err := r.Get(ctx, state, "lock"); !errors.Is(err, ErrNoSuchKey) {
 		t.Errorf("Get after delete = %v, want ErrNoSuchKey", err)
 	}
-	if _, err := r.Head(ctx, "state", "lock"); !errors.Is(err, ErrNoSuchKey) {
+	if _, err := r.Head(ctx, state, "lock"); !errors.Is(err, ErrNoSuchKey) {
 		t.Errorf("Head after delete = %v, want ErrNoSuchKey", err)
 	}
-	if _, _, err := r.Get(ctx, "no-such-bucket", "k"); !errors.Is(err, ErrNoSuchKey) {
+	if _, _, err := r.Get(ctx, a.name("no-such-bucket"), "k"); !errors.Is(err, ErrNoSuchKey) {
 		t.Errorf("Get from a missing bucket = %v, want ErrNoSuchKey", err)
 	}
-	body, _, err := r.Get(ctx, "state", "a/1")
+	body, _, err := r.Get(ctx, state, "a/1")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -7,10 +7,10 @@ import (
 	"testing"
 )
 
-// Upload: one PutObject for what fits in a chunk, a multipart upload for more, a wrong
+// TestConformanceR2UploadStreams. Upload: one PutObject for what fits in a chunk, a multipart upload for more, a wrong
 // size hint is harmless, and a body that fails midway leaves nothing under the key.
-func TestR2UploadStreams(t *testing.T) {
-	r, _ := r2Emulator(t, "streams")
+func TestConformanceR2UploadStreams(t *testing.T) {
+	_, r, streams := r2Conformance(t, "streams")
 	ctx := t.Context()
 	big := bytes.Repeat([]byte("0123456789abcdef"), (12<<20)/16+7) // 12 MiB and a bit: three chunks
 	cases := []struct {
@@ -27,14 +27,14 @@ func TestR2UploadStreams(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			obj, err := r.Upload(ctx, "streams", tc.name, bytes.NewReader(tc.body), UploadOptions{Chunk: MinUploadChunk, SizeHint: tc.hint, ContentType: "text/plain", Metadata: map[string]string{"k": "v"}})
+			obj, err := r.Upload(ctx, streams, tc.name, bytes.NewReader(tc.body), UploadOptions{Chunk: MinUploadChunk, SizeHint: tc.hint, ContentType: "text/plain", Metadata: map[string]string{"k": "v"}})
 			if err != nil {
 				t.Fatal(err)
 			}
 			if obj.Size != int64(len(tc.body)) {
 				t.Errorf("size %d, want %d", obj.Size, len(tc.body))
 			}
-			body, got, ctype, err := r.Open(ctx, "streams", tc.name)
+			body, got, ctype, err := r.Open(ctx, streams, tc.name)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -47,16 +47,16 @@ func TestR2UploadStreams(t *testing.T) {
 	}
 
 	failing := io.MultiReader(bytes.NewReader(big[:7<<20]), errReader{errors.New("source went away")})
-	if _, err := r.Upload(ctx, "streams", "broken", failing, UploadOptions{Chunk: MinUploadChunk}); err == nil {
+	if _, err := r.Upload(ctx, streams, "broken", failing, UploadOptions{Chunk: MinUploadChunk}); err == nil {
 		t.Fatal("an upload whose body failed succeeded")
 	}
-	if _, err := r.Head(ctx, "streams", "broken"); !errors.Is(err, ErrNoSuchKey) {
+	if _, err := r.Head(ctx, streams, "broken"); !errors.Is(err, ErrNoSuchKey) {
 		t.Errorf("a failed upload left an object: %v", err)
 	}
-	if err := r.DeleteKeys(ctx, "streams", []string{"small", "empty", "never-was"}); err != nil {
+	if err := r.DeleteKeys(ctx, streams, []string{"small", "empty", "never-was"}); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := r.Head(ctx, "streams", "small"); !errors.Is(err, ErrNoSuchKey) {
+	if _, err := r.Head(ctx, streams, "small"); !errors.Is(err, ErrNoSuchKey) {
 		t.Errorf("DeleteKeys left the object: %v", err)
 	}
 }
