@@ -4,7 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net/http"
+	"os"
 	"strings"
 	"testing"
 
@@ -20,15 +20,6 @@ const (
 	routeLogpush  = "POST /client/v4/accounts/{account_id}/logpush/jobs"
 )
 
-// createBucket makes an R2 bucket in the test account (a Logpush destination must exist).
-func createBucket(t *testing.T, c *Client, name string) {
-	t.Helper()
-	path := "accounts/" + c.AccountID() + "/r2/buckets"
-	if _, err := c.Raw().Do(context.Background(), http.MethodPost, path, nil, map[string]string{"name": name}, nil); err != nil {
-		t.Fatalf("create bucket %s: %v", name, err)
-	}
-}
-
 func traceJob() LogpushJob {
 	return LogpushJob{
 		Name: "agent-traces", Dataset: "workers_trace_events", Enabled: true, DestinationConf: logpushDest,
@@ -38,19 +29,45 @@ func traceJob() LogpushJob {
 	}
 }
 
-func TestLogpushJobLifecycle(t *testing.T) {
-	c, _ := workersEmulator(t, emulator.Options{RateLimit: -1})
-	createBucket(t, c, "agent-logs")
+// traceJobIn is traceJob for the account a, into its bucket: named a.name(…), with the
+// account's id, and live the S3 credentials of R2_ACCESS_KEY_ID and R2_SECRET_ACCESS_KEY
+// (Cloudflare checks a destination by writing to it; the test skips without them). On
+// the emulator it is traceJob itself.
+func traceJobIn(t *testing.T, a *conformanceAccount, bucket string) LogpushJob {
+	t.Helper()
+	key, secret := "AKIDLOGS", logpushSecret
+	if a.live() {
+		cfg, err := R2ConfigFromEnv(os.Getenv, a.c.AccountID(), "a live Logpush job into R2")
+		if err != nil {
+			t.Skipf("skipped against the live account: %v", err)
+		}
+		key, secret = cfg.AccessKeyID, cfg.SecretAccessKey
+	}
+	j := traceJob()
+	j.Name = a.name(j.Name)
+	j.DestinationConf = "r2://" + bucket + "/traces/{DATE}?account-id=" + a.c.AccountID() + "&access-key-id=" + key + "&secret-access-key=" + secret
+	return j
+}
+
+// TestConformanceLogpushJobLifecycle: create, list, update and delete a job, one request
+// each; the secret of the destination is never read back, so writing back what was read
+// is refused.
+func TestConformanceLogpushJobLifecycle(t *testing.T) {
+	a := newConformanceAccountConfig(t, emulator.Options{RateLimit: -1}, Config{MaxRetries: -1})
+	c := a.c
+	job := traceJobIn(t, a, a.bucket(t, "agent-logs"))
 	ctx := context.Background()
 
 	var created LogpushJob
-	if n := countRequests(t, c, func() (err error) { created, err = c.CreateLogpushJob(ctx, traceJob()); return err }); n != 1 {
+	if n := countRequests(t, c, func() (err error) { created, err = c.CreateLogpushJob(ctx, job); return err }); n != 1 {
 		t.Errorf("CreateLogpushJob sent %d requests, want 1", n)
 	}
 	if created.ID < 1 {
 		t.Fatalf("created job has id %d", created.ID)
 	}
-	want := traceJob().Redacted() // the API does not return the secret
+	a.removeLogpushJob(t, created.ID)
+	isOurs := func(j LogpushJob) bool { return j.ID == created.ID }
+	want := job.Redacted() // the API does not return the secret
 	want.ID = created.ID
 	if diff := cmp.Diff(want, created); diff != "" {
 		t.Errorf("create answer (-want +got):\n%s", diff)
@@ -60,12 +77,16 @@ func TestLogpushJobLifecycle(t *testing.T) {
 	if n := countRequests(t, c, func() (err error) { list, err = c.ListLogpushJobs(ctx); return err }); n != 1 {
 		t.Errorf("ListLogpushJobs sent %d requests, want 1", n)
 	}
+	list = mine(a, list, isOurs)
 	if diff := cmp.Diff([]LogpushJob{want}, list); diff != "" {
 		t.Errorf("list (-want +got):\n%s", diff)
 	}
+	if len(list) == 0 {
+		t.FailNow()
+	}
 
 	// A reader compares destinations without their secrets.
-	if RedactDestinationConf(traceJob().DestinationConf) != RedactDestinationConf(list[0].DestinationConf) {
+	if RedactDestinationConf(job.DestinationConf) != RedactDestinationConf(list[0].DestinationConf) {
 		t.Errorf("redacted destinations differ: %q", list[0].DestinationConf)
 	}
 
@@ -76,7 +97,7 @@ func TestLogpushJobLifecycle(t *testing.T) {
 		t.Errorf("update with the masked destination: %v, want HTTP 400 code 1002", err)
 	}
 
-	update := traceJob()
+	update := job
 	update.ID, update.Enabled, update.Filter = created.ID, false, ""
 	update.OutputType, update.FieldNames = "", nil
 	update.MaxUploadIntervalSeconds, update.MaxUploadBytes, update.MaxUploadRecords = 0, 0, 0
@@ -87,7 +108,7 @@ func TestLogpushJobLifecycle(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if diff := cmp.Diff([]LogpushJob{update.Redacted()}, list, cmpopts.EquateEmpty()); diff != "" {
+	if diff := cmp.Diff([]LogpushJob{update.Redacted()}, mine(a, list, isOurs), cmpopts.EquateEmpty()); diff != "" {
 		t.Errorf("after update (-want +got):\n%s", diff)
 	}
 
@@ -98,20 +119,30 @@ func TestLogpushJobLifecycle(t *testing.T) {
 	if !IsNotFound(err) || !strings.Contains(err.Error(), fmt.Sprintf("cannot delete Logpush job %d", created.ID)) {
 		t.Errorf("deleting again: %v, want IsNotFound naming the job", err)
 	}
-	if list, err := c.ListLogpushJobs(ctx); err != nil || list == nil || len(list) != 0 {
+	if list, err := c.ListLogpushJobs(ctx); err != nil || list == nil || len(mine(a, list, isOurs)) != 0 {
 		t.Errorf("after delete: %#v, %v; want an empty list", list, err)
 	}
 }
 
-func TestLogpushJobErrorsHideTheSecret(t *testing.T) {
-	c, _ := workersEmulator(t, emulator.Options{RateLimit: -1})
+// TestConformanceLogpushJobErrorsHideTheSecret: a refused create names the job and not the
+// secret of its destination.
+func TestConformanceLogpushJobErrorsHideTheSecret(t *testing.T) {
+	a := newConformanceAccountConfig(t, emulator.Options{RateLimit: -1}, Config{MaxRetries: -1})
+	c := a.c
 	ctx := context.Background()
-	_, err := c.CreateLogpushJob(ctx, traceJob()) // the bucket does not exist
+	job := traceJob() // the bucket does not exist
+	job.Name = a.name(job.Name)
+	job.DestinationConf = strings.Replace(job.DestinationConf, "r2://agent-logs/", "r2://"+a.name("agent-logs")+"/", 1)
+	job.DestinationConf = strings.Replace(job.DestinationConf, rawTestAccount, c.AccountID(), 1)
+	created, err := c.CreateLogpushJob(ctx, job)
+	if err == nil {
+		a.removeLogpushJob(t, created.ID)
+	}
 	var ae *APIError
 	if !errors.As(err, &ae) || ae.Status != 400 || MayHaveApplied(err) {
 		t.Fatalf("create into a missing bucket: %v, want a definite HTTP 400", err)
 	}
-	if strings.Contains(err.Error(), logpushSecret) || !strings.Contains(err.Error(), `cannot create Logpush job "agent-traces"`) {
+	if strings.Contains(err.Error(), logpushSecret) || !strings.Contains(err.Error(), fmt.Sprintf("cannot create Logpush job %q", job.Name)) {
 		t.Errorf("error %q: want the operation named and no secret", err)
 	}
 }
@@ -119,7 +150,9 @@ func TestLogpushJobErrorsHideTheSecret(t *testing.T) {
 func TestCreateLogpushJobIsNotRetriedBlindly(t *testing.T) {
 	fastBackoff(t)
 	c, srv, _ := emulatorClient(t, emulator.Options{RateLimit: -1}, Config{})
-	createBucket(t, c, "agent-logs")
+	if _, err := c.CreateR2Bucket(context.Background(), "agent-logs"); err != nil {
+		t.Fatal(err)
+	}
 	srv.SetFaults(emulator.Faults{Routes: map[string]emulator.RouteFaults{routeLogpush: {DropRate: 1}}})
 	_, err := c.CreateLogpushJob(context.Background(), traceJob())
 	var amb *AmbiguousError
