@@ -6,17 +6,16 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/google/go-cmp/cmp/cmpopts"
-
-	"github.com/monotask/flareops/emulator"
 )
 
-// ResizeContainerApplication changes max_instances and the instance size, switching
+// TestConformanceResizeContainerApplication: ResizeContainerApplication changes max_instances and the instance size, switching
 // between a predefined type and a custom size without leaving both, and touches nothing
 // else of the application.
-func TestResizeContainerApplication(t *testing.T) {
-	c, _ := workersEmulator(t, emulator.Options{RateLimit: -1})
+func TestConformanceResizeContainerApplication(t *testing.T) {
+	a, _, _ := containersConformance(t)
+	c := a.c
 	ctx := context.Background()
-	app, err := c.Raw().CreateApplication(ctx, c.AccountID(), containersSpec("sandbox"))
+	app, err := a.createApplication(ctx, t, containersSpecIn(a, "sandbox"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -35,13 +34,14 @@ func TestResizeContainerApplication(t *testing.T) {
 			t.Fatalf("step %d: %v", i, err)
 		}
 		apps, err := c.ContainerApplications(ctx)
+		apps = mine(a, apps, func(x ContainerApplication) bool { return x.ID == app.ID })
 		if err != nil || len(apps) != 1 {
 			t.Fatalf("step %d: %v, %d applications", i, err, len(apps))
 		}
 		got := apps[0]
 		want := s.cfg
 		want.Image, want.Disk, want.EnvironmentVariables = app.Configuration.Image, app.Configuration.Disk, app.Configuration.EnvironmentVariables
-		if diff := cmp.Diff(want, got.Configuration, cmpopts.EquateEmpty()); diff != "" || got.MaxInstances != s.max || got.Name != "sandbox" {
+		if diff := cmp.Diff(want, got.Configuration, cmpopts.EquateEmpty()); diff != "" || got.MaxInstances != s.max || got.Name != a.name("sandbox") {
 			t.Errorf("step %d: max_instances %d (want %d); configuration (-want +got):\n%s", i, got.MaxInstances, s.max, diff)
 		}
 	}

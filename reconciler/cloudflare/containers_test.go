@@ -5,6 +5,7 @@ import (
 	"errors"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"strings"
 	"testing"
 
@@ -57,22 +58,58 @@ func containersSpec(name string) ContainerApplicationSpec {
 	}
 }
 
-func TestContainersApplicationLifecycle(t *testing.T) {
-	c, _ := rawEmulator(t, 0)
+// containersConformance is the account of a containers test and its raw client (no
+// retries on the emulator). Live, applications need an image in the account's registry:
+// FLAREOPS_LIVE_CONTAINER_IMAGE names it, and without it the test skips.
+func containersConformance(t *testing.T) (*conformanceAccount, *RawClient, string) {
+	t.Helper()
+	a := newConformanceAccountConfig(t, emulator.Options{RateLimit: -1}, Config{MaxRetries: -1})
+	if a.live() && os.Getenv("FLAREOPS_LIVE_CONTAINER_IMAGE") == "" {
+		t.Skip("skipped against the live account: set FLAREOPS_LIVE_CONTAINER_IMAGE to an image of the account's registry (registry.cloudflare.com/<account>/<name>:<tag>) to run the containers conformance tests")
+	}
+	return a, a.c.Raw(), a.c.AccountID()
+}
+
+// image is img on the emulator, and the live account's image (FLAREOPS_LIVE_CONTAINER_IMAGE).
+func (a *conformanceAccount) image(img string) string {
+	if a.live() {
+		return os.Getenv("FLAREOPS_LIVE_CONTAINER_IMAGE")
+	}
+	return img
+}
+
+// containersSpecIn is containersSpec named a.name(base), with the account's image.
+func containersSpecIn(a *conformanceAccount, base string) ContainerApplicationSpec {
+	s := containersSpec(a.name(base))
+	s.Configuration.Image = a.image(s.Configuration.Image)
+	return s
+}
+
+// createApplication creates an application, removed at the end if it was created.
+func (a *conformanceAccount) createApplication(ctx context.Context, t *testing.T, spec ContainerApplicationSpec) (ContainerApplication, error) {
+	app, err := a.c.Raw().CreateApplication(ctx, a.c.AccountID(), spec)
+	if err == nil {
+		a.removeApplication(t, app.ID)
+	}
+	return app, err
+}
+
+func TestConformanceContainersApplicationLifecycle(t *testing.T) {
+	a, c, acct := containersConformance(t)
 	ctx := context.Background()
-	created, err := c.CreateApplication(ctx, rawTestAccount, containersSpec("agent-sandbox"))
+	created, err := a.createApplication(ctx, t, containersSpecIn(a, "agent-sandbox"))
 	if err != nil {
 		t.Fatalf("CreateApplication: %v", err)
 	}
-	if created.ID == "" || created.AccountID != rawTestAccount || created.Version != 1 || created.CreatedAt.IsZero() || created.Health == nil {
+	if created.ID == "" || created.AccountID != acct || created.Version != 1 || created.CreatedAt.IsZero() || created.Health == nil {
 		t.Fatalf("create answer lacks server fields: %+v", created)
 	}
-	want := containersSpec("agent-sandbox")
+	want := containersSpecIn(a, "agent-sandbox")
 	if diff := cmp.Diff(want.Configuration, created.Configuration); diff != "" {
 		t.Errorf("configuration round trip (-want +got):\n%s", diff)
 	}
 
-	got, err := c.GetApplication(ctx, rawTestAccount, created.ID)
+	got, err := c.GetApplication(ctx, acct, created.ID)
 	if err != nil {
 		t.Fatalf("GetApplication: %v", err)
 	}
@@ -82,12 +119,12 @@ func TestContainersApplicationLifecycle(t *testing.T) {
 
 	instances, maxInstances := 4, 20
 	cfg := ContainerConfiguration{VCPU: 1, MemoryMiB: 4096} // merged: becomes custom once instance_type is unset
-	_, err = c.UpdateApplication(ctx, rawTestAccount, created.ID, ContainerApplicationPatch{Configuration: &cfg})
+	_, err = c.UpdateApplication(ctx, acct, created.ID, ContainerApplicationPatch{Configuration: &cfg})
 	rawWantAPIError(t, err, http.StatusBadRequest, 1400)
 	if !strings.Contains(err.Error(), "instance_type cannot be combined") {
 		t.Errorf("PATCH adding vcpu to an instance_type: %v, want the conflict named", err)
 	}
-	updated, err := c.UpdateApplication(ctx, rawTestAccount, created.ID, ContainerApplicationPatch{Instances: &instances, MaxInstances: &maxInstances})
+	updated, err := c.UpdateApplication(ctx, acct, created.ID, ContainerApplicationPatch{Instances: &instances, MaxInstances: &maxInstances})
 	if err != nil {
 		t.Fatalf("UpdateApplication: %v", err)
 	}
@@ -95,46 +132,47 @@ func TestContainersApplicationLifecycle(t *testing.T) {
 		t.Errorf("after PATCH: instances %d max %d version %d, want 4, 20, 2", updated.Instances, updated.MaxInstances, updated.Version)
 	}
 
-	if err := c.DeleteApplication(ctx, rawTestAccount, created.ID); err != nil {
+	if err := c.DeleteApplication(ctx, acct, created.ID); err != nil {
 		t.Fatalf("DeleteApplication: %v", err)
 	}
-	if err := c.DeleteApplication(ctx, rawTestAccount, created.ID); err != nil {
+	if err := c.DeleteApplication(ctx, acct, created.ID); err != nil {
 		t.Errorf("deleting again = %v, want nil (delete is idempotent)", err)
 	}
-	_, err = c.GetApplication(ctx, rawTestAccount, created.ID)
+	_, err = c.GetApplication(ctx, acct, created.ID)
 	rawWantAPIError(t, err, http.StatusNotFound, 1404)
 }
 
-func TestContainersListFollowsPageToken(t *testing.T) {
-	c, _ := rawEmulator(t, 0)
+func TestConformanceContainersListFollowsPageToken(t *testing.T) {
+	a, c, acct := containersConformance(t)
 	ctx := context.Background()
 	old := containerListPageSize
 	containerListPageSize = 2
 	t.Cleanup(func() { containerListPageSize = old })
 	var want []string
-	for _, name := range []string{"sb-a", "sb-b", "sb-c", "sb-d", "sb-e"} {
-		if _, err := c.CreateApplication(ctx, rawTestAccount, containersSpec(name)); err != nil {
+	for _, base := range []string{"sb-a", "sb-b", "sb-c", "sb-d", "sb-e"} {
+		name := a.name(base)
+		if _, err := a.createApplication(ctx, t, containersSpecIn(a, base)); err != nil {
 			t.Fatalf("CreateApplication %s: %v", name, err)
 		}
 		want = append(want, name)
 	}
-	apps, err := c.ListApplications(ctx, rawTestAccount)
+	apps, err := c.ListApplications(ctx, acct)
 	if err != nil {
 		t.Fatalf("ListApplications: %v", err)
 	}
 	var got []string
-	for _, a := range apps {
-		got = append(got, a.Name)
+	for _, app := range mine(a, apps, func(app ContainerApplication) bool { return a.ours(app.Name) }) {
+		got = append(got, app.Name)
 	}
 	if diff := cmp.Diff(want, got, cmpopts.SortSlices(func(a, b string) bool { return a < b })); diff != "" {
 		t.Errorf("listed names across pages (-want +got):\n%s", diff)
 	}
 }
 
-func TestContainersErrors(t *testing.T) {
-	c, _ := rawEmulator(t, 0)
+func TestConformanceContainersErrors(t *testing.T) {
+	a, c, acct := containersConformance(t)
 	ctx := context.Background()
-	base, err := c.CreateApplication(ctx, rawTestAccount, containersSpec("taken"))
+	base, err := a.createApplication(ctx, t, containersSpecIn(a, "taken"))
 	if err != nil {
 		t.Fatalf("CreateApplication: %v", err)
 	}
@@ -146,36 +184,36 @@ func TestContainersErrors(t *testing.T) {
 		code   int
 	}{
 		{"unknown id", func() error {
-			_, err := c.GetApplication(ctx, rawTestAccount, "00000000-0000-4000-8000-000000000000")
+			_, err := c.GetApplication(ctx, acct, "00000000-0000-4000-8000-000000000000")
 			return err
 		}, 404, 1404},
 		{"invalid instance type", func() error {
-			s := containersSpec("bad-type")
+			s := containersSpecIn(a, "bad-type")
 			s.Configuration.InstanceType = "huge"
-			_, err := c.CreateApplication(ctx, rawTestAccount, s)
+			_, err := a.createApplication(ctx, t, s)
 			return err
 		}, 400, 1400},
 		{"max_instances 0 on update", func() error {
-			_, err := c.UpdateApplication(ctx, rawTestAccount, base.ID, ContainerApplicationPatch{MaxInstances: &zero})
+			_, err := c.UpdateApplication(ctx, acct, base.ID, ContainerApplicationPatch{MaxInstances: &zero})
 			return err
 		}, 400, 1400},
 		{"custom size under 3 GiB per vCPU", func() error {
-			s := containersSpec("too-little-memory")
-			s.Configuration = ContainerConfiguration{Image: "img", VCPU: 2, MemoryMiB: 4096}
-			_, err := c.CreateApplication(ctx, rawTestAccount, s)
+			s := containersSpecIn(a, "too-little-memory")
+			s.Configuration = ContainerConfiguration{Image: a.image("img"), VCPU: 2, MemoryMiB: 4096}
+			_, err := a.createApplication(ctx, t, s)
 			return err
 		}, 400, 1400},
 		{"missing image", func() error {
-			s := containersSpec("no-image")
+			s := containersSpecIn(a, "no-image")
 			s.Configuration.Image = ""
-			_, err := c.CreateApplication(ctx, rawTestAccount, s)
+			_, err := a.createApplication(ctx, t, s)
 			return err
 		}, 400, 1400},
-		{"duplicate name", func() error { _, err := c.CreateApplication(ctx, rawTestAccount, containersSpec("taken")); return err }, 409, 1409},
+		{"duplicate name", func() error { _, err := a.createApplication(ctx, t, containersSpecIn(a, "taken")); return err }, 409, 1409},
 		{"durable_object without namespace", func() error {
-			s := containersSpec("do-app")
+			s := containersSpecIn(a, "do-app")
 			s.SchedulingPolicy = "durable_object"
-			_, err := c.CreateApplication(ctx, rawTestAccount, s)
+			_, err := a.createApplication(ctx, t, s)
 			return err
 		}, 400, 1400},
 	}
@@ -184,23 +222,23 @@ func TestContainersErrors(t *testing.T) {
 	}
 
 	// scheduling_policy is immutable; the PATCH type cannot even express it, so send it raw.
-	_, err = c.Do(ctx, http.MethodPatch, containersPath(rawTestAccount, base.ID), nil, map[string]string{"scheduling_policy": "durable_object"}, nil)
+	_, err = c.Do(ctx, http.MethodPatch, containersPath(acct, base.ID), nil, map[string]string{"scheduling_policy": "durable_object"}, nil)
 	rawWantAPIError(t, err, http.StatusBadRequest, 1400)
 }
 
-func TestContainersInstancesAndUsage(t *testing.T) {
-	c, _ := rawEmulator(t, 0)
+func TestConformanceContainersInstancesAndUsage(t *testing.T) {
+	a, c, acct := containersConformance(t)
 	ctx := context.Background()
-	app, err := c.CreateApplication(ctx, rawTestAccount, containersSpec("sb"))
+	app, err := a.createApplication(ctx, t, containersSpecIn(a, "sb"))
 	if err != nil {
 		t.Fatalf("CreateApplication: %v", err)
 	}
 	// No client method yet: the reconciler does not read instances or usage.
 	var instances []map[string]any
-	if _, err := c.Do(ctx, http.MethodGet, containersPath(rawTestAccount, app.ID, "instances-v2"), nil, nil, &instances); err != nil || len(instances) != 0 {
+	if _, err := c.Do(ctx, http.MethodGet, containersPath(acct, app.ID, "instances-v2"), nil, nil, &instances); err != nil || len(instances) != 0 {
 		t.Errorf("instances-v2 = %v, %v; want an empty list (the emulator runs no containers)", instances, err)
 	}
-	_, err = c.Do(ctx, http.MethodGet, containersPath(rawTestAccount, "00000000-0000-4000-8000-000000000000", "instances-v2"), nil, nil, nil)
+	_, err = c.Do(ctx, http.MethodGet, containersPath(acct, "00000000-0000-4000-8000-000000000000", "instances-v2"), nil, nil, nil)
 	rawWantAPIError(t, err, http.StatusNotFound, 1404)
 	var usage struct {
 		Maximum struct {
@@ -210,7 +248,10 @@ func TestContainersInstancesAndUsage(t *testing.T) {
 		} `json:"maximum"`
 		Usage map[string]float64 `json:"usage"`
 	}
-	if _, err := c.Do(ctx, http.MethodGet, "accounts/"+rawTestAccount+"/containers/usage", nil, nil, &usage); err != nil {
+	if a.live() { // emulator only: the usage maximum is the emulator's account limits
+		return
+	}
+	if _, err := c.Do(ctx, http.MethodGet, "accounts/"+acct+"/containers/usage", nil, nil, &usage); err != nil {
 		t.Fatalf("usage: %v", err)
 	}
 	if usage.Maximum.VCPUs != 1500 || usage.Maximum.MemoryMiB != 6*1024*1024 || usage.Maximum.DiskMB != 30_000_000 || usage.Usage["instances"] != 0 {
@@ -254,8 +295,8 @@ func TestRawClientRetries(t *testing.T) {
 }
 
 // max_instances, instance_type and a custom vcpu/memory_mib survive create, PATCH and GET.
-func TestContainersSizeRoundTrip(t *testing.T) {
-	c, _ := rawEmulator(t, 0)
+func TestConformanceContainersSizeRoundTrip(t *testing.T) {
+	a, c, acct := containersConformance(t)
 	ctx := context.Background()
 	type size struct {
 		MaxInstances int
@@ -290,24 +331,25 @@ func TestContainersSizeRoundTrip(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			spec := ContainerApplicationSpec{Name: "sandbox-" + strings.ReplaceAll(tt.name, " ", "-"), SchedulingPolicy: "default",
+			spec := ContainerApplicationSpec{Name: a.name("sandbox-" + strings.ReplaceAll(tt.name, " ", "-")), SchedulingPolicy: "default",
 				Instances: 1, MaxInstances: tt.max, Configuration: tt.create}
-			app, err := c.CreateApplication(ctx, rawTestAccount, spec)
+			spec.Configuration.Image = a.image(spec.Configuration.Image)
+			app, err := a.createApplication(ctx, t, spec)
 			if err != nil {
 				t.Fatalf("create: %v", err)
 			}
-			got, err := c.GetApplication(ctx, rawTestAccount, app.ID)
+			got, err := c.GetApplication(ctx, acct, app.ID)
 			if err != nil {
 				t.Fatalf("get: %v", err)
 			}
 			if diff := cmp.Diff(tt.created, sizeOf(got)); diff != "" {
 				t.Errorf("after create (-want +got):\n%s", diff)
 			}
-			patched, err := c.UpdateApplication(ctx, rawTestAccount, app.ID, ContainerApplicationPatch{MaxInstances: &tt.newMax, Configuration: &tt.patch})
+			patched, err := c.UpdateApplication(ctx, acct, app.ID, ContainerApplicationPatch{MaxInstances: &tt.newMax, Configuration: &tt.patch})
 			if err != nil {
 				t.Fatalf("patch: %v", err)
 			}
-			got, err = c.GetApplication(ctx, rawTestAccount, app.ID)
+			got, err = c.GetApplication(ctx, acct, app.ID)
 			if err != nil {
 				t.Fatalf("get after patch: %v", err)
 			}
@@ -317,7 +359,7 @@ func TestContainersSizeRoundTrip(t *testing.T) {
 			if diff := cmp.Diff(sizeOf(patched), sizeOf(got)); diff != "" {
 				t.Errorf("PATCH answer and GET differ (-patch +get):\n%s", diff)
 			}
-			if got.Configuration.Image != "img:1" {
+			if got.Configuration.Image != a.image("img:1") {
 				t.Errorf("the patch lost the image: %q", got.Configuration.Image)
 			}
 		})
