@@ -79,6 +79,11 @@ func Diff(old, new any) []FieldChange {
 	if old == nil && new == nil {
 		return nil
 	}
+	if old != nil && new != nil && reflect.DeepEqual(old, new) {
+		// The steady state: equal specs have no changed leaves, and reflect is several
+		// times cheaper than cmp's reporting walk (measured on a 10,000-object plan).
+		return nil
+	}
 	var r diffReporter
 	if old == nil || new == nil {
 		present := old

@@ -362,3 +362,16 @@ func TestLostCreateAnswerIsAdopted(t *testing.T) {
 		t.Fatalf("not converged: %v", actions(p2))
 	}
 }
+
+// hashRows must hash exactly what hashSpec hashes (saved plans compare these).
+func TestHashRowsIsHashSpec(t *testing.T) {
+	type row struct {
+		A string
+		B any
+	}
+	for _, rows := range [][]row{nil, {}, {{"a", 1}}, {{"a", map[string]any{"x": []int{1, 2}}}, {"<b>", nil}}} {
+		if got, want := hashRows(rows), hashSpec(rows); got != want {
+			t.Errorf("%v: hashRows %s, hashSpec %s", rows, got, want)
+		}
+	}
+}

@@ -17,7 +17,7 @@ import (
 )
 
 // buildFlareops builds the flareops binary once per test run.
-func buildFlareops(t *testing.T) string {
+func buildFlareops(t testing.TB) string {
 	t.Helper()
 	bin := filepath.Join(t.TempDir(), "flareops")
 	cmd := exec.Command("go", "build", "-o", bin, "../..")

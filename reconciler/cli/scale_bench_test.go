@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/http/httptest"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"runtime"
 	"runtime/metrics"
@@ -255,4 +256,81 @@ func BenchmarkPacerLimit(b *testing.B) {
 			benchPlan(b, srv, e, dir)
 		})
 	}
+}
+
+// BenchmarkScalePlanProcess: the same steady-state plans, run as the built binary in a
+// process of its own, reporting what a user's machine sees: the process's peak resident
+// memory (hwm-MB, the kernel's VmHWM of the process, read from /proc while it runs: the
+// rusage of a child started by os/exec also counts its parent's memory, since Linux
+// carries the high-water mark of the address space the child was forked with across
+// exec). The target is 10,000 objects under 100 MB (FLAREOPS_BIG=1).
+func BenchmarkScalePlanProcess(b *testing.B) {
+	if _, err := os.Stat("/proc/self/status"); err != nil {
+		b.Skip("needs /proc to read a process's peak memory")
+	}
+	bin := buildFlareops(b)
+	for _, n := range scaleSizes() {
+		b.Run(fmt.Sprintf("objects=%d", n), func(b *testing.B) {
+			srv, env, dir := scaleAccount(b, n)
+			environ := []string{"HOME=" + b.TempDir(), "PATH=" + os.Getenv("PATH")}
+			for k, v := range env {
+				environ = append(environ, k+"="+v)
+			}
+			srv.ResetCounts()
+			var peak int64
+			b.ResetTimer()
+			for i := 0; i < b.N; i++ {
+				cmd := exec.Command(bin, "plan", "-detailed-exitcode", "-dir", dir)
+				cmd.Env = environ
+				var out bytes.Buffer
+				cmd.Stdout, cmd.Stderr = &out, &out
+				if err := cmd.Start(); err != nil {
+					b.Fatal(err)
+				}
+				done := make(chan struct{})
+				var hwm int64
+				go func() {
+					// VmHWM only grows: the last reading before the process ends is its peak,
+					// give or take what it added in its last millisecond.
+					for {
+						if kb, ok := vmHWM(cmd.Process.Pid); ok {
+							hwm = max(hwm, kb)
+						}
+						select {
+						case <-done:
+							return
+						case <-time.After(time.Millisecond):
+						}
+					}
+				}()
+				err := cmd.Wait()
+				close(done)
+				if err != nil {
+					b.Fatalf("steady-state plan: %v\n%s", err, tail(out.String()))
+				}
+				peak = max(peak, hwm)
+			}
+			b.StopTimer()
+			b.ReportMetric(float64(srv.Counts().Total)/float64(b.N), "requests/op")
+			b.ReportMetric(float64(peak)/1024, "hwm-MB")
+		})
+	}
+}
+
+// vmHWM reads the peak resident memory, in KiB, of the running flareops process pid; not
+// before it has exec'd (until then it shares its parent's memory, and its status says so).
+func vmHWM(pid int) (int64, bool) {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
+	if err != nil || !strings.HasPrefix(string(b), "Name:\tflareops\n") {
+		return 0, false
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		if rest, ok := strings.CutPrefix(line, "VmHWM:"); ok {
+			var kb int64
+			if _, err := fmt.Sscanf(strings.TrimSpace(rest), "%d kB", &kb); err == nil {
+				return kb, true
+			}
+		}
+	}
+	return 0, false
 }

@@ -18,12 +18,6 @@ import (
 // its authentication and the SDK's handling of error answers stay the SDK's) and decodes,
 // as a stream, only the fields below, with the SDK's JSON names.
 
-type queueListAnswer struct {
-	Success bool           `json:"success"`
-	Errors  []answerError  `json:"errors"`
-	Result  []queueListing `json:"result"`
-}
-
 type answerError struct {
 	Code    int    `json:"code"`
 	Message string `json:"message"`
@@ -67,25 +61,89 @@ func (c *Client) listQueues(ctx context.Context) ([]Queue, error) {
 	return decodeQueueList(resp)
 }
 
-// decodeQueueList reads a queue list answer.
+// decodeQueueList reads a queue list answer a queue at a time: json.Decoder.Decode of the
+// whole answer would first buffer all of it (8 MB at 10,000 queues), so the envelope is
+// walked token by token and only one listing is held undecoded at once.
 func decodeQueueList(resp *http.Response) ([]Queue, error) {
 	defer resp.Body.Close()
-	var a queueListAnswer
-	if err := json.NewDecoder(resp.Body).Decode(&a); err != nil {
-		return nil, fmt.Errorf("cannot read the queue list: %w", err)
+	var (
+		success bool
+		errs    []answerError
+		out     []Queue
+	)
+	dec := json.NewDecoder(resp.Body)
+	bad := func(err error) ([]Queue, error) { return nil, fmt.Errorf("cannot read the queue list: %w", err) }
+	if err := expectDelim(dec, '{'); err != nil {
+		return bad(err)
 	}
-	if !a.Success {
+	for dec.More() {
+		tok, err := dec.Token()
+		if err != nil {
+			return bad(err)
+		}
+		switch key, _ := tok.(string); key {
+		case "success":
+			err = dec.Decode(&success)
+		case "errors":
+			err = dec.Decode(&errs)
+		case "result":
+			out, err = decodeListings(dec)
+		default:
+			var skip json.RawMessage
+			err = dec.Decode(&skip)
+		}
+		if err != nil {
+			return bad(fmt.Errorf("%v: %w", tok, err))
+		}
+	}
+	if err := expectDelim(dec, '}'); err != nil {
+		return bad(err)
+	}
+	if !success {
 		e := &APIError{Status: resp.StatusCode}
-		for _, x := range a.Errors {
+		for _, x := range errs {
 			e.Codes, e.Messages = append(e.Codes, x.Code), append(e.Messages, x.Message)
 		}
 		return nil, e
 	}
-	out := make([]Queue, 0, len(a.Result))
-	for _, q := range a.Result {
-		out = append(out, q.queue())
+	if out == nil {
+		out = []Queue{}
 	}
 	return out, nil
+}
+
+// decodeListings reads the result array (or null), one listing at a time.
+func decodeListings(dec *json.Decoder) ([]Queue, error) {
+	tok, err := dec.Token()
+	if err != nil {
+		return nil, err
+	}
+	if tok == nil {
+		return nil, nil
+	}
+	if d, ok := tok.(json.Delim); !ok || d != '[' {
+		return nil, fmt.Errorf("want an array, got %v", tok)
+	}
+	var out []Queue
+	for dec.More() {
+		var q queueListing
+		if err := dec.Decode(&q); err != nil {
+			return nil, err
+		}
+		out = append(out, q.queue())
+	}
+	return out, expectDelim(dec, ']')
+}
+
+func expectDelim(dec *json.Decoder, want json.Delim) error {
+	tok, err := dec.Token()
+	if err != nil {
+		return err
+	}
+	if d, ok := tok.(json.Delim); !ok || d != want {
+		return fmt.Errorf("want %q, got %v", want, tok)
+	}
+	return nil
 }
 
 func (q queueListing) queue() Queue {

@@ -67,7 +67,7 @@ type Config struct {
 	Files     map[string]*hcl.File // for rendering diagnostics
 	Hash      string               // sha256 over the decoded blocks, settings and variable values
 
-	decls map[string]*blockDecl // by address, for AttrRanges
+	ranges map[string][]attrRange // by block address, for AttrRanges
 }
 
 // Block is one decoded kind block.
@@ -203,6 +203,7 @@ func LoadFiles(files map[string][]byte, opts Options) (*Config, hcl.Diagnostics)
 	if diags.HasErrors() {
 		cfg.Blocks, cfg.Settings, cfg.Hash = nil, Settings{}, ""
 	}
+	compactFiles(cfg.Files)
 	return cfg, diags
 }
 
@@ -269,16 +270,19 @@ func (l *loader) load(srcs map[string][]byte, cfg *Config) {
 	for _, f := range parsed {
 		l.collect(f)
 	}
+	// What evaluation needs of the syntax trees is in the collected declarations now.
+	compactFiles(l.files)
+	parsed = nil
 	l.resolveVariables()
 	cfg.Variables = l.variables()
 	order := l.buildGraph()
 	l.evaluate(order)
 	l.checkKeys()
 	cfg.Blocks = l.sortedBlocks()
-	cfg.decls = map[string]*blockDecl{}
+	cfg.ranges = map[string][]attrRange{}
 	for addr, n := range l.nodes {
 		if n.decl != nil {
-			cfg.decls[addr] = n.decl
+			cfg.ranges[addr] = compactRanges(n.decl)
 		}
 	}
 	cfg.Settings = l.settingsOf()
@@ -370,34 +374,14 @@ func configHash(cfg *Config) string {
 // first block of a type only), so that a kind's error about one attribute points at it.
 // nil when there is no such block.
 func (c *Config) AttrRanges(addr string) map[string]hcl.Range {
-	if c.decls == nil {
+	rs, ok := c.ranges[addr]
+	if !ok {
 		return nil
 	}
-	d := c.decls[addr]
-	if d == nil {
-		return nil
-	}
-	return attrRanges(d.body, "")
-}
-
-// attrRanges maps each attribute path of a body to its value's range (see AttrRanges).
-func attrRanges(b *bodyDecl, prefix string) map[string]hcl.Range {
-	out := map[string]hcl.Range{}
-	if b == nil {
-		return out
-	}
-	for name, a := range b.attrs {
-		out[prefix+name] = a.Expr.Range()
-	}
-	seen := map[string]bool{}
-	for _, nb := range b.nested {
-		if seen[nb.typeName] {
-			continue
-		}
-		seen[nb.typeName] = true
-		for k, r := range attrRanges(nb.body, prefix+nb.typeName+".") {
-			out[k] = r
-		}
+	out := make(map[string]hcl.Range, len(rs))
+	for _, r := range rs {
+		out[r.path] = r.rng
 	}
 	return out
 }
+
