@@ -384,4 +384,3 @@ func (c *Config) AttrRanges(addr string) map[string]hcl.Range {
 	}
 	return out
 }
-
