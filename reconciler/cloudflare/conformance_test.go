@@ -16,17 +16,38 @@ import (
 )
 
 // The conformance tests of this package go over HTTP to the local Cloudflare (the
-// emulator). Those written on conformanceAccount run unchanged against a real account
-// when FLAREOPS_LIVE_ACCOUNT_ID and CLOUDFLARE_API_TOKEN are set (CLOUDFLARE_BASE_URL
-// optionally points at another API root): every object they make is named
-// flareops-live-<random>-… and removed when the test ends (t.Cleanup), so that anyone with
-// an account can show where the emulator differs from Cloudflare:
+// emulator). Those named TestConformance… are written on conformanceAccount and run
+// unchanged against a real account when FLAREOPS_LIVE_ACCOUNT_ID and CLOUDFLARE_API_TOKEN
+// are set (CLOUDFLARE_BASE_URL optionally points at another API root): every object they
+// make is named flareops-live-<random>-… (a.name) and removed when the test ends
+// (t.Cleanup, a 404 tolerated), and none assumes an empty account (lists are filtered to
+// the test's own objects, counts are relative, paging runs on a few objects with smaller
+// pages), so that anyone with an account can show where the emulator differs from
+// Cloudflare:
 //
-//	FLAREOPS_LIVE_ACCOUNT_ID=... CLOUDFLARE_API_TOKEN=... go test -v -run Conformance ./reconciler/cloudflare/
+//	FLAREOPS_LIVE_ACCOUNT_ID=... CLOUDFLARE_API_TOKEN=... go test -count=1 -v -run Conformance ./reconciler/cloudflare/
 //
-// Tests that need the emulator's own hooks (fault injection, request counters, its clock,
-// its limits) skip against a live account, saying why (emulatorOnly); without the live
-// settings, TestLiveConformanceSettings skips, saying how to run them live.
+// Live-capable: queues (list, name taken), KV (namespaces and their paging, keys,
+// values, bulk), Workers (script list, settings with bindings of every kind, CPU limit,
+// observability, cron triggers), Logpush jobs, R2 buckets and lifecycle rules, R2
+// objects and streamed uploads (S3 API), notification webhooks and policies, D1, and
+// containers applications. Three families need more than the token: R2 objects need
+// R2_ACCESS_KEY_ID and R2_SECRET_ACCESS_KEY (and FLAREOPS_R2_ENDPOINT, default
+// https://<account>.r2.cloudflarestorage.com), as does the Logpush lifecycle (its R2
+// destination is written to); containers need FLAREOPS_LIVE_CONTAINER_IMAGE, an image of
+// the account's registry. Without them those tests skip, saying so.
+//
+// Emulator only: whole tests that need its hooks skip against a live account, saying why
+// (emulatorOnly): fault injection and request counters (retries, lost answers, R2's
+// SlowDown, pacing), a refused token, the analytics data it is seeded with (GraphQL,
+// Analytics Engine). Within live-capable tests, a few checks run on the emulator only
+// (a.live() is false): its fixed clock (exact script times), an account that starts
+// empty, its forced cron limit, a secret's stored value, its containers usage limits
+// and a seeded PagerDuty service. Without the live settings, TestLiveConformanceSettings
+// skips, saying how to run them live.
+//
+// The local Cloudflare can stand in for the account, to check the live mode itself
+// (README.md, Checking the local Cloudflare against a real account).
 
 // liveSettings returns the live account's settings, if the environment gives them.
 func liveSettings() (baseURL, token, account string, ok bool) {
@@ -258,7 +279,7 @@ func (a *conformanceAccount) removeBucket(t *testing.T, name string) {
 // Cloudflare's S3 endpoint, any key, one attempt per request. Live it takes the S3
 // credentials from R2_ACCESS_KEY_ID and R2_SECRET_ACCESS_KEY and the endpoint from
 // FLAREOPS_R2_ENDPOINT (default https://<account>.r2.cloudflarestorage.com), as the CLI
-// does, and skips the test when they are missing.
+// does (with more attempts, see below), and skips the test when they are missing.
 func (a *conformanceAccount) r2(t *testing.T) *R2 {
 	t.Helper()
 	cfg := R2Config{Endpoint: strings.TrimSuffix(a.c.baseURL, emulator.APIPrefix), AccessKeyID: "k", SecretAccessKey: "s", MaxAttempts: 1}
@@ -267,6 +288,9 @@ func (a *conformanceAccount) r2(t *testing.T) *R2 {
 		if cfg, err = R2ConfigFromEnv(os.Getenv, a.c.AccountID(), "this live conformance test"); err != nil {
 			t.Skipf("skipped against the live account: %v", err)
 		}
+		// R2 allows about one write a second to one key, and the tests rewrite keys at
+		// once: enough attempts that the SDK's backoff outlasts the second.
+		cfg.MaxAttempts = 10
 	}
 	r, err := NewR2(cfg)
 	if err != nil {

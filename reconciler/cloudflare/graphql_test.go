@@ -24,6 +24,7 @@ var gqlNow = time.Date(2026, 3, 10, 12, 0, 0, 0, time.UTC)
 // RawClient on it.
 func gqlEmulator(t *testing.T, opts emulator.Options) (*RawClient, *emulator.Server) {
 	t.Helper()
+	emulatorOnly(t, "it seeds the emulator's analytics events on its fixed clock")
 	opts.Now = func() time.Time { return gqlNow }
 	if opts.RateLimit == 0 {
 		opts.RateLimit = -1
