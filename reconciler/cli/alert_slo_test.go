@@ -113,6 +113,21 @@ func TestSLOPublishesBurnRateRules(t *testing.T) {
 	mustRun(t, 0, a.env, "apply", "-auto-approve", "-dir", dir)
 	mustRun(t, 0, a.env, "plan", "-detailed-exitcode", "-dir", dir)
 
+	// Import: forgotten, the SLO's documents are someone else's until imported by name;
+	// then the plan is empty and no document was rewritten.
+	mustRun(t, 0, a.env, "state", "rm", "-dir", dir, "slo.api_errors")
+	if _, _, errOut := run(t, a.env, "plan", "-dir", dir); !strings.Contains(errOut, "flareops import -dir "+dir+" slo.api_errors api_errors") {
+		t.Errorf("plan of a forgotten SLO does not say how to import it:\n%s", errOut)
+	}
+	a.srv.ResetCounts()
+	mustRun(t, 0, a.env, "import", "-dir", dir, "slo.api_errors", "api_errors")
+	mustRun(t, 0, a.env, "plan", "-detailed-exitcode", "-dir", dir)
+	for route, n := range a.srv.Counts().ByRoute {
+		if !strings.HasPrefix(route, "GET ") {
+			t.Errorf("import and plan wrote: %s (%d)", route, n)
+		}
+	}
+
 	// An unknown column in a filter: file:line:col of the column inside the string.
 	bad := strings.Replace(sloSource, `good    = "status < 500"`, `good    = "stauts < 500"`, 1)
 	if err := os.WriteFile(filepath.Join(dir, "main.flareops.hcl"), []byte(bad), 0o644); err != nil {
@@ -204,6 +219,14 @@ func TestMetricRulesArePublished(t *testing.T) {
 	}
 	mustRun(t, 0, a.env, "apply", "-auto-approve", "-dir", dir)
 	mustRun(t, 0, a.env, "plan", "-detailed-exitcode", "-dir", dir)
+
+	// Import of a metric rule, by its name and by its id.
+	for _, id := range []string{"agent_backlog", "metric/agent_backlog"} {
+		mustRun(t, 0, a.env, "state", "rm", "-dir", dir, "alert_rule.agent_backlog")
+		mustRun(t, 1, a.env, "plan", "-dir", dir)
+		mustRun(t, 0, a.env, "import", "-dir", dir, "alert_rule.agent_backlog", id)
+		mustRun(t, 0, a.env, "plan", "-detailed-exitcode", "-dir", dir)
+	}
 
 	write(strings.Replace(metricSource, `value   = "p95(latency_ms)"`, `value   = "p95(latency)"`, 1))
 	code, _, errOut := run(t, a.env, "validate", "-dir", dir)
