@@ -21,6 +21,8 @@ import (
 // pyflakes on Python ones when those programs are installed; when one is not, that part
 // is skipped and the test says so in its log (go test -v), so a machine without
 // shellcheck still checks syntax, expressions, contexts, action inputs and the rest.
+// .ci/run installs shellcheck and sets FLAREOPS_REQUIRE_SHELLCHECK=1, so that in CI a
+// missing shellcheck fails the test instead.
 func TestWorkflowsPassActionlint(t *testing.T) {
 	var files []string
 	for _, pattern := range []string{"*.yml", "*.yaml"} {
@@ -37,6 +39,8 @@ func TestWorkflowsPassActionlint(t *testing.T) {
 	for name, set := range map[string]*string{"shellcheck": &opts.Shellcheck, "pyflakes": &opts.Pyflakes} {
 		if path, err := exec.LookPath(name); err == nil {
 			*set = path
+		} else if name == "shellcheck" && os.Getenv("FLAREOPS_REQUIRE_SHELLCHECK") == "1" {
+			t.Fatalf("shellcheck is not installed and FLAREOPS_REQUIRE_SHELLCHECK=1 (CI installs it: apt-get install shellcheck)")
 		} else {
 			t.Logf("%s is not installed: actionlint does not run it on the workflows' scripts", name)
 		}
