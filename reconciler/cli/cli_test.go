@@ -51,7 +51,7 @@ var testWorkers = []string{
 	"our-worker", "their-worker", "w",
 }
 
-func newAccount(t *testing.T, opts emulator.Options) *account {
+func newAccount(t testing.TB, opts emulator.Options) *account {
 	t.Helper()
 	opts.RequireConsumerScripts = true
 	srv, err := emulator.New(opts)
@@ -115,7 +115,7 @@ func (a *account) client(t *testing.T) *cloudflare.Client {
 }
 
 // copyExample copies examples/monotask into a fresh directory.
-func copyExample(t *testing.T) string {
+func copyExample(t testing.TB) string {
 	t.Helper()
 	dir := t.TempDir()
 	src := filepath.Join("..", "..", "examples", "monotask")

@@ -334,3 +334,28 @@ func vmHWM(pid int) (int64, bool) {
 	}
 	return 0, false
 }
+
+// BenchmarkMonotaskSteadyStatePlan: a steady-state `flareops plan` of examples/monotask
+// (queues, datasets, Worker settings with Logpush, a sandbox, alerting, SLOs, backups),
+// reporting its API requests: one read per Worker it touches (whatever the number of
+// declarations on it) and one list per kind. The requests by route are in the log (-v).
+func BenchmarkMonotaskSteadyStatePlan(b *testing.B) {
+	a := newAccount(b, emulator.Options{RateLimit: 1 << 24, RateWindow: time.Minute})
+	dir := copyExample(b)
+	if code, out, errOut := runTB(a.env, "apply", "-auto-approve", "-dir", dir); code != 0 {
+		b.Fatalf("apply: exit %d\n%s\n%s", code, tail(out), tail(errOut))
+	}
+	a.srv.ResetCounts()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		if code, out, errOut := runTB(a.env, "plan", "-detailed-exitcode", "-dir", dir); code != 0 {
+			b.Fatalf("steady-state plan: exit %d\n%s\n%s", code, tail(out), tail(errOut))
+		}
+	}
+	b.StopTimer()
+	c := a.srv.Counts()
+	b.ReportMetric(float64(c.Total)/float64(b.N), "requests/op")
+	for _, r := range c.Routes() {
+		b.Logf("%4.1f  %s", float64(c.ByRoute[r])/float64(b.N), r)
+	}
+}
