@@ -7,7 +7,13 @@ import (
 	"regexp"
 
 	"github.com/goccy/go-graphviz"
+
+	"github.com/monotask/flareops/internal/gvcache"
 )
+
+// go-graphviz has compiled its WebAssembly module by now, its cache in a directory private
+// to this user (see internal/gvcache); TMPDIR is put back for everything else.
+func init() { gvcache.Restore() }
 
 // renderSVG lays dot out with Graphviz's dot layout (github.com/goccy/go-graphviz: Graphviz
 // compiled to WebAssembly and run by wazero, so no cgo and no program to install) and
