@@ -15,7 +15,8 @@
 // not group- or world-writable), for as long as packages are being initialized; Restore,
 // called from the init of the package that renders graphs (reconciler/cli), puts TMPDIR
 // back. When no such directory can be had, a fresh private temporary directory stands in
-// (no cache survives the run, but nothing foreign is loaded) and Restore removes it.
+// (no cache survives the run, but nothing foreign is loaded) and Restore removes it; when
+// not even that can be made, go-graphviz is pointed where it cannot make a cache at all.
 //
 // Ordering: Go initializes, at each step, the first package by import path whose imports
 // are all initialized (the language specification, "Package initialization", Go 1.21 and
@@ -47,12 +48,14 @@ func init() {
 	if Err != nil {
 		d, err := os.MkdirTemp("", "flareops-graphviz-")
 		if err != nil {
-			// Nothing private to point at: leave TMPDIR as it is.
+			// Nothing private to point at: a path under a file, where go-graphviz can
+			// neither find nor make its cache directory, so it runs without one.
 			Err = fmt.Errorf("%w; and no private temporary directory: %v", Err, err)
-			Dir = ""
-			return
+			d = filepath.Join(os.DevNull, "flareops-no-cache")
+		} else {
+			scratch = d
 		}
-		Dir, scratch = d, d
+		Dir = d
 	}
 	_ = os.Setenv("TMPDIR", Dir)
 }
@@ -86,9 +89,6 @@ func privateDir() (string, error) {
 // Restore puts TMPDIR back as it was before this package's init, and removes the
 // fallback directory if one was made. It is safe to call more than once.
 func Restore() {
-	if Dir == "" {
-		return
-	}
 	if hadTMPDIR {
 		_ = os.Setenv("TMPDIR", prevTMPDIR)
 	} else {
