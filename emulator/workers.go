@@ -15,6 +15,7 @@ import (
 	"regexp"
 	"slices"
 	"sort"
+	"strings"
 	"time"
 )
 
@@ -61,6 +62,11 @@ type workersScript struct {
 	Handlers   []string          `json:"handlers"`
 	Settings   workersSettings   `json:"settings"`
 	Crons      []workersCronItem `json:"crons"`
+	// DeployedFrom is last_deployed_from: the client of the last upload. Cloudflare does
+	// not document how it tells them apart; the emulator takes it from the User-Agent
+	// ("wrangler/…" is "wrangler", anything else "api") and, with no word on whether a
+	// settings or cron write counts as a deployment, leaves it alone on those.
+	DeployedFrom string `json:"deployed_from,omitempty"`
 }
 
 type workersModule struct {
@@ -103,7 +109,7 @@ func (sc *workersScript) view() map[string]any {
 		"handlers":            workersNonNil(sc.Handlers),
 		"has_assets":          false,
 		"has_modules":         sc.MainModule != "",
-		"last_deployed_from":  "api",
+		"last_deployed_from":  sc.deployedFrom(),
 		"compatibility_date":  sc.Settings.CompatibilityDate,
 		"compatibility_flags": workersNonNil(sc.Settings.CompatibilityFlags),
 		"logpush":             sc.Settings.Logpush,
@@ -184,11 +190,22 @@ func (s *Server) workersUpload(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	sc.ModifiedOn, sc.MainModule, sc.BodyPart, sc.Modules = now, up.mainModule, up.bodyPart, up.modules
+	sc.DeployedFrom = "api"
+	if strings.HasPrefix(strings.ToLower(r.UserAgent()), "wrangler") {
+		sc.DeployedFrom = "wrangler"
+	}
 	sc.Etag, sc.Handlers = workersEtag(up.modules), workersHandlers(sc.entry())
 	scripts[name] = sc
 	v := sc.view()
 	v["startup_time_ms"] = 0
 	writeResult(w, v)
+}
+
+func (sc *workersScript) deployedFrom() string {
+	if sc.DeployedFrom == "" {
+		return "api" // stored before the field existed
+	}
+	return sc.DeployedFrom
 }
 
 // entry returns the module the script starts from.

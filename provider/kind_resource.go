@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/monotask/flareops/reconciler/workerset"
 
 	"github.com/hashicorp/terraform-plugin-framework/diag"
 	"github.com/hashicorp/terraform-plugin-framework/path"
@@ -41,6 +42,7 @@ type kindResource struct {
 	kind    reconciler.Kind
 	cache   *observeCache
 	account string
+	workers *workerset.Set // the run's Worker merge (who last deployed a Worker)
 }
 
 var (
@@ -78,7 +80,7 @@ func (r *kindResource) Configure(_ context.Context, req resource.ConfigureReques
 		unconfigured(&resp.Diagnostics, "configure flareops_"+r.name())
 		return
 	}
-	r.kind, r.cache, r.account = k, pd.cache, pd.accountID
+	r.kind, r.cache, r.account, r.workers = k, pd.cache, pd.accountID, pd.kinds.Workers
 }
 
 // ValidateConfig runs the kind's cross-attribute rules (Build) as soon as the configuration
@@ -129,6 +131,7 @@ func (r *kindResource) ModifyPlan(ctx context.Context, req resource.ModifyPlanRe
 	}
 	r.planOwnership(ctx, req.State.Raw, resp)
 	r.planLiveChecks(ctx, resp)
+	r.planWranglerWarning(ctx, req.State.Raw, resp)
 }
 
 // planOwnership reports a planned change that would touch an object this resource does

@@ -93,3 +93,54 @@ func withoutID(plan tftypes.Value) tftypes.Value {
 	}
 	return tftypes.NewValue(plan.Type(), out)
 }
+
+// planWranglerWarning warns, as the CLI's plan does (reconciler.WranglerWarning), when this
+// resource is about to write to a Worker that Cloudflare records as last deployed with
+// wrangler: its next `wrangler deploy` removes what was written. Terraform resources do
+// not see each other, so the warning cannot know of a flareops_worker_settings saying
+// deployed_by = "wrangler"; the resource that says so is itself never warned. It costs one
+// list of Workers per run, and only when a Worker-side resource changes.
+func (r *kindResource) planWranglerWarning(ctx context.Context, state tftypes.Value, resp *resource.ModifyPlanResponse) {
+	if r.kind == nil || r.workers == nil || resp.Diagnostics.HasError() || resp.Plan.Raw.Equal(state) {
+		return
+	}
+	wc, ok := r.kind.(reconciler.WorkerClaimer)
+	if !ok || !resp.Plan.Raw.IsFullyKnown() {
+		return
+	}
+	vals, err := valuesFrom(r.schemaKind.Schema(), resp.Plan.Raw)
+	if err != nil {
+		return
+	}
+	if d, ok := r.kind.(reconciler.Deployer); ok {
+		if _, tool := d.DeployedBy(vals); tool != "" {
+			return // it writes nothing to that Worker
+		}
+	}
+	obj, err := r.kind.Build(vals)
+	if err != nil {
+		return // reported by validation
+	}
+	addr := fmt.Sprintf("flareops_%s %q", r.name(), obj.Key)
+	writes := map[string][]reconciler.WorkerWrite{}
+	var workers []string
+	for _, c := range wc.Claims(vals) {
+		if strings.HasPrefix(c.What, "queue consumer of ") {
+			continue
+		}
+		if _, seen := writes[c.Worker]; !seen {
+			workers = append(workers, c.Worker)
+		}
+		writes[c.Worker] = append(writes[c.Worker], reconciler.WorkerWrite{Addr: addr, What: c.What})
+	}
+	for _, w := range workers {
+		from, err := r.workers.LastDeployedFrom(ctx, w)
+		if err != nil {
+			resp.Diagnostics.AddWarning("Cannot tell which tool deploys Worker "+w, fmt.Sprintf("Listing the Workers of account %s failed: %v", r.account, err))
+			continue
+		}
+		if s := reconciler.WranglerWarning(w, from, writes[w], true); s != "" {
+			resp.Diagnostics.AddWarning(fmt.Sprintf("Worker %s is deployed with wrangler", w), s+".")
+		}
+	}
+}

@@ -41,6 +41,13 @@ var workerTestClock = time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
 // meta adds to the upload's metadata (compatibility_date, tags, ...).
 func (tg *target) deployWorker(t *testing.T, name, code string, meta map[string]any) {
 	t.Helper()
+	tg.deployWorkerAs(t, name, code, meta, "")
+}
+
+// deployWorkerAs is deployWorker sending userAgent ("wrangler/4.20.0": Cloudflare records
+// the Worker as last deployed from wrangler); "" sends Go's.
+func (tg *target) deployWorkerAs(t *testing.T, name, code string, meta map[string]any, userAgent string) {
+	t.Helper()
 	if tg.srv == nil {
 		t.Fatal("deployWorker uploads to the emulator only")
 	}
@@ -77,6 +84,9 @@ func (tg *target) deployWorker(t *testing.T, name, code string, meta map[string]
 	}
 	req.Header.Set("Authorization", "Bearer "+tg.token)
 	req.Header.Set("Content-Type", mw.FormDataContentType())
+	if userAgent != "" {
+		req.Header.Set("User-Agent", userAgent)
+	}
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
 		t.Fatal(err)

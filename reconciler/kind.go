@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/monotask/flareops/reconciler/workerset"
 	"sort"
 	"strings"
 )
@@ -121,6 +122,9 @@ func ParseAddress(s string) (Address, error) {
 type Registry struct {
 	kinds []Kind
 	byKey map[string]Kind
+	// Workers is the run's one Worker merge, shared by the Worker-side kinds (nil without a
+	// client): the planner asks it who last deployed a Worker it is about to write.
+	Workers *workerset.Set
 }
 
 // NewRegistry builds a registry; kind names must be unique.

@@ -59,6 +59,7 @@ func KindsWith(client *cloudflare.Client, s Settings) *Registry {
 	if err != nil {
 		panic(err) // a programming error: kind names are constants
 	}
+	r.Workers = workers
 	return r
 }
 

@@ -237,6 +237,7 @@ func (e *Engine) Plan(ctx context.Context, desired []Desired) (*Plan, error) {
 	}
 	order(p)
 	p.Warnings = append(notes, renameWarnings(p)...)
+	p.Warnings = append(p.Warnings, e.deployWarnings(ctx, p, byAddr)...)
 	p.StandIns = standIns(stood)
 	return p, nil
 }

@@ -28,6 +28,9 @@ type Script struct {
 	UsageModel         string // "standard", "bundled" or "unbound"
 	Logpush            bool
 	Tags               []string
+	// LastDeployedFrom is the client that last deployed the Worker, as Cloudflare records
+	// it: "wrangler", "dash", "api", "terraform", ... ("" when the answer has none).
+	LastDeployedFrom string
 }
 
 // ListScripts returns every Worker script of the account, in one request (the list is not
@@ -85,6 +88,7 @@ func fromScript(s workers.ScriptListResponse) Script {
 		UsageModel:         string(s.UsageModel),
 		Logpush:            s.Logpush,
 		Tags:               stringsOrEmpty(s.Tags),
+		LastDeployedFrom:   s.LastDeployedFrom,
 	}
 }
 

@@ -123,6 +123,46 @@ type Set struct {
 	workers  map[string]*cached
 	locks    map[string]*sync.Mutex
 	deployed map[string]string // Worker → the tool that deploys it (and would undo our writes)
+
+	scriptsOnce sync.Once
+	lastFrom    map[string]string // Worker → the client that last deployed it (Cloudflare's last_deployed_from)
+	scriptsErr  error
+}
+
+// ScriptLister lists the account's Workers; *cloudflare.Client implements it. An API that
+// also implements it lets the Set say which client last deployed a Worker.
+type ScriptLister interface {
+	ListScripts(ctx context.Context) ([]cloudflare.Script, error)
+}
+
+// LastDeployedFrom is the client that last deployed the Worker as Cloudflare records it
+// ("wrangler", "dash", "api", ...; "" when unknown or the Worker does not exist). The
+// account's Workers are listed once per run, and only when this is asked.
+func (s *Set) LastDeployedFrom(ctx context.Context, script string) (string, error) {
+	lister, ok := s.api.(ScriptLister)
+	if !ok {
+		return "", nil
+	}
+	s.scriptsOnce.Do(func() {
+		scripts, err := lister.ListScripts(ctx)
+		if err != nil {
+			s.scriptsErr = err
+			return
+		}
+		m := make(map[string]string, len(scripts))
+		for _, sc := range scripts {
+			m[sc.Name] = sc.LastDeployedFrom
+		}
+		s.mu.Lock()
+		s.lastFrom = m
+		s.mu.Unlock()
+	})
+	if s.scriptsErr != nil {
+		return "", s.scriptsErr
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.lastFrom[script], nil
 }
 
 // SetDeployedBy records that tool (e.g. "wrangler") deploys the Worker: its next deploy
