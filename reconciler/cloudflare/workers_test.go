@@ -109,11 +109,13 @@ func TestConformanceListScripts(t *testing.T) {
 			Handlers: []string{"queue"}, HasModules: true,
 			CompatibilityDate: "2026-02-01", CompatibilityFlags: []string{"nodejs_compat"},
 			UsageModel: "standard", Logpush: true, Tags: []string{"team:agents"},
+			LastDeployedFrom: "api", // uploaded through the API (the SDK), not wrangler
 		},
 		{
 			Name: report, CreatedOn: clock, ModifiedOn: clock,
 			Handlers: []string{"fetch", "scheduled"}, HasModules: true,
 			CompatibilityFlags: []string{}, UsageModel: "standard", Tags: []string{},
+			LastDeployedFrom: "api",
 		},
 	}
 	opts := []cmp.Option{
