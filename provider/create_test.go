@@ -54,7 +54,7 @@ func TestQueueCreateAfterTheRunsObservation(t *testing.T) {
 		}
 		srv.ServeHTTP(w, r)
 	}))
-	t.Cleanup(func() { hs.Close(); srv.Close() })
+	t.Cleanup(func() { hs.Close(); srv.Close(); pacers.Forget(base) })
 	base = hs.URL + emulator.APIPrefix
 	tg := &target{srv: srv, baseURL: base, token: "test-token", account: testAccount}
 

@@ -144,6 +144,9 @@ func newEmulatorTarget(t testing.TB, opts emulator.Options) *target {
 	t.Cleanup(func() {
 		hs.Close()
 		srv.Close()
+		// The provider's pacers live as long as this process; a later test's emulator may
+		// get this one's port, and must not be paced by what this one said.
+		pacers.Forget(hs.URL + emulator.APIPrefix)
 	})
 	return &target{
 		srv: srv, baseURL: hs.URL + emulator.APIPrefix, token: "test-token", account: testAccount,

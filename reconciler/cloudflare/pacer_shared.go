@@ -4,6 +4,7 @@ import (
 	"crypto/sha256"
 	"fmt"
 	"net/http"
+	"strings"
 	"sync"
 	"time"
 )
@@ -39,4 +40,17 @@ func (s *PacerSet) For(baseURL, accountID, token string, limit int, window time.
 	p := NewPacer(limit, window, next)
 	s.pacers[key] = p
 	return p
+}
+
+// Forget drops the pacers of the API root baseURL: a process that outlives that server
+// (the provider's tests, each with an emulator of its own on a port the system may hand to
+// a later one) must not pace a new server by what the old one said.
+func (s *PacerSet) Forget(baseURL string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for key := range s.pacers {
+		if strings.HasPrefix(key, baseURL+"\x00") {
+			delete(s.pacers, key)
+		}
+	}
 }

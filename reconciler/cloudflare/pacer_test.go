@@ -244,3 +244,17 @@ func TestPacer429NotAboutTheQuota(t *testing.T) {
 		t.Errorf("penalty = %+v after a 429 with r > 0, want none", pc.p.penalty)
 	}
 }
+
+// Forget drops the pacers of one API root only; the next For makes a fresh one.
+func TestPacerSetForget(t *testing.T) {
+	s := NewPacerSet()
+	a := s.For("http://127.0.0.1:1/client/v4", "acct", "tok", 0, 0, nil)
+	b := s.For("http://127.0.0.1:10/client/v4", "acct", "tok", 0, 0, nil)
+	s.Forget("http://127.0.0.1:1/client/v4")
+	if s.For("http://127.0.0.1:1/client/v4", "acct", "tok", 0, 0, nil) == a {
+		t.Error("the forgotten API root kept its pacer")
+	}
+	if s.For("http://127.0.0.1:10/client/v4", "acct", "tok", 0, 0, nil) != b {
+		t.Error("another API root (a prefix of whose address is the forgotten one's) lost its pacer")
+	}
+}
