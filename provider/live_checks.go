@@ -3,6 +3,7 @@ package provider
 import (
 	"context"
 	"fmt"
+	"sort"
 	"strings"
 
 	"github.com/hashicorp/terraform-plugin-framework/path"
@@ -121,18 +122,13 @@ func (r *kindResource) planWranglerWarning(ctx context.Context, state tftypes.Va
 	if err != nil {
 		return // reported by validation
 	}
-	addr := fmt.Sprintf("flareops_%s %q", r.name(), obj.Key)
 	writes := map[string][]reconciler.WorkerWrite{}
-	var workers []string
-	for _, c := range wc.Claims(vals) {
-		if strings.HasPrefix(c.What, "queue consumer of ") {
-			continue
-		}
-		if _, seen := writes[c.Worker]; !seen {
-			workers = append(workers, c.Worker)
-		}
-		writes[c.Worker] = append(writes[c.Worker], reconciler.WorkerWrite{Addr: addr, What: c.What})
+	reconciler.AddWorkerWrites(writes, fmt.Sprintf("flareops_%s %q", r.name(), obj.Key), wc.Claims(vals), r.workers.DeployedBy)
+	workers := make([]string, 0, len(writes))
+	for w := range writes {
+		workers = append(workers, w)
 	}
+	sort.Strings(workers)
 	for _, w := range workers {
 		from, err := r.workers.LastDeployedFrom(ctx, w)
 		if err != nil {

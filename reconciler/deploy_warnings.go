@@ -3,7 +3,6 @@ package reconciler
 import (
 	"context"
 	"fmt"
-	"sort"
 	"strings"
 )
 
@@ -33,27 +32,12 @@ func (e *Engine) deployWarnings(ctx context.Context, p *Plan, byAddr map[string]
 		if c.Action != Create && c.Action != Update && c.Action != Replace {
 			continue
 		}
-		d, ok := byAddr[c.Address]
-		if !ok {
-			continue
-		}
-		for _, cl := range claimsOf(reg, d) {
-			if strings.HasPrefix(cl.What, "queue consumer of ") {
-				continue // a consumer is the queue's setting: wrangler deploy does not remove it
-			}
-			if reg.Workers.DeployedBy(cl.Worker) != "" {
-				continue // the configuration says who deploys it: that kind checks instead
-			}
-			writes[cl.Worker] = append(writes[cl.Worker], WorkerWrite{Addr: c.Address, What: cl.What})
+		if d, ok := byAddr[c.Address]; ok {
+			AddWorkerWrites(writes, c.Address, claimsOf(reg, d), reg.Workers.DeployedBy)
 		}
 	}
-	workers := make([]string, 0, len(writes))
-	for w := range writes {
-		workers = append(workers, w)
-	}
-	sort.Strings(workers)
 	var out []string
-	for _, w := range workers {
+	for _, w := range sortedKeys(writes) {
 		from, err := reg.Workers.LastDeployedFrom(ctx, w)
 		if err != nil {
 			out = append(out, fmt.Sprintf("could not check which tool last deployed Worker %s, which this plan writes to: %v", w, err))
@@ -64,6 +48,20 @@ func (e *Engine) deployWarnings(ctx context.Context, p *Plan, byAddr map[string]
 		}
 	}
 	return out
+}
+
+// AddWorkerWrites adds to writes (by Worker) what the claims of the declaration at addr
+// write: bindings, crons and settings, not queue consumers (a consumer is the queue's
+// setting, which wrangler deploy does not remove), and nothing on a Worker deployedBy
+// names a tool for (the configuration says who deploys it: that kind checks instead).
+func AddWorkerWrites(writes map[string][]WorkerWrite, addr string, claims []Claim, deployedBy func(worker string) string) {
+	consumer := QueueConsumerClaim("")
+	for _, c := range claims {
+		if strings.HasPrefix(c.What, consumer) || deployedBy(c.Worker) != "" {
+			continue
+		}
+		writes[c.Worker] = append(writes[c.Worker], WorkerWrite{Addr: addr, What: c.What})
+	}
 }
 
 // WranglerWarning is the warning for writes (what, by which address) to Worker w, whose

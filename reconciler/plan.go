@@ -350,6 +350,9 @@ func hashSpec(spec any) string {
 // whole slice (a JSON array is its elements joined by commas), without holding them all
 // (at 10,000 objects the one encoding was 13 MB).
 func hashRows[T any](rows []T) string {
+	if rows == nil {
+		return hashSpec(rows) // encoding/json writes a nil slice as null
+	}
 	h := sha256.New()
 	h.Write([]byte{'['})
 	for i := range rows {
@@ -362,15 +365,8 @@ func hashRows[T any](rows []T) string {
 		}
 		h.Write(b)
 	}
-	if rows == nil {
-		// encoding/json writes a nil slice as null.
-		h = sha256.New()
-		h.Write([]byte("null"))
-	} else {
-		h.Write([]byte{']'})
-	}
-	sum := h.Sum(nil)
-	return hex.EncodeToString(sum[:12])
+	h.Write([]byte{']'})
+	return hex.EncodeToString(h.Sum(nil)[:12])
 }
 
 func hashDesired(ds []Desired) string {
