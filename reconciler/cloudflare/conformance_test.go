@@ -232,13 +232,19 @@ func (a *conformanceAccount) kvNamespace(t *testing.T, base string) KVNamespace 
 	return ns
 }
 
-// removeKVNamespace deletes the KV namespace id when the test ends.
-func (a *conformanceAccount) removeKVNamespace(t *testing.T, id string) {
+// removeLater deletes what (e.g. "KV namespace <id>") with del when the test ends; gone
+// already is fine.
+func (a *conformanceAccount) removeLater(t *testing.T, what string, del func(context.Context) error) {
 	t.Cleanup(func() {
-		if err := a.c.DeleteKVNamespace(context.Background(), id); err != nil && !isNotFound(err) {
-			t.Errorf("cleanup: delete KV namespace %s: %v", id, err)
+		if err := del(context.Background()); err != nil && !isNotFound(err) {
+			t.Errorf("cleanup: delete %s: %v", what, err)
 		}
 	})
+}
+
+// removeKVNamespace deletes the KV namespace id when the test ends.
+func (a *conformanceAccount) removeKVNamespace(t *testing.T, id string) {
+	a.removeLater(t, "KV namespace "+id, func(ctx context.Context) error { return a.c.DeleteKVNamespace(ctx, id) })
 }
 
 // bucket creates the R2 bucket a.name(base), to be removed at the end with what the
@@ -307,47 +313,27 @@ func (a *conformanceAccount) d1(t *testing.T, base string) D1Database {
 	if err != nil {
 		t.Fatalf("create D1 database %s: %v", a.name(base), err)
 	}
-	t.Cleanup(func() {
-		if err := a.c.DeleteD1Database(context.Background(), db.UUID); err != nil && !isNotFound(err) {
-			t.Errorf("cleanup: delete D1 database %s: %v", db.Name, err)
-		}
-	})
+	a.removeLater(t, "D1 database "+db.Name, func(ctx context.Context) error { return a.c.DeleteD1Database(ctx, db.UUID) })
 	return db
 }
 
 // removeLogpushJob deletes the Logpush job id when the test ends.
 func (a *conformanceAccount) removeLogpushJob(t *testing.T, id int64) {
-	t.Cleanup(func() {
-		if err := a.c.DeleteLogpushJob(context.Background(), id); err != nil && !isNotFound(err) {
-			t.Errorf("cleanup: delete Logpush job %d: %v", id, err)
-		}
-	})
+	a.removeLater(t, fmt.Sprintf("Logpush job %d", id), func(ctx context.Context) error { return a.c.DeleteLogpushJob(ctx, id) })
 }
 
 // removeApplication deletes the containers application id when the test ends.
 func (a *conformanceAccount) removeApplication(t *testing.T, id string) {
-	t.Cleanup(func() {
-		if err := a.c.Raw().DeleteApplication(context.Background(), a.c.AccountID(), id); err != nil && !isNotFound(err) {
-			t.Errorf("cleanup: delete containers application %s: %v", id, err)
-		}
-	})
+	a.removeLater(t, "containers application "+id, func(ctx context.Context) error { return a.c.Raw().DeleteApplication(ctx, a.c.AccountID(), id) })
 }
 
 // removeAlertPolicy and removeAlertWebhook delete a notification policy or webhook when
 // the test ends (policies first: t.Cleanup runs in reverse, and a test registers the
 // webhook before the policy that uses it).
 func (a *conformanceAccount) removeAlertPolicy(t *testing.T, id string) {
-	t.Cleanup(func() {
-		if err := a.c.DeleteAlertPolicy(context.Background(), id); err != nil && !isNotFound(err) {
-			t.Errorf("cleanup: delete alert policy %s: %v", id, err)
-		}
-	})
+	a.removeLater(t, "alert policy "+id, func(ctx context.Context) error { return a.c.DeleteAlertPolicy(ctx, id) })
 }
 
 func (a *conformanceAccount) removeAlertWebhook(t *testing.T, id string) {
-	t.Cleanup(func() {
-		if err := a.c.DeleteAlertWebhook(context.Background(), id); err != nil && !isNotFound(err) {
-			t.Errorf("cleanup: delete alert webhook %s: %v", id, err)
-		}
-	})
+	a.removeLater(t, "alert webhook "+id, func(ctx context.Context) error { return a.c.DeleteAlertWebhook(ctx, id) })
 }
