@@ -129,7 +129,7 @@ func LoadRemoteState(ctx context.Context, objs Objects, b Backend, t Target) (*S
 	case err != nil:
 		return nil, fmt.Errorf("cannot read state %s: %w", r.url, err)
 	default:
-		onDisk, derr := decodeState(body, t, r.url, func(err error) error {
+		onDisk, derr := decodeState(bytes.NewReader(body), t, r.url, func(err error) error {
 			return fmt.Errorf("state %s is corrupt (%v). The previous version is in %s.backup: check it, then copy it over %s (e.g. `aws s3 cp`), or delete %s and bring each object back with `flareops import ADDRESS NAME`", r.url, err, r.url, r.url, r.url)
 		})
 		if derr != nil {
@@ -146,7 +146,7 @@ func LoadRemoteState(ctx context.Context, objs Objects, b Backend, t Target) (*S
 // since; a local state reports whether its file existed when read.
 func (s *State) Exists() bool {
 	if s.remote == nil {
-		return s.loaded != nil
+		return s.existed
 	}
 	s.remote.wmu.Lock()
 	defer s.remote.wmu.Unlock()

@@ -1,10 +1,11 @@
 package reconciler
 
 import (
-	"bytes"
+	"crypto/sha256"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -29,11 +30,13 @@ type State struct {
 
 	mu   sync.Mutex
 	path string
-	// loaded is the file as read; it becomes the backup at the first write of this
-	// process, so the backup is the state as it was before the command (as Terraform's
-	// terraform.tfstate.backup is).
-	loaded   []byte
-	backedUp bool
+	// existed says the file was there when read, and loadedSum is the SHA-256 of what
+	// was read: at the first write of this process the file, still as read, becomes the
+	// backup, so the backup is the state as it was before the command (as Terraform's
+	// terraform.tfstate.backup is). It is not kept in memory meanwhile.
+	existed   bool
+	loadedSum [sha256.Size]byte
+	backedUp  bool
 	// remote, when set, is the R2 object the state is written to instead of path.
 	remote *remoteStore
 }
@@ -137,27 +140,31 @@ func (t Target) Same(o Target) bool {
 func LoadState(dir string, t Target) (*State, error) {
 	p := StatePath(dir, t)
 	st := &State{Version: stateVersion, Target: &t, Resources: map[string]*StateEntry{}, path: p}
-	b, err := os.ReadFile(p)
+	f, err := os.Open(p)
 	if errors.Is(err, fs.ErrNotExist) {
 		return st, nil
 	}
 	if err != nil {
 		return nil, fmt.Errorf("cannot read state: %w", err)
 	}
-	onDisk, err := decodeState(b, t, "state file "+p, func(err error) error { return corruptState(dir, p, err) })
+	defer f.Close()
+	sum := sha256.New()
+	onDisk, err := decodeState(io.TeeReader(f, sum), t, "state file "+p, func(err error) error { return corruptState(dir, p, err) })
 	if err != nil {
 		return nil, err
 	}
-	st.Serial, st.Resources, st.loaded = onDisk.Serial, onDisk.Resources, b
+	st.Serial, st.Resources, st.existed = onDisk.Serial, onDisk.Resources, true
+	sum.Sum(st.loadedSum[:0])
 	return st, nil
 }
 
 // decodeState decodes a stored state (what names it for people, "state file F" or
 // "state r2://…") and checks it describes target t; corrupt makes the error of an
-// undecodable one.
-func decodeState(b []byte, t Target, what string, corrupt func(error) error) (*State, error) {
-	var onDisk State
-	if err := json.Unmarshal(b, &onDisk); err != nil {
+// undecodable one. It reads r as a stream, an entry at a time, so that a large state is
+// never held whole in memory beside its decoded entries.
+func decodeState(r io.Reader, t Target, what string, corrupt func(error) error) (*State, error) {
+	onDisk, err := streamState(r)
+	if err != nil {
 		return nil, corrupt(err)
 	}
 	if onDisk.Version > stateVersion {
@@ -172,7 +179,88 @@ func decodeState(b []byte, t Target, what string, corrupt func(error) error) (*S
 	case onDisk.Target != nil && !onDisk.Target.Same(t):
 		return nil, fmt.Errorf("%s describes %s, not %s: refusing to use it. Check CLOUDFLARE_ACCOUNT_ID, CLOUDFLARE_BASE_URL and -workspace", what, onDisk.Target.Describe(), t.Describe())
 	}
-	return &onDisk, nil
+	return onDisk, nil
+}
+
+// streamState decodes a state as json.Unmarshal would (keys matched without regard to
+// case, unknown keys ignored, nothing after the object), with the resources decoded one
+// entry at a time.
+func streamState(r io.Reader) (*State, error) {
+	dec := json.NewDecoder(r)
+	var st State
+	if err := wantDelim(dec, '{'); err != nil {
+		return nil, err
+	}
+	for dec.More() {
+		tok, err := dec.Token()
+		if err != nil {
+			return nil, err
+		}
+		key, _ := tok.(string)
+		switch strings.ToLower(key) {
+		case "version":
+			err = dec.Decode(&st.Version)
+		case "serial":
+			err = dec.Decode(&st.Serial)
+		case "target":
+			st.Target = nil
+			err = dec.Decode(&st.Target)
+		case "resources":
+			st.Resources, err = streamEntries(dec)
+		default:
+			var skip json.RawMessage
+			err = dec.Decode(&skip)
+		}
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", key, err)
+		}
+	}
+	if err := wantDelim(dec, '}'); err != nil {
+		return nil, err
+	}
+	if _, err := dec.Token(); err != io.EOF {
+		if err == nil {
+			err = errors.New("invalid data after the state's object")
+		}
+		return nil, err
+	}
+	return &st, nil
+}
+
+// streamEntries reads the resources object (or null) an entry at a time.
+func streamEntries(dec *json.Decoder) (map[string]*StateEntry, error) {
+	tok, err := dec.Token()
+	if err != nil || tok == nil {
+		return nil, err
+	}
+	if d, ok := tok.(json.Delim); !ok || d != '{' {
+		return nil, fmt.Errorf("want an object, got %v", tok)
+	}
+	out := map[string]*StateEntry{}
+	for dec.More() {
+		tok, err := dec.Token()
+		if err != nil {
+			return nil, err
+		}
+		addr, _ := tok.(string)
+		var e *StateEntry
+		if err := dec.Decode(&e); err != nil {
+			return nil, fmt.Errorf("%s: %w", addr, err)
+		}
+		out[addr] = e
+	}
+	return out, wantDelim(dec, '}')
+}
+
+func wantDelim(dec *json.Decoder, want json.Delim) error {
+	tok, err := dec.Token()
+	if err != nil {
+		return err
+	}
+	if d, ok := tok.(json.Delim); !ok || d != want {
+		return fmt.Errorf("want %q, got %v", want, tok)
+	}
+	return nil
 }
 
 func corruptState(dir, p string, err error) error {
@@ -299,13 +387,30 @@ func (s *State) saveLocked() error {
 	if err := os.MkdirAll(filepath.Dir(s.path), 0o755); err != nil {
 		return fmt.Errorf("cannot write state: %w", err)
 	}
-	if !s.backedUp && s.loaded != nil && !bytes.Equal(s.loaded, b) {
-		if err := writeFileAtomic(s.path+".backup", s.loaded); err != nil {
-			return fmt.Errorf("cannot keep the previous state: %w", err)
+	if !s.backedUp && s.existed && sha256.Sum256(b) != s.loadedSum {
+		if err := s.keepBackup(); err != nil {
+			return err
 		}
 		s.backedUp = true
 	}
 	return writeFileAtomic(s.path, b)
+}
+
+// keepBackup copies the state file, as it was read, to its .backup. A file that changed
+// since it was read was written by another process despite the lock: nothing is
+// overwritten then.
+func (s *State) keepBackup() error {
+	old, err := os.ReadFile(s.path)
+	if err != nil {
+		return fmt.Errorf("cannot keep the previous state: %w", err)
+	}
+	if sha256.Sum256(old) != s.loadedSum {
+		return fmt.Errorf("state file %s changed since this command read it (another flareops process wrote it without holding the lock?): refusing to overwrite it; run the command again", s.path)
+	}
+	if err := writeFileAtomic(s.path+".backup", old); err != nil {
+		return fmt.Errorf("cannot keep the previous state: %w", err)
+	}
+	return nil
 }
 
 // writeFileAtomic replaces path with b so that readers see the old or the new file, never

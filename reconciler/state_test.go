@@ -1,8 +1,10 @@
 package reconciler
 
 import (
+	"encoding/json"
 	"os"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
 )
@@ -90,5 +92,73 @@ func TestStateKeepsABackupAndCleansTemps(t *testing.T) {
 	_, err = LoadState(dir, tg)
 	if err == nil || !strings.Contains(err.Error(), ".backup") || !strings.Contains(err.Error(), "import -dir "+dir) {
 		t.Fatalf("err = %v", err)
+	}
+}
+
+// TestStateDecodingIsAsStrictAsUnmarshal: the state is decoded as a stream, an entry at a
+// time; it reads what json.Unmarshal reads and refuses what it refuses.
+func TestStateDecodingIsAsStrictAsUnmarshal(t *testing.T) {
+	tg := Target{Kind: "local", DataDir: LocalDataDir, Workspace: DefaultWorkspace}
+	tj, err := json.Marshal(tg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	entry := `{"kind":"queue","id":"1","key":"a","deps":["queue.b"],"applied":{"name":"a","x":[1,{"y":null}]}}`
+	for _, c := range []struct {
+		name, file string
+		ok         bool
+	}{
+		{"plain", `{"version":2,"serial":3,"target":` + string(tj) + `,"resources":{"queue.a":` + entry + `}}`, true},
+		{"keys in another case, unknown keys", `{"Version":2,"SERIAL":3,"lineage":{"a":[1]},"Target":` + string(tj) + `,"Resources":{"queue.a":` + entry + `}}`, true},
+		{"null resources", `{"version":2,"target":` + string(tj) + `,"resources":null}`, true},
+		{"data after the object", `{"version":2,"target":` + string(tj) + `,"resources":{}} {}`, false},
+		{"cut short", `{"version":2,"target":` + string(tj) + `,"resources":{"queue.a":{"kind":"qu`, false},
+		{"resources not an object", `{"version":2,"target":` + string(tj) + `,"resources":[]}`, false},
+		{"entry of the wrong type", `{"version":2,"target":` + string(tj) + `,"resources":{"queue.a":{"kind":3}}}`, false},
+		{"not an object", `[]`, false},
+		{"empty", ``, false},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			var want State
+			werr := json.Unmarshal([]byte(c.file), &want)
+			got, gerr := streamState(strings.NewReader(c.file))
+			if (werr == nil) != c.ok || (gerr == nil) != c.ok {
+				t.Fatalf("Unmarshal: %v; streamed: %v; want ok=%v", werr, gerr, c.ok)
+			}
+			if !c.ok {
+				return
+			}
+			if got.Version != want.Version || got.Serial != want.Serial || !reflect.DeepEqual(got.Target, want.Target) || !reflect.DeepEqual(got.Resources, want.Resources) {
+				t.Errorf("streamed %+v, Unmarshal %+v", got, want)
+			}
+		})
+	}
+}
+
+// TestStateChangedUnderneathIsNotOverwritten: the first write of a process backs up the
+// file as it read it; a file someone else rewrote meanwhile is neither backed up as ours
+// nor overwritten.
+func TestStateChangedUnderneathIsNotOverwritten(t *testing.T) {
+	dir := t.TempDir()
+	tg := Target{Kind: "local", DataDir: LocalDataDir}
+	st, _ := LoadState(dir, tg)
+	if err := st.Put("queue.a", StateEntry{Kind: "queue", ID: "1", Key: "a"}); err != nil {
+		t.Fatal(err)
+	}
+	st, err := LoadState(dir, tg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	other, _ := LoadState(dir, tg)
+	if err := other.Put("queue.z", StateEntry{Kind: "queue", ID: "9", Key: "z"}); err != nil {
+		t.Fatal(err)
+	}
+	err = st.Put("queue.b", StateEntry{Kind: "queue", ID: "2", Key: "b"})
+	if err == nil || !strings.Contains(err.Error(), "changed since") {
+		t.Fatalf("err = %v; want a refusal to overwrite", err)
+	}
+	b, _ := os.ReadFile(st.Path())
+	if !strings.Contains(string(b), "queue.z") || strings.Contains(string(b), "queue.b") {
+		t.Fatalf("the other process's state was overwritten:\n%s", b)
 	}
 }

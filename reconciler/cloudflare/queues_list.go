@@ -3,8 +3,11 @@ package cloudflare
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"io"
 	"net/http"
+	"time"
 
 	"github.com/cloudflare/cloudflare-go/v6/option"
 	"github.com/cloudflare/cloudflare-go/v6/queues"
@@ -50,15 +53,44 @@ type consumerListing struct {
 	} `json:"settings"`
 }
 
-// listQueues lists the queues through the SDK's List, decoding the answer leanly.
+// listQueues lists the queues through the SDK's List, decoding the answer leanly as it
+// arrives (withStreamed: it is never held whole). A connection cut while the answer is
+// read is retried here, as the retrier retries any other failed GET.
 func (c *Client) listQueues(ctx context.Context) ([]Queue, error) {
 	var p queues.QueueListParams
 	set(&p.AccountID, c.accountID)
-	var resp *http.Response
-	if _, err := c.queues.List(ctx, p, option.WithResponseBodyInto(&resp)); err != nil {
-		return nil, err
+	for attempt := 0; ; attempt++ {
+		var resp *http.Response
+		if _, err := c.queues.List(withStreamed(ctx), p, option.WithResponseBodyInto(&resp)); err != nil {
+			return nil, err
+		}
+		body := &readErrBody{ReadCloser: resp.Body}
+		resp.Body = body
+		out, err := decodeQueueList(resp)
+		if err == nil || body.err == nil || errors.Is(body.err, errAnswerTooLarge) || attempt >= c.retries {
+			return out, err
+		}
+		select {
+		case <-time.After(backoff(attempt)):
+		case <-ctx.Done():
+			return nil, err
+		}
 	}
-	return decodeQueueList(resp)
+}
+
+// readErrBody remembers the first failure to read an answer (not its end), to tell a
+// connection cut mid-answer from an answer that is wrong.
+type readErrBody struct {
+	io.ReadCloser
+	err error
+}
+
+func (b *readErrBody) Read(p []byte) (int, error) {
+	n, err := b.ReadCloser.Read(p)
+	if err != nil && err != io.EOF && b.err == nil {
+		b.err = err
+	}
+	return n, err
 }
 
 // decodeQueueList reads a queue list answer a queue at a time: json.Decoder.Decode of the

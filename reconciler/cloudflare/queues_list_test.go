@@ -2,6 +2,11 @@ package cloudflare
 
 import (
 	"context"
+	"errors"
+	"io"
+	"net/http"
+	"strings"
+	"sync"
 	"testing"
 
 	"github.com/cloudflare/cloudflare-go/v6/queues"
@@ -101,5 +106,81 @@ func TestConformanceQueueNameTaken(t *testing.T) {
 	}
 	if n != 1 {
 		t.Errorf("%d queues named %s, want 1", n, first.Name)
+	}
+}
+
+// cutAnswers cuts the body of the first `cuts` queue list answers after `after` bytes,
+// as a connection dropped mid-answer does; other answers pass untouched.
+type cutAnswers struct {
+	next  http.RoundTripper
+	after int
+	mu    sync.Mutex
+	cuts  int
+	lists int
+}
+
+func (c *cutAnswers) RoundTrip(req *http.Request) (*http.Response, error) {
+	resp, err := c.next.RoundTrip(req)
+	if err != nil || req.Method != http.MethodGet || !strings.HasSuffix(req.URL.Path, "/queues") {
+		return resp, err
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.lists++
+	if c.cuts > 0 {
+		c.cuts--
+		resp.Body = &cutBody{ReadCloser: resp.Body, left: c.after}
+	}
+	return resp, nil
+}
+
+type cutBody struct {
+	io.ReadCloser
+	left int
+}
+
+func (b *cutBody) Read(p []byte) (int, error) {
+	if b.left <= 0 {
+		return 0, io.ErrUnexpectedEOF
+	}
+	if len(p) > b.left {
+		p = p[:b.left]
+	}
+	n, err := b.ReadCloser.Read(p)
+	b.left -= n
+	return n, err
+}
+
+// TestQueueListCutMidAnswerIsRetried: the queue list is decoded as it arrives, never held
+// whole; a connection cut partway through it is retried like any failed GET, and a
+// client that runs out of retries says the answer was cut, never returns half a list.
+func TestQueueListCutMidAnswerIsRetried(t *testing.T) {
+	ctx := context.Background()
+	cut := &cutAnswers{next: http.DefaultTransport, after: 700, cuts: 2}
+	c, _, _ := emulatorClient(t, emulator.Options{RateLimit: -1}, Config{Transport: cut, MaxRetries: 3})
+	createQueues(t, c, "cut", 40, 4)
+	got, err := c.ListQueues(ctx)
+	if err != nil {
+		t.Fatalf("list after two cut answers: %v", err)
+	}
+	if len(got) != 40 {
+		t.Errorf("%d queues listed, want 40", len(got))
+	}
+	if cut.lists != 3 {
+		t.Errorf("%d lists sent, want 3 (two cut, one whole)", cut.lists)
+	}
+
+	cut.mu.Lock()
+	cut.cuts, cut.lists = 10, 0
+	cut.mu.Unlock()
+	got, err = c.ListQueues(ctx)
+	if err == nil || got != nil {
+		t.Fatalf("list with every answer cut: %d queues, err %v; want an error and no list", len(got), err)
+	}
+	if !errors.Is(err, io.ErrUnexpectedEOF) {
+		t.Errorf("error %q does not say the answer was cut", err)
+	}
+	if cut.lists != 4 {
+		t.Errorf("%d lists sent, want 4 (the first and 3 retries)", cut.lists)
 	}
 }

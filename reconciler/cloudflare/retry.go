@@ -28,7 +28,9 @@ import (
 // answer should cost a fraction of a second, not the SDK's 2 s·2ⁿ.
 //
 // Answers are read whole here, so that a connection cut mid-body is retried like any
-// other transport error.
+// other transport error; except a successful answer to a request marked withStreamed,
+// which is handed on unread for its caller to decode as it arrives (and to retry itself
+// when the connection is cut: see listQueues).
 type retrier struct {
 	next http.RoundTripper
 	max  int // retries after the first attempt
@@ -41,6 +43,8 @@ var (
 
 // maxBody is the largest answer read; larger ones are refused.
 const maxBody = 64 << 20
+
+var errAnswerTooLarge = fmt.Errorf("answer larger than %d bytes", maxBody)
 
 type idempotentKey struct{}
 
@@ -59,6 +63,21 @@ type ownQuotaKey struct{}
 // budget refills over minutes; the caller says so).
 func withOwnQuota(ctx context.Context) context.Context {
 	return context.WithValue(ctx, ownQuotaKey{}, true)
+}
+
+type streamedKey struct{}
+
+// withStreamed marks the requests made with ctx as ones whose successful answer the
+// caller reads as a stream: the retrier does not hold it in memory whole (the queue list
+// of a large account is megabytes), and a cut connection surfaces as the caller's read
+// error instead of being retried here. Error answers are still read whole.
+func withStreamed(ctx context.Context) context.Context {
+	return context.WithValue(ctx, streamedKey{}, true)
+}
+
+func streamed(req *http.Request) bool {
+	marked, _ := req.Context().Value(streamedKey{}).(bool)
+	return marked
 }
 
 func ownQuota(req *http.Request) bool {
@@ -90,6 +109,10 @@ func (r *retrier) RoundTrip(req *http.Request) (*http.Response, error) {
 			}
 		}
 		resp, err := r.next.RoundTrip(try)
+		if err == nil && streamed(req) && resp.StatusCode/100 == 2 {
+			resp.Body = &cappedBody{ReadCloser: resp.Body, left: maxBody}
+			return resp, nil
+		}
 		if err == nil {
 			resp, err = readWhole(resp)
 		}
@@ -146,6 +169,28 @@ func (r *retrier) retry(req *http.Request, attempt int, resp *http.Response, err
 	return backoff(attempt), true
 }
 
+// cappedBody refuses to read past maxBody, as readWhole does.
+type cappedBody struct {
+	io.ReadCloser
+	left int64
+}
+
+func (b *cappedBody) Read(p []byte) (int, error) {
+	if b.left <= 0 {
+		var one [1]byte
+		if n, err := b.ReadCloser.Read(one[:]); n == 0 && err == io.EOF {
+			return 0, io.EOF
+		}
+		return 0, errAnswerTooLarge
+	}
+	if int64(len(p)) > b.left {
+		p = p[:b.left]
+	}
+	n, err := b.ReadCloser.Read(p)
+	b.left -= int64(n)
+	return n, err
+}
+
 // dialFailed reports whether no connection could be opened: nothing was sent.
 func dialFailed(err error) bool {
 	var op *net.OpError
@@ -169,7 +214,7 @@ func readWhole(resp *http.Response) (*http.Response, error) {
 		return nil, fmt.Errorf("answer cut short: %w", err)
 	}
 	if len(b) > maxBody {
-		return nil, fmt.Errorf("answer larger than %d bytes", maxBody)
+		return nil, errAnswerTooLarge
 	}
 	resp.Body = io.NopCloser(bytes.NewReader(b))
 	return resp, nil
