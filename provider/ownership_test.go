@@ -441,7 +441,7 @@ func TestQueueCreateRefusesExisting(t *testing.T) {
 	var sr fwresource.SchemaResponse
 	r.Schema(ctx, fwresource.SchemaRequest{}, &sr)
 	typ := r.objectType(ctx)
-	spec := reconciler.QueueSpec{Name: "q", MessageRetention: 345600, Consumers: map[string]reconciler.ConsumerSpec{}}
+	spec := reconciler.QueueSpec{Name: "q", MessageRetention: 345600, Consumers: reconciler.Consumers{}}
 	plan, err := objectFrom(r.schemaKind.Schema(), typ, r.schemaKind.Flatten(spec),
 		map[string]tftypes.Value{idAttr: tftypes.NewValue(tftypes.String, tftypes.UnknownValue)})
 	if err != nil {

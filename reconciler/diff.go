@@ -92,11 +92,18 @@ func Diff(old, new any) []FieldChange {
 		}
 		r.flatten(fieldPath{}, reflect.ValueOf(present), tagOpts{}, old != nil)
 	} else {
-		cmp.Equal(old, new, cmp.Reporter(&r), wholeLists)
+		cmp.Equal(old, new, cmp.Reporter(&r), wholeLists, keyedAsMaps)
 	}
 	sort.SliceStable(r.out, func(i, j int) bool { return r.out[i].Path < r.out[j].Path })
 	return r.out
 }
+
+// keyedBlocks is a spec field that holds nested blocks keyed by identity in another form
+// than a map (Consumers: a sorted slice, lighter than a map of one); diffs see it as the
+// map keyedMap returns, so its changes read like any map's.
+type keyedBlocks interface{ keyedMap() reflect.Value }
+
+var keyedAsMaps = cmp.Transformer("keyedMap", func(cs Consumers) map[string]ConsumerSpec { return cs.byKey() })
 
 // wholeLists compares a list of plain values (a StringList's []string) as one leaf, so
 // that a change reads whole, ["a", "b"] -> ["a", "c"], not element by element; nil and
@@ -166,6 +173,9 @@ func (r *diffReporter) flatten(at fieldPath, v reflect.Value, opts tagOpts, old 
 		}
 		v = v.Elem()
 	}
+	if kb, ok := asKeyed(v); ok {
+		v = kb.keyedMap()
+	}
 	switch v.Kind() {
 	case reflect.Struct:
 		t := v.Type()
@@ -193,6 +203,14 @@ func (r *diffReporter) flatten(at fieldPath, v reflect.Value, opts tagOpts, old 
 			r.out = append(r.out, leaf(at, opts, reflect.Value{}, v))
 		}
 	}
+}
+
+func asKeyed(v reflect.Value) (keyedBlocks, bool) {
+	if !v.IsValid() || !v.CanInterface() {
+		return nil, false
+	}
+	kb, ok := v.Interface().(keyedBlocks)
+	return kb, ok
 }
 
 // pathName names the current path; hidden is true when a field on it is tagged

@@ -15,8 +15,7 @@ func (QueueKind) External(spec any) []ExternalRef {
 		return nil
 	}
 	var out []ExternalRef
-	for _, key := range sortedKeys(q.Consumers) {
-		c := q.Consumers[key]
+	for _, c := range q.Consumers {
 		if c.Type != "http_pull" && c.Worker != "" {
 			out = append(out, ExternalRef{Kind: "worker", Name: c.Worker, Role: "consumer"})
 		}

@@ -2,9 +2,13 @@ package reconciler
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
+	"reflect"
 	"regexp"
+	"slices"
 	"sort"
+	"strings"
 	"time"
 
 	"github.com/monotask/flareops/reconciler/cloudflare"
@@ -27,11 +31,11 @@ type QueueKind struct{ API QueueAPI }
 
 // QueueSpec is the normalized, comparable form of a queue.
 type QueueSpec struct {
-	Name             string                  `diff:"name"`
-	DeliveryDelay    int64                   `diff:"delivery_delay,s"`
-	MessageRetention int64                   `diff:"message_retention,s"`
-	Paused           bool                    `diff:"paused"`
-	Consumers        map[string]ConsumerSpec `diff:"consumer"`
+	Name             string    `diff:"name"`
+	DeliveryDelay    int64     `diff:"delivery_delay,s"`
+	MessageRetention int64     `diff:"message_retention,s"`
+	Paused           bool      `diff:"paused"`
+	Consumers        Consumers `diff:"consumer"`
 }
 
 // ConsumerSpec is one consumer; queues key them by Worker name ("http_pull" for a pull
@@ -57,7 +61,96 @@ func (c ConsumerSpec) key() string {
 
 // queuePrivate is what Observe keeps about a live queue that is not compared.
 type queuePrivate struct {
-	consumerIDs map[string]string // consumer key → consumer id
+	consumerIDs []keyID // consumer key → consumer id (a queue has one or two)
+}
+
+type keyID struct{ key, id string }
+
+func (p *queuePrivate) setID(key, id string) {
+	for i := range p.consumerIDs {
+		if p.consumerIDs[i].key == key {
+			p.consumerIDs[i].id = id
+			return
+		}
+	}
+	p.consumerIDs = append(p.consumerIDs, keyID{key, id})
+}
+
+func (p queuePrivate) id(key string) string {
+	for _, k := range p.consumerIDs {
+		if k.key == key {
+			return k.id
+		}
+	}
+	return ""
+}
+
+// Consumers are a queue's consumers, ordered by key (the Worker's name, "http_pull" for a
+// pull consumer), one per key. A slice rather than a map: a queue has one or two, and a
+// Go map of one costs about a kilobyte, which a plan of 10,000 queues holds twice (desired
+// and live). In JSON (the state, plan hashes) and in diffs they are the object keyed like
+// the map they replace, so states and plans written before read the same.
+type Consumers []ConsumerSpec
+
+// Get returns the consumer with key.
+func (cs Consumers) Get(key string) (ConsumerSpec, bool) {
+	i, ok := cs.find(key)
+	if !ok {
+		return ConsumerSpec{}, false
+	}
+	return cs[i], true
+}
+
+func (cs Consumers) find(key string) (int, bool) {
+	return sort.Find(len(cs), func(i int) int { return strings.Compare(key, cs[i].key()) })
+}
+
+// Put adds c, or replaces the consumer with its key.
+func (cs *Consumers) Put(c ConsumerSpec) {
+	i, ok := (*cs).find(c.key())
+	if ok {
+		(*cs)[i] = c
+		return
+	}
+	*cs = slices.Insert(*cs, i, c)
+}
+
+// byKey is the consumers as the map they are in diffs and JSON.
+func (cs Consumers) byKey() map[string]ConsumerSpec {
+	if cs == nil {
+		return nil
+	}
+	m := make(map[string]ConsumerSpec, len(cs))
+	for _, c := range cs {
+		m[c.key()] = c
+	}
+	return m
+}
+
+// keyedMap makes Consumers a keyedBlocks (see diff.go).
+func (cs Consumers) keyedMap() reflect.Value { return reflect.ValueOf(cs.byKey()) }
+
+// MarshalJSON writes the consumers as an object by key (null for nil), as the map did.
+func (cs Consumers) MarshalJSON() ([]byte, error) {
+	return json.Marshal(cs.byKey())
+}
+
+// UnmarshalJSON reads the object MarshalJSON writes.
+func (cs *Consumers) UnmarshalJSON(b []byte) error {
+	var m map[string]ConsumerSpec
+	if err := json.Unmarshal(b, &m); err != nil {
+		return err
+	}
+	if m == nil {
+		*cs = nil
+		return nil
+	}
+	out := make(Consumers, 0, len(m))
+	for _, key := range sortedKeys(m) {
+		out = append(out, m[key])
+	}
+	*cs = out
+	return nil
 }
 
 // queueNamePattern is Cloudflare's queue name rule ("Queue names must be 1 to 63 characters
@@ -99,7 +192,7 @@ func (QueueKind) Schema() BlockSchema { return queueSchema }
 
 // Build checks the rules that span attributes and fills the type-dependent defaults.
 func (QueueKind) Build(v Values) (Object, error) {
-	spec := QueueSpec{Name: v.str("name"), Paused: v.boolean("paused"), Consumers: map[string]ConsumerSpec{}}
+	spec := QueueSpec{Name: v.str("name"), Paused: v.boolean("paused"), Consumers: Consumers{}}
 	spec.DeliveryDelay, _ = v.int("delivery_delay")
 	spec.MessageRetention, _ = v.int("message_retention")
 	for _, cv := range v.blocks("consumer") {
@@ -110,7 +203,7 @@ func (QueueKind) Build(v Values) (Object, error) {
 		if c.DeadLetterQueue == spec.Name {
 			return Object{}, fmt.Errorf("dead_letter_queue must be another queue, not %q itself: a queue cannot be its own dead-letter queue (leave dead_letter_queue out to drop messages after max_retries)", spec.Name)
 		}
-		spec.Consumers[c.key()] = c
+		spec.Consumers.Put(c)
 	}
 	return Object{Key: spec.Name, Spec: spec}, nil
 }
@@ -120,8 +213,7 @@ func (QueueKind) Flatten(spec any) Values {
 	q := spec.(QueueSpec)
 	v := Values{"name": q.Name, "delivery_delay": q.DeliveryDelay, "message_retention": q.MessageRetention, "paused": q.Paused}
 	var cons []Values
-	for _, key := range sortedKeys(q.Consumers) {
-		c := q.Consumers[key]
+	for _, c := range q.Consumers {
 		cv := Values{"type": c.Type, "batch_size": c.BatchSize, "max_retries": c.MaxRetries, "retry_delay": c.RetryDelay}
 		if c.Type == "http_pull" {
 			cv["visibility_timeout"] = c.VisibilityTimeout
@@ -193,8 +285,8 @@ func (k QueueKind) Observe(ctx context.Context) ([]Object, error) {
 }
 
 func liveQueue(q cloudflare.Queue) Object {
-	spec := QueueSpec{Name: q.Name, DeliveryDelay: q.DeliveryDelay, MessageRetention: q.MessageRetention, Paused: q.DeliveryPaused, Consumers: map[string]ConsumerSpec{}}
-	priv := queuePrivate{consumerIDs: map[string]string{}}
+	spec := QueueSpec{Name: q.Name, DeliveryDelay: q.DeliveryDelay, MessageRetention: q.MessageRetention, Paused: q.DeliveryPaused, Consumers: Consumers{}}
+	var priv queuePrivate
 	for _, c := range q.Consumers {
 		cs := ConsumerSpec{Type: c.Type, Worker: c.Script, BatchSize: c.BatchSize, MaxRetries: c.MaxRetries, RetryDelay: c.RetryDelay, DeadLetterQueue: c.DeadLetterQueue}
 		if c.Type == "http_pull" {
@@ -202,8 +294,8 @@ func liveQueue(q cloudflare.Queue) Object {
 		} else {
 			cs.MaxWait, cs.MaxConcurrency = c.MaxWaitMs, c.MaxConcurrency
 		}
-		spec.Consumers[cs.key()] = cs
-		priv.consumerIDs[cs.key()] = c.ID
+		spec.Consumers.Put(cs)
+		priv.setID(cs.key(), c.ID)
 	}
 	return Object{Key: q.Name, ID: q.ID, Spec: spec, Private: priv}
 }
@@ -233,20 +325,21 @@ func (k QueueKind) Update(ctx context.Context, id string, live, desired Object) 
 			return err
 		}
 	}
-	for _, key := range sortedKeys(have.Consumers) {
-		if _, keep := want.Consumers[key]; !keep {
-			if err := k.API.DeleteConsumer(ctx, id, priv.consumerIDs[key]); err != nil {
+	for _, h := range have.Consumers {
+		key := h.key()
+		if _, keep := want.Consumers.Get(key); !keep {
+			if err := k.API.DeleteConsumer(ctx, id, priv.id(key)); err != nil {
 				return err
 			}
 		}
 	}
-	for _, key := range sortedKeys(want.Consumers) {
-		w := want.Consumers[key]
-		h, exists := have.Consumers[key]
+	for _, w := range want.Consumers {
+		key := w.key()
+		h, exists := have.Consumers.Get(key)
 		switch {
 		case exists && h == w:
 		case exists:
-			if err := k.API.UpdateConsumer(ctx, id, toAPIConsumer(priv.consumerIDs[key], w)); err != nil {
+			if err := k.API.UpdateConsumer(ctx, id, toAPIConsumer(priv.id(key), w)); err != nil {
 				return err
 			}
 		default:
@@ -272,7 +365,7 @@ func (k QueueKind) consumerCreated(ctx context.Context, queueID, key string, cre
 		if q.ID != queueID {
 			continue
 		}
-		if _, ok := liveQueue(q).Spec.(QueueSpec).Consumers[key]; ok {
+		if _, ok := liveQueue(q).Spec.(QueueSpec).Consumers.Get(key); ok {
 			return nil
 		}
 	}
@@ -291,13 +384,10 @@ func toAPIConsumer(id string, c ConsumerSpec) cloudflare.Consumer {
 // still has consumers on some accounts; doing it in this order is always accepted).
 func (k QueueKind) Delete(ctx context.Context, id string, live Object) error {
 	priv, _ := live.Private.(queuePrivate)
-	keys := make([]string, 0, len(priv.consumerIDs))
-	for key := range priv.consumerIDs {
-		keys = append(keys, key)
-	}
-	sort.Strings(keys)
-	for _, key := range keys {
-		if err := k.API.DeleteConsumer(ctx, id, priv.consumerIDs[key]); err != nil {
+	ids := slices.Clone(priv.consumerIDs)
+	slices.SortFunc(ids, func(a, b keyID) int { return strings.Compare(a.key, b.key) })
+	for _, c := range ids {
+		if err := k.API.DeleteConsumer(ctx, id, c.id); err != nil {
 			return err
 		}
 	}

@@ -23,8 +23,8 @@ func (QueueKind) Impact(action Action, f FieldChange, live, desired any) string 
 	if consumerKey == "" {
 		return queueFieldImpact(f)
 	}
-	w, inWant := want.Consumers[consumerKey]
-	h, inHave := have.Consumers[consumerKey]
+	w, inWant := want.Consumers.Get(consumerKey)
+	h, inHave := have.Consumers.Get(consumerKey)
 	switch {
 	case !inWant && inHave && f.Field == "type":
 		return fmt.Sprintf("consumer %q is removed: messages accumulate until %s retention expires, unless another consumer takes over", consumerKey, FormatDuration(time.Duration(want.MessageRetention)*time.Second))

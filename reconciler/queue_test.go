@@ -1,6 +1,8 @@
 package reconciler
 
 import (
+	"encoding/json"
+	"reflect"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -49,5 +51,51 @@ func TestQueueBuildRejectsMisplacedSettings(t *testing.T) {
 				t.Fatal("Build accepted an invalid queue")
 			}
 		})
+	}
+}
+
+// TestConsumersEncodeAsTheMapTheyReplaced: states and plan hashes written when a queue's
+// consumers were a map read and hash the same now that they are a sorted slice.
+func TestConsumersEncodeAsTheMapTheyReplaced(t *testing.T) {
+	pull := ConsumerSpec{Type: "http_pull", BatchSize: 5, VisibilityTimeout: 30000}
+	worker := ConsumerSpec{Type: "worker", Worker: "agent-worker", BatchSize: 10, MaxWait: 5000, DeadLetterQueue: "dlq"}
+	for _, c := range []struct {
+		slice Consumers
+		m     map[string]ConsumerSpec
+	}{
+		{nil, nil},
+		{Consumers{}, map[string]ConsumerSpec{}},
+		{Consumers{worker}, map[string]ConsumerSpec{"agent-worker": worker}},
+		{Consumers{worker, pull}, map[string]ConsumerSpec{"agent-worker": worker, "http_pull": pull}},
+	} {
+		got, err := json.Marshal(QueueSpec{Name: "q", Consumers: c.slice})
+		if err != nil {
+			t.Fatal(err)
+		}
+		type oldSpec struct {
+			Name             string
+			DeliveryDelay    int64
+			MessageRetention int64
+			Paused           bool
+			Consumers        map[string]ConsumerSpec
+		}
+		want, _ := json.Marshal(oldSpec{Name: "q", Consumers: c.m})
+		if string(got) != string(want) {
+			t.Errorf("encoded %s, the map encoded %s", got, want)
+		}
+		var back QueueSpec
+		if err := json.Unmarshal(want, &back); err != nil {
+			t.Fatal(err)
+		}
+		if !reflect.DeepEqual(back.Consumers, c.slice) {
+			t.Errorf("%s read back as %#v, want %#v", want, back.Consumers, c.slice)
+		}
+	}
+	var cs Consumers
+	cs.Put(pull)
+	cs.Put(worker)
+	cs.Put(ConsumerSpec{Type: "worker", Worker: "agent-worker", BatchSize: 1})
+	if len(cs) != 2 || cs[0].Worker != "agent-worker" || cs[0].BatchSize != 1 || cs[1].Type != "http_pull" {
+		t.Errorf("Put keeps one consumer per key, in key order: %+v", cs)
 	}
 }

@@ -150,8 +150,8 @@ func (k QueueKind) ValidateLive(ctx context.Context, desired []Desired) ([]LiveP
 		if err != nil {
 			continue
 		}
-		for _, key := range sortedKeys(obj.Spec.(QueueSpec).Consumers) {
-			if c := obj.Spec.(QueueSpec).Consumers[key]; c.Type != "http_pull" && c.Worker != "" {
+		for _, c := range obj.Spec.(QueueSpec).Consumers {
+			if c.Type != "http_pull" && c.Worker != "" {
 				uses = append(uses, use{d, c.Worker})
 			}
 		}

@@ -33,7 +33,7 @@ const (
 func renderAgentJobs(retries, retryDelay int64, dlq string) QueueSpec {
 	return QueueSpec{
 		Name: "monotask-staging-agent-jobs", MessageRetention: 345600,
-		Consumers: map[string]ConsumerSpec{"agent-worker": {
+		Consumers: Consumers{{
 			Type: "worker", Worker: "agent-worker", BatchSize: 10, MaxWait: 5000,
 			MaxRetries: retries, RetryDelay: retryDelay, MaxConcurrency: 10, DeadLetterQueue: dlq,
 		}},
@@ -41,7 +41,7 @@ func renderAgentJobs(retries, retryDelay int64, dlq string) QueueSpec {
 }
 
 func renderQueue(name string, retention int64) QueueSpec {
-	return QueueSpec{Name: name, MessageRetention: retention, Consumers: map[string]ConsumerSpec{}}
+	return QueueSpec{Name: name, MessageRetention: retention, Consumers: Consumers{}}
 }
 
 func renderChange(addr string, action Action, id string, fields []FieldChange) Change {
@@ -78,7 +78,7 @@ func renderSamplePlan() *Plan {
 
 	notify := func(retries int64) QueueSpec {
 		q := renderQueue("monotask-staging-notifications", 345600)
-		q.Consumers["notify-worker"] = ConsumerSpec{Type: "worker", Worker: "notify-worker", BatchSize: 10, MaxWait: 5000, MaxRetries: retries}
+		q.Consumers.Put(ConsumerSpec{Type: "worker", Worker: "notify-worker", BatchSize: 10, MaxWait: 5000, MaxRetries: retries})
 		return q
 	}
 	notif := renderChange("queue.notifications", Update, "q-1c9e02", Diff(notify(3), notify(0)))
@@ -164,7 +164,7 @@ func renderOutsidePlan() *Plan {
 	// wrote visibility_timeout = "60s", which the planner keeps.
 	pull := func(batch, visibility int64) QueueSpec {
 		q := renderQueue("monotask-staging-webhooks", 345600)
-		q.Consumers["http_pull"] = ConsumerSpec{Type: "http_pull", BatchSize: batch, MaxRetries: 3, VisibilityTimeout: visibility}
+		q.Consumers.Put(ConsumerSpec{Type: "http_pull", BatchSize: batch, MaxRetries: 3, VisibilityTimeout: visibility})
 		return q
 	}
 	hooks := renderChange("queue.webhooks", Update, "5d1e0f4b7a6c4c21", Diff(pull(5, 30000), pull(10, 60000)))
@@ -182,7 +182,7 @@ func renderOutsidePlan() *Plan {
 	// The consumer moves to another Worker: the old block goes, a new one comes.
 	worker := func(name string) QueueSpec {
 		q := renderQueue("monotask-staging-agent-events", 345600)
-		q.Consumers[name] = ConsumerSpec{Type: "worker", Worker: name, BatchSize: 10, MaxWait: 5000, MaxRetries: 3}
+		q.Consumers.Put(ConsumerSpec{Type: "worker", Worker: name, BatchSize: 10, MaxWait: 5000, MaxRetries: 3})
 		return q
 	}
 	events := renderChange("queue.agent_events", Update, "77b2c9d0e1f24a38", Diff(worker("events-worker-v1"), worker("events-worker")))
@@ -600,7 +600,7 @@ func TestDiffNestedBlocks(t *testing.T) {
 	}
 	consumer := func(c ConsumerSpec) QueueSpec {
 		q := renderQueue("q", 60)
-		q.Consumers[c.key()] = c
+		q.Consumers.Put(c)
 		return q
 	}
 	tests := []struct {
