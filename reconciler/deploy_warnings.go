@@ -22,7 +22,7 @@ type WorkerWrite struct{ Addr, What string }
 
 // deployWarnings returns the warnings for the Workers that the plan's creates, updates and
 // replaces write to.
-func (e *Engine) deployWarnings(ctx context.Context, p *Plan, byAddr map[string]Desired) []string {
+func (e *Engine) deployWarnings(ctx context.Context, p *Plan, byAddr map[string]*Desired) []string {
 	reg := e.Registry
 	if reg == nil || reg.Workers == nil {
 		return nil
@@ -33,7 +33,7 @@ func (e *Engine) deployWarnings(ctx context.Context, p *Plan, byAddr map[string]
 			continue
 		}
 		if d, ok := byAddr[c.Address]; ok {
-			AddWorkerWrites(writes, c.Address, claimsOf(reg, d), reg.Workers.DeployedBy)
+			AddWorkerWrites(writes, c.Address, claimsOf(reg, *d), reg.Workers.DeployedBy)
 		}
 	}
 	var out []string

@@ -44,7 +44,7 @@ type Fragment struct {
 }
 
 // checkManual asks every ManualChecker kind about its declarations, in address order.
-func (e *Engine) checkManual(ctx context.Context, desired map[string]Desired, built map[string]Object) ([]ManualStep, error) {
+func (e *Engine) checkManual(ctx context.Context, desired map[string]*Desired, built map[string]Object) ([]ManualStep, error) {
 	var out []ManualStep
 	for _, addr := range sortedKeys(built) {
 		d := desired[addr]

@@ -171,9 +171,10 @@ func (e *Engine) command(args ...string) string {
 // Plan observes the account and computes the changes that make it match desired.
 func (e *Engine) Plan(ctx context.Context, desired []Desired) (*Plan, error) {
 	var problems []string
-	byAddr := map[string]Desired{}
-	built := map[string]Object{}
-	for _, d := range desired {
+	byAddr := make(map[string]*Desired, len(desired)) // pointers: a Desired is large
+	built := make(map[string]Object, len(desired))
+	for i := range desired {
+		d := &desired[i]
 		k, ok := e.Registry.Kind(d.Addr.Kind)
 		if !ok {
 			return nil, fmt.Errorf("%s: unknown kind %q", d.Source, d.Addr.Kind)
@@ -183,8 +184,9 @@ func (e *Engine) Plan(ctx context.Context, desired []Desired) (*Plan, error) {
 			problems = append(problems, fmt.Sprintf("%s (%s): %v", d.Addr, d.Source, err))
 			continue
 		}
-		byAddr[d.Addr.String()] = d
-		built[d.Addr.String()] = obj
+		addr := d.Addr.String()
+		byAddr[addr] = d
+		built[addr] = obj
 	}
 	for _, c := range CheckClaims(e.Registry, desired) {
 		problems = append(problems, c.String())
@@ -219,7 +221,7 @@ func (e *Engine) Plan(ctx context.Context, desired []Desired) (*Plan, error) {
 
 	p.Changes = make([]Change, 0, len(byAddr)) // a Change is large: no growth copies at 10,000 objects
 	for _, addr := range sortedKeys(byAddr) {
-		c, problem := e.planDesired(byAddr[addr], built[addr], live)
+		c, problem := e.planDesired(*byAddr[addr], built[addr], live)
 		if problem != "" {
 			problems = append(problems, problem)
 			continue
@@ -346,24 +348,35 @@ func hashSpec(spec any) string {
 	return hex.EncodeToString(h[:12])
 }
 
-// hashRows is hashSpec(rows), computed a row at a time: the same bytes as encoding the
-// whole slice (a JSON array is its elements joined by commas), without holding them all
-// (at 10,000 objects the one encoding was 13 MB).
-func hashRows[T any](rows []T) string {
-	if rows == nil {
-		return hashSpec(rows) // encoding/json writes a nil slice as null
-	}
+// hashRows is hashSpec of a slice of the rows each passes to add, computed a row at a
+// time: the same bytes as encoding the whole slice (a JSON array is its elements joined
+// by commas), without holding the encoding or the rows (at 10,000 objects the one
+// encoding was 13 MB). With no row it is the hash of an empty slice ("[]"), or of a nil
+// one ("null", as encoding/json writes it) when nilSlice says the rows were one.
+func hashRows(nilSlice bool, each func(add func(row any))) string {
 	h := sha256.New()
-	h.Write([]byte{'['})
-	for i := range rows {
-		if i > 0 {
+	n, bad := 0, false
+	each(func(row any) {
+		b, err := json.Marshal(row)
+		if err != nil {
+			bad = true
+			return
+		}
+		if n == 0 {
+			h.Write([]byte{'['})
+		} else {
 			h.Write([]byte{','})
 		}
-		b, err := json.Marshal(rows[i])
-		if err != nil {
-			return ""
-		}
+		n++
 		h.Write(b)
+	})
+	switch {
+	case bad:
+		return ""
+	case n == 0 && nilSlice:
+		return hashSpec(nil)
+	case n == 0:
+		h.Write([]byte{'['})
 	}
 	h.Write([]byte{']'})
 	return hex.EncodeToString(h.Sum(nil)[:12])
@@ -376,12 +389,18 @@ func hashDesired(ds []Desired) string {
 		Deps           []string
 		PreventDestroy bool
 	}
-	rows := make([]row, 0, len(ds))
-	for _, d := range ds {
-		rows = append(rows, row{d.Addr.String(), d.Values, addrStrings(d.Deps), d.PreventDestroy})
+	addrs := make([]string, len(ds))
+	idx := make([]int, len(ds))
+	for i, d := range ds {
+		addrs[i], idx[i] = d.Addr.String(), i
 	}
-	sort.Slice(rows, func(i, j int) bool { return rows[i].Addr < rows[j].Addr })
-	return hashRows(rows)
+	sort.SliceStable(idx, func(i, j int) bool { return addrs[idx[i]] < addrs[idx[j]] })
+	return hashRows(false, func(add func(any)) {
+		for _, i := range idx {
+			d := ds[i]
+			add(row{addrs[i], d.Values, addrStrings(d.Deps), d.PreventDestroy})
+		}
+	})
 }
 
 func hashLive(l liveIndex) string {
@@ -389,13 +408,13 @@ func hashLive(l liveIndex) string {
 		Kind, ID, Key string
 		Spec          any
 	}
-	var rows []row
-	for _, kind := range sortedKeys(l) {
-		kl := l[kind]
-		for _, id := range sortedKeys(kl.byID) {
-			o := kl.byID[id]
-			rows = append(rows, row{kind, o.ID, o.Key, o.Spec})
+	return hashRows(true, func(add func(any)) { // as a nil slice of rows appended to
+		for _, kind := range sortedKeys(l) {
+			kl := l[kind]
+			for _, id := range sortedKeys(kl.byID) {
+				o := kl.objs[kl.byID[id]]
+				add(row{kind, o.ID, o.Key, o.Spec})
+			}
 		}
-	}
-	return hashRows(rows)
+	})
 }

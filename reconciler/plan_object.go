@@ -1,6 +1,7 @@
 package reconciler
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -13,8 +14,36 @@ import (
 type liveIndex map[string]*kindLive
 
 type kindLive struct {
-	byID  map[string]Object
-	byKey map[string]Object
+	objs  []Object
+	byID  map[string]int // index in objs
+	byKey map[string]int
+}
+
+func newKindLive(objs []Object) *kindLive {
+	kl := &kindLive{objs: objs, byID: make(map[string]int, len(objs)), byKey: make(map[string]int, len(objs))}
+	for i, o := range objs {
+		kl.byID[o.ID] = i
+		kl.byKey[o.Key] = i
+	}
+	return kl
+}
+
+// withID returns the live object with id.
+func (kl *kindLive) withID(id string) (Object, bool) {
+	i, ok := kl.byID[id]
+	if !ok {
+		return Object{}, false
+	}
+	return kl.objs[i], true
+}
+
+// withKey returns the live object with key (the last listed, when several share it).
+func (kl *kindLive) withKey(key string) (Object, bool) {
+	i, ok := kl.byKey[key]
+	if !ok {
+		return Object{}, false
+	}
+	return kl.objs[i], true
 }
 
 // observe lists the live objects of every kind that is declared or managed, in parallel.
@@ -72,12 +101,7 @@ func (e *Engine) observe(ctx context.Context, desired []Desired, built map[strin
 				errs = append(errs, fmt.Errorf("cannot observe %s objects: %w", k.Name(), err))
 				return
 			}
-			kl := &kindLive{byID: map[string]Object{}, byKey: map[string]Object{}}
-			for _, o := range objs {
-				kl.byID[o.ID] = o
-				kl.byKey[o.Key] = o
-			}
-			out[k.Name()] = kl
+			out[k.Name()] = newKindLive(objs)
 		}(k)
 	}
 	wg.Wait()
@@ -94,6 +118,11 @@ func (e *Engine) planDesired(d Desired, want Object, live liveIndex) (Change, st
 	entry, managed := e.State.Get(addr)
 	c := Change{Address: addr, Kind: d.Addr.Kind, Name: d.Addr.Name, Key: want.Key, kind: k, desired: want, entry: entry}
 	c.newEntry = StateEntry{Kind: d.Addr.Kind, Key: want.Key, Deps: addrStrings(d.Deps), PreventDestroy: d.PreventDestroy, Hash: hashSpec(want.Spec), Applied: appliedJSON(want.Spec)}
+	if managed && c.newEntry.Hash == entry.Hash && bytes.Equal(c.newEntry.Applied, entry.Applied) {
+		// Unchanged since the last apply (the steady state): share the state's copies
+		// rather than hold every spec twice until the plan is done.
+		c.newEntry.Hash, c.newEntry.Applied = entry.Hash, entry.Applied
+	}
 	for _, dep := range d.Deps {
 		c.DependsOn = append(c.DependsOn, dep.String())
 	}
@@ -103,10 +132,10 @@ func (e *Engine) planDesired(d Desired, want Object, live liveIndex) (Change, st
 	var found bool
 	switch {
 	case managed && entry.ID != "":
-		cur, found = kl.byID[entry.ID]
+		cur, found = kl.withID(entry.ID)
 		if !found {
 			// Gone. The name is free, or someone else's now: never take that one over.
-			if other, taken := kl.byKey[want.Key]; taken {
+			if other, taken := kl.withKey(want.Key); taken {
 				if owner := e.ownerOfID(k.Name(), other.ID); owner != "" {
 					return c, fmt.Sprintf("%s (%s): the %s flareops managed here (id %s) was deleted outside flareops, and its name %q now belongs to the %s managed as %s; give one of them another name", addr, d.Source, k.Name(), entry.ID, want.Key, k.Name(), owner)
 				}
@@ -116,7 +145,7 @@ func (e *Engine) planDesired(d Desired, want Object, live liveIndex) (Change, st
 			c.Origin = OriginOutside
 		}
 	default:
-		cur, found = kl.byKey[want.Key]
+		cur, found = kl.withKey(want.Key)
 		if found && !(managed && entry.Pending) {
 			if owner := e.ownerOfID(k.Name(), cur.ID); owner != "" {
 				return c, fmt.Sprintf("%s (%s): %s %q is already managed as %s; give one of them another name", addr, d.Source, k.Name(), want.Key, owner)
@@ -138,7 +167,7 @@ func (e *Engine) planDesired(d Desired, want Object, live liveIndex) (Change, st
 		return c, fmt.Sprintf("%s (%s): the live %s %q is already managed as %s", addr, d.Source, k.Name(), cur.Key, owner)
 	}
 	if cur.Key != want.Key {
-		if other, taken := kl.byKey[want.Key]; taken && other.ID != cur.ID {
+		if other, taken := kl.withKey(want.Key); taken && other.ID != cur.ID {
 			who := "that flareops does not manage"
 			if owner := e.ownerOfID(k.Name(), other.ID); owner != "" {
 				who = "managed as " + owner
@@ -202,9 +231,9 @@ func (e *Engine) planRemoved(addr string, live liveIndex, protect *bool) (Change
 	var found bool
 	if kl := live[entry.Kind]; kl != nil {
 		if entry.ID != "" {
-			cur, found = kl.byID[entry.ID]
+			cur, found = kl.withID(entry.ID)
 		} else if entry.Pending {
-			cur, found = kl.byKey[entry.Key]
+			cur, found = kl.withKey(entry.Key)
 		}
 	}
 	if !found {

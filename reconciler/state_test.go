@@ -129,7 +129,7 @@ func TestStateDecodingIsAsStrictAsUnmarshal(t *testing.T) {
 				return
 			}
 			if got.Version != want.Version || got.Serial != want.Serial || !reflect.DeepEqual(got.Target, want.Target) || !reflect.DeepEqual(got.Resources, want.Resources) {
-				t.Errorf("streamed %+v, Unmarshal %+v", got, want)
+				t.Errorf("streamed %d %d %+v %+v, Unmarshal %d %d %+v %+v", got.Version, got.Serial, got.Target, got.Resources, want.Version, want.Serial, want.Target, want.Resources)
 			}
 		})
 	}

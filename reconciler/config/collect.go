@@ -3,6 +3,7 @@ package config
 import (
 	"fmt"
 	"regexp"
+	"slices"
 	"sort"
 
 	"github.com/hashicorp/hcl/v2"
@@ -157,9 +158,9 @@ func (l *loader) collectBlock(b *hcl.Block) {
 	}
 	body, ok := l.decodeStructure(b.Body, k.Schema, k.Name, b.DefRange, true)
 	n.decl.body = body
-	if pd := body.attrs[preventDestroy]; pd != nil {
+	if pd := body.attrs.get(preventDestroy); pd != nil {
 		n.decl.preventDestroy = pd
-		delete(body.attrs, preventDestroy)
+		body.attrs = body.attrs.without(preventDestroy)
 	}
 	if !ok {
 		n.invalid = true
@@ -177,12 +178,32 @@ type blockDecl struct {
 type bodyDecl struct {
 	schema   reconciler.BlockSchema
 	typeName string // "queue", "consumer"
-	attrs    hcl.Attributes
+	attrs    attrList
 	nested   []*nestedDecl // source order
 	defRange hcl.Range     // where a missing argument is reported
 	// misspelt are the arguments an unknown argument was suggested to be: a missing one
 	// among them is reported once, as the unknown argument.
 	misspelt map[string]bool
+}
+
+// attrList is a body's attributes in source order. A slice: a body has a handful, and
+// hcl.Attributes, a map, cost more than the attributes themselves in a large
+// configuration.
+type attrList []*hcl.Attribute
+
+// get returns the attribute called name, or nil.
+func (as attrList) get(name string) *hcl.Attribute {
+	for _, a := range as {
+		if a.Name == name {
+			return a
+		}
+	}
+	return nil
+}
+
+// without returns the list less the attribute called name.
+func (as attrList) without(name string) attrList {
+	return slices.DeleteFunc(as, func(a *hcl.Attribute) bool { return a.Name == name })
 }
 
 type nestedDecl struct {
@@ -211,10 +232,7 @@ func (l *loader) decodeStructure(body hcl.Body, s reconciler.BlockSchema, typeNa
 	l.diags = append(l.diags, diags...)
 	namesOK, suggested := l.unknownNames(body, names)
 	ok := !diags.HasErrors() && namesOK
-	bd := &bodyDecl{schema: s, typeName: typeName, attrs: content.Attributes, defRange: defRange, misspelt: suggested}
-	if bd.attrs == nil {
-		bd.attrs = hcl.Attributes{}
-	}
+	bd := &bodyDecl{schema: s, typeName: typeName, attrs: attrList(sortedAttrs(content.Attributes)), defRange: defRange, misspelt: suggested}
 	counts := map[string]int{}
 	for _, b := range content.Blocks {
 		var nb reconciler.NestedBlock

@@ -17,24 +17,28 @@ import (
 // compactFiles replaces each parsed file by its bytes and a navigator of its blocks.
 func compactFiles(files map[string]*hcl.File) {
 	for name, f := range files {
-		if f == nil {
-			continue
+		if f != nil {
+			files[name] = compactFile(f)
 		}
-		if _, done := f.Nav.(*blockNav); done {
-			continue
-		}
-		nav := &blockNav{}
-		if body, ok := f.Body.(*hclsyntax.Body); ok {
-			nav.blocks = make([]navBlock, 0, len(body.Blocks))
-			for _, b := range body.Blocks {
-				r := b.Range()
-				nav.blocks = append(nav.blocks, navBlock{start: r.Start.Byte, end: r.End.Byte, typ: b.Type, labels: b.Labels, def: b.DefRange()})
-			}
-			// Source order is byte order; sort anyway so that lookups may bisect.
-			sort.Slice(nav.blocks, func(i, j int) bool { return nav.blocks[i].start < nav.blocks[j].start })
-		}
-		files[name] = &hcl.File{Bytes: f.Bytes, Nav: nav}
 	}
+}
+
+// compactFile is f as its bytes and a navigator of its blocks.
+func compactFile(f *hcl.File) *hcl.File {
+	if _, done := f.Nav.(*blockNav); done {
+		return f
+	}
+	nav := &blockNav{}
+	if body, ok := f.Body.(*hclsyntax.Body); ok {
+		nav.blocks = make([]navBlock, 0, len(body.Blocks))
+		for _, b := range body.Blocks {
+			r := b.Range()
+			nav.blocks = append(nav.blocks, navBlock{start: r.Start.Byte, end: r.End.Byte, typ: b.Type, labels: b.Labels, def: b.DefRange()})
+		}
+		// Source order is byte order; sort anyway so that lookups may bisect.
+		sort.Slice(nav.blocks, func(i, j int) bool { return nav.blocks[i].start < nav.blocks[j].start })
+	}
+	return &hcl.File{Bytes: f.Bytes, Nav: nav}
 }
 
 // blockNav answers hclsyntax's navigation questions from the block ranges alone.
@@ -92,8 +96,8 @@ func compactRanges(d *blockDecl) []attrRange {
 		if b == nil {
 			return
 		}
-		for name, a := range b.attrs {
-			out = append(out, attrRange{prefix + name, a.Expr.Range()})
+		for _, a := range b.attrs {
+			out = append(out, attrRange{prefix + a.Name, a.Expr.Range()})
 		}
 		seen := map[string]bool{}
 		for _, nb := range b.nested {

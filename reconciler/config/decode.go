@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/hashicorp/hcl/v2"
+	"github.com/hashicorp/hcl/v2/hclsyntax"
 	"github.com/zclconf/go-cty/cty"
 	"github.com/zclconf/go-cty/cty/convert"
 
@@ -18,10 +19,29 @@ import (
 // blockEval decodes the attributes of one kind block against its schema.
 type blockEval struct {
 	l         *loader
-	ctx       *hcl.EvalContext
+	node      *node
+	ctx       *hcl.EvalContext  // made by evalCtx when an expression needs it
 	sensitive map[string]bool   // attribute paths whose values derive from sensitive variables
 	spelling  map[string]string // see Block.Spelling
 	label     string            // the block's label, for attributes with LabelDefault
+}
+
+// evalCtx is the context to evaluate expr in: none for a literal, which needs nothing,
+// else the node's (ctxFor), made once. Most attributes of a large configuration are
+// literals, and a context holds the object of every block the node refers to.
+func (ev *blockEval) evalCtx(expr hcl.Expression) *hcl.EvalContext {
+	switch e := expr.(type) {
+	case *hclsyntax.LiteralValueExpr:
+		return nil
+	case *hclsyntax.TemplateExpr:
+		if e.IsStringLiteral() {
+			return nil
+		}
+	}
+	if ev.ctx == nil {
+		ev.ctx = ev.l.ctxFor(ev.node)
+	}
+	return ev.ctx
 }
 
 // body decodes a block body into Values: attributes by the schema, defaults where absent,
@@ -31,7 +51,7 @@ func (ev *blockEval) body(bd *bodyDecl, path string) (reconciler.Values, bool) {
 	ok := true
 	for _, a := range bd.schema.Attrs {
 		present := false
-		if attr := bd.attrs[a.Name]; attr != nil {
+		if attr := bd.attrs.get(a.Name); attr != nil {
 			v, p, good := ev.attr(a, attr.Expr, path)
 			if !good {
 				ok = false
@@ -133,7 +153,7 @@ func (ev *blockEval) attr(a reconciler.Attr, expr hcl.Expression, path string) (
 			return ref, true, true
 		}
 	}
-	val, diags := expr.Value(ev.ctx)
+	val, diags := expr.Value(ev.evalCtx(expr))
 	ev.l.diags = append(ev.l.diags, diags...)
 	if diags.HasErrors() {
 		return nil, false, false
@@ -309,9 +329,12 @@ func (ev *blockEval) duration(a reconciler.Attr, expr hcl.Expression, val cty.Va
 		ev.fail(expr, summary, hideIf(err.Error(), sens)+".")
 		return nil, false
 	}
-	if val.Type() == cty.String && !sens {
-		key := a.Name + "=" + reconciler.FormatDuration(time.Duration(n)*a.Unit)
+	if canonical := reconciler.FormatDuration(time.Duration(n) * a.Unit); val.Type() == cty.String && !sens && s != canonical {
+		key := a.Name + "=" + canonical
 		if _, seen := ev.spelling[key]; !seen {
+			if ev.spelling == nil {
+				ev.spelling = map[string]string{}
+			}
 			ev.spelling[key] = s
 		}
 	}

@@ -23,7 +23,7 @@ func (ev *blockEval) refList(a reconciler.Attr, expr hcl.Expression, path string
 	exprs, diags := hcl.ExprList(expr)
 	if diags.HasErrors() {
 		// Not written in brackets: a variable, local or function giving names.
-		val, vdiags := expr.Value(ev.ctx)
+		val, vdiags := expr.Value(ev.evalCtx(expr))
 		ev.l.diags = append(ev.l.diags, vdiags...)
 		if vdiags.HasErrors() {
 			return nil, false, false
@@ -66,7 +66,7 @@ func (ev *blockEval) refList(a reconciler.Attr, expr hcl.Expression, path string
 			out = append(out, ref)
 			continue
 		}
-		val, d := e.Value(ev.ctx)
+		val, d := e.Value(ev.evalCtx(e))
 		ev.l.diags = append(ev.l.diags, d...)
 		if d.HasErrors() {
 			ok = false

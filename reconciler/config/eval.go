@@ -50,15 +50,40 @@ func (l *loader) evaluate(order []string) {
 		}
 		if n.local != nil {
 			l.evalLocal(n)
-		} else {
-			l.evalBlock(n)
+			continue
 		}
+		l.evalBlock(n)
+		n.release()
 	}
 }
 
+// release drops an evaluated block's declaration (its syntax, the largest part of a
+// large configuration's memory while it loads), keeping the ranges of its attributes for
+// what is said about them later. Nothing evaluates a block twice.
+func (n *node) release() {
+	if n.decl == nil || n.decl.body == nil {
+		return
+	}
+	n.ranges = compactRanges(n.decl)
+	n.decl.body, n.decl.preventDestroy = nil, nil
+}
+
+// attrRange is where attribute path of the block is written (see compactRanges).
+func (n *node) attrRange(path string) (hcl.Range, bool) {
+	if n.decl != nil && n.decl.body != nil {
+		n.ranges = compactRanges(n.decl)
+	}
+	for _, r := range n.ranges {
+		if r.path == path {
+			return r.rng, true
+		}
+	}
+	return hcl.Range{}, false
+}
+
 func (l *loader) depsOK(n *node) bool {
-	for d := range n.deps {
-		if !l.nodes[d].ok {
+	for _, d := range n.deps {
+		if !l.nodes[d.addr].ok {
 			return false
 		}
 	}
@@ -75,8 +100,8 @@ func (l *loader) depsOK(n *node) bool {
 func (l *loader) ctxFor(n *node) *hcl.EvalContext {
 	locals := map[string]cty.Value{}
 	kinds := map[string]map[string]cty.Value{}
-	for addr := range n.deps {
-		d := l.nodes[addr]
+	for _, ref := range n.deps {
+		d := l.nodes[ref.addr]
 		if d.local != nil {
 			locals[d.name] = d.value
 			continue
@@ -84,7 +109,7 @@ func (l *loader) ctxFor(n *node) *hcl.EvalContext {
 		if kinds[d.kind] == nil {
 			kinds[d.kind] = map[string]cty.Value{}
 		}
-		kinds[d.kind][d.name] = d.value
+		kinds[d.kind][d.name] = d.object()
 	}
 	vars := map[string]cty.Value{"var": l.varObj, "local": cty.ObjectVal(locals)}
 	for kind, blocks := range kinds {
@@ -95,11 +120,18 @@ func (l *loader) ctxFor(n *node) *hcl.EvalContext {
 
 // kindDepsOf returns the blocks a node depends on, directly or through locals.
 func (l *loader) kindDepsOf(n *node) []string {
+	viaLocal := false
+	for _, ref := range n.deps {
+		viaLocal = viaLocal || l.nodes[ref.addr].local != nil
+	}
+	if !viaLocal {
+		return n.deps.addrs() // sorted and unique already
+	}
 	set := map[string]bool{}
-	for addr := range n.deps {
-		d := l.nodes[addr]
+	for _, ref := range n.deps {
+		d := l.nodes[ref.addr]
 		if d.local == nil {
-			set[addr] = true
+			set[ref.addr] = true
 			continue
 		}
 		for _, k := range d.kindDeps {
@@ -130,7 +162,7 @@ func (l *loader) evalLocal(n *node) {
 }
 
 func (l *loader) evalBlock(n *node) {
-	ev := &blockEval{l: l, ctx: l.ctxFor(n), sensitive: map[string]bool{}, spelling: map[string]string{}, label: n.name}
+	ev := &blockEval{l: l, node: n, sensitive: map[string]bool{}, label: n.name}
 	values, ok := ev.body(n.decl.body, "")
 	pd := false
 	if a := n.decl.preventDestroy; a != nil {
@@ -146,12 +178,24 @@ func (l *loader) evalBlock(n *node) {
 	n.values = values
 	n.preventDestroy = pd
 	n.sensitive = sortedKeys(ev.sensitive)
-	if len(ev.spelling) > 0 {
-		n.spelling = ev.spelling
-	}
+	n.spelling = ev.spelling
 	n.kindDeps = l.kindDepsOf(n)
-	n.value = objectFor(n.decl.kind.Schema, values, ev.sensitive, "")
 	n.ok = !n.invalid
+}
+
+// object is how other blocks see an evaluated block (objectFor), made the first time an
+// expression needs it: most references name a block whole (dead_letter_queue =
+// queue.jobs_dlq) and are resolved without it, and a large configuration would otherwise
+// hold an object beside the values of every block.
+func (n *node) object() cty.Value {
+	if !n.hasValue {
+		sens := make(map[string]bool, len(n.sensitive))
+		for _, p := range n.sensitive {
+			sens[p] = true
+		}
+		n.value, n.hasValue = objectFor(n.decl.kind.Schema, n.values, sens, ""), true
+	}
+	return n.value
 }
 
 // objectFor is how other blocks see a block: an object of its attributes as users write
@@ -235,8 +279,8 @@ func (l *loader) checkKeys() {
 				continue
 			}
 			subject := n.declRange
-			if a := n.decl.body.attrs[k.KeyAttr]; a != nil {
-				subject = a.Expr.Range()
+			if r, ok := n.attrRange(k.KeyAttr); ok {
+				subject = r
 			}
 			shown := strconv.Quote(key)
 			if slices.Contains(n.sensitive, k.KeyAttr) {

@@ -23,19 +23,21 @@ type node struct {
 	local     *hcl.Attribute // for a local
 	decl      *blockDecl     // for a kind block
 
-	deps    map[string]hcl.Range // node addresses referred to → the first reference's range
-	varDeps []string             // variables referred to
-	failed  bool                 // cannot be evaluated: a reference is invalid or on a cycle
-	invalid bool                 // evaluated for its own errors, but never used by others
+	deps    depList  // node addresses referred to, with the first reference's range
+	varDeps []string // variables referred to
+	failed  bool     // cannot be evaluated: a reference is invalid or on a cycle
+	invalid bool     // evaluated for its own errors, but never used by others
 
 	// Set by evaluation.
 	ok             bool
-	value          cty.Value // a local's value, or the object a block is seen as by others
+	value          cty.Value // a local's value, or the object a block is seen as by others (see object)
+	hasValue       bool      // a block's value has been made
 	kindDeps       []string  // blocks depended on, directly or through locals
 	values         reconciler.Values
 	sensitive      []string
 	spelling       map[string]string
 	preventDestroy bool
+	ranges         []attrRange // of a released declaration (see release)
 }
 
 // expressions returns every expression of the node, in source order.
@@ -52,7 +54,7 @@ func (n *node) expressions() []hcl.Expression {
 		if b == nil {
 			return
 		}
-		for _, a := range sortedAttrs(b.attrs) {
+		for _, a := range b.attrs {
 			exprs = append(exprs, a.Expr)
 		}
 		for _, nb := range b.nested {
@@ -75,15 +77,56 @@ func (l *loader) buildGraph() []string {
 	for _, addr := range addrs {
 		l.resolveRefs(l.nodes[addr])
 	}
-	order, rest := topoSort(addrs, func(addr string) []string { return sortedKeys(l.nodes[addr].deps) })
+	order, rest := topoSort(addrs, func(addr string) []string { return l.nodes[addr].deps.addrs() })
 	if len(rest) > 0 {
 		l.reportCycles(rest)
 	}
 	return order
 }
 
+// depList is a node's references to other nodes, by address (sorted, unique), each with
+// the range of its first reference. A slice: most nodes refer to none or one, and a map
+// per node was a tenth of a large configuration's memory.
+type depList []depRef
+
+type depRef struct {
+	addr string
+	rng  hcl.Range
+}
+
+func (ds depList) find(addr string) (int, bool) {
+	return sort.Find(len(ds), func(i int) int { return strings.Compare(addr, ds[i].addr) })
+}
+
+// add records a reference to addr at rng, unless addr is referred to already.
+func (ds *depList) add(addr string, rng hcl.Range) {
+	if i, seen := ds.find(addr); !seen {
+		*ds = slices.Insert(*ds, i, depRef{addr, rng})
+	}
+}
+
+// rangeOf is where addr is first referred to.
+func (ds depList) rangeOf(addr string) hcl.Range {
+	if i, ok := ds.find(addr); ok {
+		return ds[i].rng
+	}
+	return hcl.Range{}
+}
+
+// addrs returns the addresses referred to, sorted (nil for none).
+func (ds depList) addrs() []string {
+	if len(ds) == 0 {
+		return nil
+	}
+	out := make([]string, len(ds))
+	for i, d := range ds {
+		out[i] = d.addr
+	}
+	return out
+}
+
 func (l *loader) resolveRefs(n *node) {
-	n.deps = map[string]hcl.Range{}
+	n.deps = nil
 	reported := map[string]bool{}
 	varSeen := map[string]bool{}
 	self := l.selfRefs(n)
@@ -109,9 +152,7 @@ func (l *loader) resolveRefs(n *node) {
 				}
 				continue
 			}
-			if _, seen := n.deps[addr]; !seen {
-				n.deps[addr] = tr.SourceRange()
-			}
+			n.deps.add(addr, tr.SourceRange())
 		}
 	}
 	sort.Strings(n.varDeps)
@@ -128,7 +169,7 @@ func (l *loader) selfRefs(n *node) map[hcl.Expression]*selfRef {
 	var walk func(b *bodyDecl)
 	walk = func(b *bodyDecl) {
 		for _, a := range b.schema.Attrs {
-			attr := b.attrs[a.Name]
+			attr := b.attrs.get(a.Name)
 			if attr == nil || a.Type != reconciler.Ref || a.RefKind != n.kind {
 				continue
 			}
@@ -321,7 +362,7 @@ func (l *loader) reportCycles(rest []string) {
 			pos[cur] = len(path)
 			path = append(path, cur)
 			next := ""
-			for _, d := range sortedKeys(l.nodes[cur].deps) {
+			for _, d := range l.nodes[cur].deps.addrs() {
 				if inRest[d] {
 					next = d
 					break
@@ -349,7 +390,7 @@ func (l *loader) reportCycle(cycle []string) {
 	if len(cycle) > 1 {
 		next = cycle[1]
 	}
-	rng := l.nodes[cycle[0]].deps[next]
+	rng := l.nodes[cycle[0]].deps.rangeOf(next)
 	l.diags = append(l.diags, &hcl.Diagnostic{
 		Severity: hcl.DiagError,
 		Summary:  "Reference cycle",

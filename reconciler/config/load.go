@@ -86,7 +86,9 @@ type Block struct {
 	// blocks, which use the attribute's plain name ("max_wait", not "consumer.0.max_wait").
 	// <canonical> is reconciler.FormatDuration of the value in the attribute's unit: the
 	// text the plan renders for it. When two spellings share a key the first in the block
-	// wins. Values of sensitive attributes are not kept. nil when there is none.
+	// wins. A spelling that is the canonical text ("1d" for a day) is not kept: the plan
+	// renders it so anyway. Values of sensitive attributes are not kept. nil when there is
+	// none.
 	Spelling  map[string]string
 	DeclRange hcl.Range
 }
@@ -247,7 +249,13 @@ func (l *loader) load(srcs map[string][]byte, cfg *Config) {
 		names = append(names, name)
 	}
 	sort.Strings(names)
-	var parsed []*hcl.File
+	// Each file is parsed, its blocks collected, and its syntax tree dropped (what
+	// evaluation needs of it is in the collected declarations) before the next is parsed:
+	// a large configuration's trees are never all in memory at once. What collecting says
+	// is kept apart and reported only when every file parsed: a file with syntax errors is
+	// only partly read, and what follows would report its missing parts as errors of their
+	// own.
+	var collected hcl.Diagnostics
 	for _, name := range names {
 		if d := checkLimits(srcs[name], name, hcl.InitialPos); d != nil {
 			l.diags = append(l.diags, d)
@@ -259,20 +267,18 @@ func (l *loader) load(srcs map[string][]byte, cfg *Config) {
 		if f == nil {
 			continue
 		}
-		l.files[name] = f
-		parsed = append(parsed, f)
+		if !l.diags.HasErrors() {
+			parseDiags := l.diags
+			l.diags = collected
+			l.collect(f)
+			collected, l.diags = l.diags, parseDiags
+		}
+		l.files[name] = compactFile(f)
 	}
-	// A file with syntax errors is only partly read; what follows would report its missing
-	// parts as errors of their own.
 	if l.diags.HasErrors() {
 		return
 	}
-	for _, f := range parsed {
-		l.collect(f)
-	}
-	// What evaluation needs of the syntax trees is in the collected declarations now.
-	compactFiles(l.files)
-	parsed = nil
+	l.diags = append(l.diags, collected...)
 	l.resolveVariables()
 	cfg.Variables = l.variables()
 	order := l.buildGraph()
@@ -282,7 +288,8 @@ func (l *loader) load(srcs map[string][]byte, cfg *Config) {
 	cfg.ranges = map[string][]attrRange{}
 	for addr, n := range l.nodes {
 		if n.decl != nil {
-			cfg.ranges[addr] = compactRanges(n.decl)
+			n.release()
+			cfg.ranges[addr] = n.ranges
 		}
 	}
 	cfg.Settings = l.settingsOf()

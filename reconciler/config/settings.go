@@ -71,8 +71,8 @@ func (l *loader) settingsOf() Settings {
 	}
 	for _, p := range n.sensitive {
 		subject := n.declRange
-		if a := n.decl.body.attrs[p]; a != nil {
-			subject = a.Expr.Range()
+		if r, ok := n.attrRange(p); ok {
+			subject = r
 		}
 		l.diags = append(l.diags, &hcl.Diagnostic{
 			Severity: hcl.DiagError,
