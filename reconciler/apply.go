@@ -289,7 +289,7 @@ const markAhead = 30 * time.Second
 
 // mark stores the pending marker of c's create (see create).
 func (e *Engine) mark(c *Change) error {
-	pending := c.newEntry
+	pending := *c.newEntry
 	pending.ID, pending.Pending, pending.PendingSince = "", true, time.Now().UTC()
 	return e.State.Put(c.Address, pending)
 }
@@ -297,7 +297,7 @@ func (e *Engine) mark(c *Change) error {
 // unmark undoes the pending marker of a create that definitely did not happen.
 func (e *Engine) unmark(c *Change) error {
 	if c.entry.Kind != "" {
-		return e.State.Put(c.Address, c.entry)
+		return e.State.Put(c.Address, *c.entry)
 	}
 	return e.State.Remove(c.Address)
 }
@@ -317,7 +317,7 @@ func findKey(ctx context.Context, k Kind, desired Object) (Object, bool, error) 
 }
 
 func (e *Engine) record(c *Change, id string) error {
-	en := c.newEntry
+	en := *c.newEntry
 	en.ID, en.Pending, en.PendingSince = id, false, time.Time{}
 	return e.State.Put(c.Address, en)
 }
@@ -325,7 +325,7 @@ func (e *Engine) record(c *Change, id string) error {
 // recordIfChanged updates the state of an unchanged object when only its bookkeeping
 // (dependencies, prevent_destroy, spec hash) moved.
 func (e *Engine) recordIfChanged(c *Change, id string) error {
-	en := c.newEntry
+	en := *c.newEntry
 	en.ID = id
 	old, ok := e.State.Get(c.Address)
 	if ok && old.ID == en.ID && old.Key == en.Key && old.Hash == en.Hash && old.PreventDestroy == en.PreventDestroy && equalStrings(old.Deps, en.Deps) && len(old.Applied) > 0 {

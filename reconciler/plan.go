@@ -71,8 +71,11 @@ type Change struct {
 	desired  Object
 	live     Object
 	hasLive  bool
-	entry    StateEntry
-	newEntry StateEntry
+	// entry is the state's entry for the address as planned (shared with the state, never
+	// changed); newEntry is what apply records. A no-op that records nothing new shares
+	// entry: a plan of 10,000 unchanged objects holds their entries once.
+	entry    *StateEntry
+	newEntry *StateEntry
 	// skipRecord: a no-op that stands for a drifted object a saved plan left alone; apply
 	// must not record the desired spec as applied to it.
 	skipRecord bool
@@ -158,7 +161,7 @@ type Engine struct {
 	// missing Worker is then a note, not an error (see CheckLive).
 	StandIn bool
 
-	owners map[string]string // live id → managed address, for the plan being made
+	owners map[kindID]string // (kind, live id) → managed address, for the plan being made
 }
 
 func (e *Engine) command(args ...string) string {

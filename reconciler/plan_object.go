@@ -115,9 +115,9 @@ func (e *Engine) planDesired(d Desired, want Object, live liveIndex) (Change, st
 	addr := d.Addr.String()
 	k, _ := e.Registry.Kind(d.Addr.Kind)
 	kl := live[d.Addr.Kind]
-	entry, managed := e.State.Get(addr)
+	entry, managed := e.State.entry(addr)
 	c := Change{Address: addr, Kind: d.Addr.Kind, Name: d.Addr.Name, Key: want.Key, kind: k, desired: want, entry: entry}
-	c.newEntry = StateEntry{Kind: d.Addr.Kind, Key: want.Key, Deps: addrStrings(d.Deps), PreventDestroy: d.PreventDestroy, Hash: hashSpec(want.Spec), Applied: appliedJSON(want.Spec)}
+	c.newEntry = &StateEntry{Kind: d.Addr.Kind, Key: want.Key, Deps: addrStrings(d.Deps), PreventDestroy: d.PreventDestroy, Hash: hashSpec(want.Spec), Applied: appliedJSON(want.Spec)}
 	if managed && c.newEntry.Hash == entry.Hash && bytes.Equal(c.newEntry.Applied, entry.Applied) {
 		// Unchanged since the last apply (the steady state): share the state's copies
 		// rather than hold every spec twice until the plan is done.
@@ -187,6 +187,9 @@ func (e *Engine) planDesired(d Desired, want Object, live liveIndex) (Change, st
 		c.Reason = "created by an earlier apply whose answer was lost; taking it over"
 	case len(c.Fields) == 0:
 		c.Action = NoOp
+		if sameEntry(c.newEntry, entry) {
+			c.newEntry = entry
+		}
 	case forcesNew(k.Schema(), c.Fields):
 		c.Action = Replace
 		c.Reason = "a changed attribute cannot be updated in place"
@@ -217,7 +220,7 @@ func (e *Engine) spell(d Desired, fields []FieldChange) {
 // configuration's prevent_destroy for a block still declared (destroy); otherwise the
 // state's memory of it decides.
 func (e *Engine) planRemoved(addr string, live liveIndex, protect *bool) (Change, string) {
-	entry, _ := e.State.Get(addr)
+	entry, _ := e.State.entry(addr)
 	a, err := ParseAddress(addr)
 	if err != nil {
 		return Change{}, fmt.Sprintf("state entry %q: %v", addr, err)
@@ -226,7 +229,7 @@ func (e *Engine) planRemoved(addr string, live liveIndex, protect *bool) (Change
 	if !ok {
 		return Change{}, fmt.Sprintf("state entry %s has unknown kind %q", addr, entry.Kind)
 	}
-	c := Change{Address: addr, Kind: a.Kind, Name: a.Name, Key: entry.Key, ID: entry.ID, kind: k, entry: entry}
+	c := Change{Address: addr, Kind: a.Kind, Name: a.Name, Key: entry.Key, ID: entry.ID, kind: k, entry: entry, newEntry: entry}
 	var cur Object
 	var found bool
 	if kl := live[entry.Kind]; kl != nil {
@@ -261,20 +264,30 @@ func (e *Engine) planRemoved(addr string, live liveIndex, protect *bool) (Change
 	return c, ""
 }
 
+// sameEntry reports whether recording a would change nothing over b.
+func sameEntry(a, b *StateEntry) bool {
+	return a.Kind == b.Kind && a.ID == b.ID && a.Key == b.Key && a.Pending == b.Pending && a.PendingSince.Equal(b.PendingSince) &&
+		equalStrings(a.Deps, b.Deps) && a.PreventDestroy == b.PreventDestroy && a.Hash == b.Hash && bytes.Equal(a.Applied, b.Applied)
+}
+
 // ownersByID indexes the state by kind and live id, once per plan. Ids are unique only
 // within a kind (a sandbox and the Worker settings of one Worker may both be named after
 // it).
-func (e *Engine) ownersByID() map[string]string {
-	out := map[string]string{}
+func (e *Engine) ownersByID() map[kindID]string {
+	out := map[kindID]string{}
 	for _, a := range e.State.Addresses() {
 		if en, ok := e.State.Get(a); ok && en.ID != "" {
-			out[en.Kind+"\x00"+en.ID] = a
+			out[kindID{en.Kind, en.ID}] = a
 		}
 	}
 	return out
 }
 
-func (e *Engine) ownerOfID(kind, id string) string { return e.owners[kind+"\x00"+id] }
+// kindID is a live object's identity: its kind and id (the strings the state holds
+// already, not a copy joined).
+type kindID struct{ kind, id string }
+
+func (e *Engine) ownerOfID(kind, id string) string { return e.owners[kindID{kind, id}] }
 
 func forcesNew(s BlockSchema, fields []FieldChange) bool {
 	for _, f := range fields {

@@ -130,9 +130,28 @@ func (cs Consumers) byKey() map[string]ConsumerSpec {
 // keyedMap makes Consumers a keyedBlocks (see diff.go).
 func (cs Consumers) keyedMap() reflect.Value { return reflect.ValueOf(cs.byKey()) }
 
-// MarshalJSON writes the consumers as an object by key (null for nil), as the map did.
+// MarshalJSON writes the consumers as an object by key (null for nil), byte for byte as
+// encoding/json wrote the map (keys sorted, escaped alike).
 func (cs Consumers) MarshalJSON() ([]byte, error) {
-	return json.Marshal(cs.byKey())
+	if cs == nil {
+		return []byte("null"), nil
+	}
+	b := []byte{'{'}
+	for i, c := range cs {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		k, err := json.Marshal(c.key())
+		if err != nil {
+			return nil, err
+		}
+		v, err := json.Marshal(c)
+		if err != nil {
+			return nil, err
+		}
+		b = append(append(append(b, k...), ':'), v...)
+	}
+	return append(b, '}'), nil
 }
 
 // UnmarshalJSON reads the object MarshalJSON writes.

@@ -59,6 +59,7 @@ func TestQueueBuildRejectsMisplacedSettings(t *testing.T) {
 func TestConsumersEncodeAsTheMapTheyReplaced(t *testing.T) {
 	pull := ConsumerSpec{Type: "http_pull", BatchSize: 5, VisibilityTimeout: 30000}
 	worker := ConsumerSpec{Type: "worker", Worker: "agent-worker", BatchSize: 10, MaxWait: 5000, DeadLetterQueue: "dlq"}
+	odd := ConsumerSpec{Type: "worker", Worker: "a<b>&c\"d"}
 	for _, c := range []struct {
 		slice Consumers
 		m     map[string]ConsumerSpec
@@ -67,6 +68,7 @@ func TestConsumersEncodeAsTheMapTheyReplaced(t *testing.T) {
 		{Consumers{}, map[string]ConsumerSpec{}},
 		{Consumers{worker}, map[string]ConsumerSpec{"agent-worker": worker}},
 		{Consumers{worker, pull}, map[string]ConsumerSpec{"agent-worker": worker, "http_pull": pull}},
+		{Consumers{odd, worker}, map[string]ConsumerSpec{"a<b>&c\"d": odd, "agent-worker": worker}}, // escaped as the map's keys were
 	} {
 		got, err := json.Marshal(QueueSpec{Name: "q", Consumers: c.slice})
 		if err != nil {

@@ -279,6 +279,22 @@ func NewMemoryState() *State {
 // Path is the file the state is written to ("" for a memory state).
 func (s *State) Path() string { return s.path }
 
+// entry returns the state's own entry for addr (&noEntry when there is none), shared: its
+// holder must not change it. Put stores a new entry rather than change one, so an entry
+// once returned stays as it was.
+func (s *State) entry(addr string) (*StateEntry, bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	e, ok := s.Resources[addr]
+	if !ok || e == nil {
+		return &noEntry, false
+	}
+	return e, true
+}
+
+// noEntry stands for the entry of an address the state does not have; never changed.
+var noEntry StateEntry
+
 // Get returns a copy of the entry for addr.
 func (s *State) Get(addr string) (StateEntry, bool) {
 	s.mu.Lock()
@@ -398,9 +414,13 @@ func (s *State) saveLocked() error {
 
 // keepBackup copies the state file, as it was read, to its .backup. A file that changed
 // since it was read was written by another process despite the lock: nothing is
-// overwritten then.
+// overwritten then. A file removed since has nothing to keep; the state this process
+// holds is written in its place.
 func (s *State) keepBackup() error {
 	old, err := os.ReadFile(s.path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil
+	}
 	if err != nil {
 		return fmt.Errorf("cannot keep the previous state: %w", err)
 	}

@@ -162,3 +162,29 @@ func TestStateChangedUnderneathIsNotOverwritten(t *testing.T) {
 		t.Fatalf("the other process's state was overwritten:\n%s", b)
 	}
 }
+
+// TestStateRemovedUnderneathIsWrittenAgain: a state file removed while a command runs has
+// nothing to back up; the command's state is written in its place, so nothing it records
+// is lost.
+func TestStateRemovedUnderneathIsWrittenAgain(t *testing.T) {
+	dir := t.TempDir()
+	tg := Target{Kind: "local", DataDir: LocalDataDir}
+	st, _ := LoadState(dir, tg)
+	if err := st.Put("queue.a", StateEntry{Kind: "queue", ID: "1", Key: "a"}); err != nil {
+		t.Fatal(err)
+	}
+	st, err := LoadState(dir, tg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Remove(st.Path()); err != nil {
+		t.Fatal(err)
+	}
+	if err := st.Put("queue.b", StateEntry{Kind: "queue", ID: "2", Key: "b"}); err != nil {
+		t.Fatalf("write after the file was removed: %v", err)
+	}
+	b, _ := os.ReadFile(st.Path())
+	if !strings.Contains(string(b), "queue.a") || !strings.Contains(string(b), "queue.b") {
+		t.Fatalf("state written back lacks entries:\n%s", b)
+	}
+}

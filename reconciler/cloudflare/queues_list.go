@@ -67,6 +67,12 @@ func (c *Client) listQueues(ctx context.Context) ([]Queue, error) {
 		body := &readErrBody{ReadCloser: resp.Body}
 		resp.Body = body
 		out, err := decodeQueueList(resp)
+		if err == nil {
+			// What follows the envelope (a newline) is read, so the connection can be
+			// used again.
+			_, _ = io.Copy(io.Discard, io.LimitReader(body, 4096))
+		}
+		_ = body.Close()
 		if err == nil || body.err == nil || errors.Is(body.err, errAnswerTooLarge) || attempt >= c.retries {
 			return out, err
 		}
@@ -95,9 +101,9 @@ func (b *readErrBody) Read(p []byte) (int, error) {
 
 // decodeQueueList reads a queue list answer a queue at a time: json.Decoder.Decode of the
 // whole answer would first buffer all of it (8 MB at 10,000 queues), so the envelope is
-// walked token by token and only one listing is held undecoded at once.
+// walked token by token and only one listing is held undecoded at once. The caller closes
+// the body.
 func decodeQueueList(resp *http.Response) ([]Queue, error) {
-	defer resp.Body.Close()
 	var (
 		success bool
 		errs    []answerError
