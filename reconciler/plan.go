@@ -67,10 +67,10 @@ type Change struct {
 	// of them changed since.
 	References []string `json:"references,omitempty"`
 
-	kind     Kind
-	desired  Object
-	live     Object
-	hasLive  bool
+	kind    Kind
+	desired Object
+	live    Object
+	hasLive bool
 	// entry is the state's entry for the address as planned (shared with the state, never
 	// changed); newEntry is what apply records. A no-op that records nothing new shares
 	// entry: a plan of 10,000 unchanged objects holds their entries once.
