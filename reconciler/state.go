@@ -14,6 +14,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/monotask/flareops/internal/jsonstream"
 )
 
 // State is the inventory of what flareops manages in one target and workspace: address →
@@ -188,7 +190,7 @@ func decodeState(r io.Reader, t Target, what string, corrupt func(error) error) 
 func streamState(r io.Reader) (*State, error) {
 	dec := json.NewDecoder(r)
 	var st State
-	if err := wantDelim(dec, '{'); err != nil {
+	if err := jsonstream.Delim(dec, '{'); err != nil {
 		return nil, err
 	}
 	for dec.More() {
@@ -215,7 +217,7 @@ func streamState(r io.Reader) (*State, error) {
 			return nil, fmt.Errorf("%s: %w", key, err)
 		}
 	}
-	if err := wantDelim(dec, '}'); err != nil {
+	if err := jsonstream.Delim(dec, '}'); err != nil {
 		return nil, err
 	}
 	if _, err := dec.Token(); err != io.EOF {
@@ -229,12 +231,8 @@ func streamState(r io.Reader) (*State, error) {
 
 // streamEntries reads the resources object (or null) an entry at a time.
 func streamEntries(dec *json.Decoder) (map[string]*StateEntry, error) {
-	tok, err := dec.Token()
-	if err != nil || tok == nil {
+	if null, err := jsonstream.OpenOrNull(dec, '{'); err != nil || null {
 		return nil, err
-	}
-	if d, ok := tok.(json.Delim); !ok || d != '{' {
-		return nil, fmt.Errorf("want an object, got %v", tok)
 	}
 	out := map[string]*StateEntry{}
 	for dec.More() {
@@ -249,18 +247,7 @@ func streamEntries(dec *json.Decoder) (map[string]*StateEntry, error) {
 		}
 		out[addr] = e
 	}
-	return out, wantDelim(dec, '}')
-}
-
-func wantDelim(dec *json.Decoder, want json.Delim) error {
-	tok, err := dec.Token()
-	if err != nil {
-		return err
-	}
-	if d, ok := tok.(json.Delim); !ok || d != want {
-		return fmt.Errorf("want %q, got %v", want, tok)
-	}
-	return nil
+	return out, jsonstream.Delim(dec, '}')
 }
 
 func corruptState(dir, p string, err error) error {

@@ -139,21 +139,12 @@ func TestStateDecodingIsAsStrictAsUnmarshal(t *testing.T) {
 // file as it read it; a file someone else rewrote meanwhile is neither backed up as ours
 // nor overwritten.
 func TestStateChangedUnderneathIsNotOverwritten(t *testing.T) {
-	dir := t.TempDir()
-	tg := Target{Kind: "local", DataDir: LocalDataDir}
-	st, _ := LoadState(dir, tg)
-	if err := st.Put("queue.a", StateEntry{Kind: "queue", ID: "1", Key: "a"}); err != nil {
-		t.Fatal(err)
-	}
-	st, err := LoadState(dir, tg)
-	if err != nil {
-		t.Fatal(err)
-	}
+	dir, tg, st := reloadedState(t)
 	other, _ := LoadState(dir, tg)
 	if err := other.Put("queue.z", StateEntry{Kind: "queue", ID: "9", Key: "z"}); err != nil {
 		t.Fatal(err)
 	}
-	err = st.Put("queue.b", StateEntry{Kind: "queue", ID: "2", Key: "b"})
+	err := st.Put("queue.b", StateEntry{Kind: "queue", ID: "2", Key: "b"})
 	if err == nil || !strings.Contains(err.Error(), "changed since") {
 		t.Fatalf("err = %v; want a refusal to overwrite", err)
 	}
@@ -167,16 +158,7 @@ func TestStateChangedUnderneathIsNotOverwritten(t *testing.T) {
 // nothing to back up; the command's state is written in its place, so nothing it records
 // is lost.
 func TestStateRemovedUnderneathIsWrittenAgain(t *testing.T) {
-	dir := t.TempDir()
-	tg := Target{Kind: "local", DataDir: LocalDataDir}
-	st, _ := LoadState(dir, tg)
-	if err := st.Put("queue.a", StateEntry{Kind: "queue", ID: "1", Key: "a"}); err != nil {
-		t.Fatal(err)
-	}
-	st, err := LoadState(dir, tg)
-	if err != nil {
-		t.Fatal(err)
-	}
+	_, _, st := reloadedState(t)
 	if err := os.Remove(st.Path()); err != nil {
 		t.Fatal(err)
 	}
@@ -187,4 +169,21 @@ func TestStateRemovedUnderneathIsWrittenAgain(t *testing.T) {
 	if !strings.Contains(string(b), "queue.a") || !strings.Contains(string(b), "queue.b") {
 		t.Fatalf("state written back lacks entries:\n%s", b)
 	}
+}
+
+// reloadedState is a local state holding queue.a, written by one State and read back by
+// another, as the next command would.
+func reloadedState(t *testing.T) (string, Target, *State) {
+	t.Helper()
+	dir := t.TempDir()
+	tg := Target{Kind: "local", DataDir: LocalDataDir}
+	st, _ := LoadState(dir, tg)
+	if err := st.Put("queue.a", StateEntry{Kind: "queue", ID: "1", Key: "a"}); err != nil {
+		t.Fatal(err)
+	}
+	st, err := LoadState(dir, tg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return dir, tg, st
 }

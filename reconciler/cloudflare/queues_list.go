@@ -11,6 +11,8 @@ import (
 
 	"github.com/cloudflare/cloudflare-go/v6/option"
 	"github.com/cloudflare/cloudflare-go/v6/queues"
+
+	"github.com/monotask/flareops/internal/jsonstream"
 )
 
 // The queue list is the one answer that grows with the account: every queue with its
@@ -111,7 +113,7 @@ func decodeQueueList(resp *http.Response) ([]Queue, error) {
 	)
 	dec := json.NewDecoder(resp.Body)
 	bad := func(err error) ([]Queue, error) { return nil, fmt.Errorf("cannot read the queue list: %w", err) }
-	if err := expectDelim(dec, '{'); err != nil {
+	if err := jsonstream.Delim(dec, '{'); err != nil {
 		return bad(err)
 	}
 	for dec.More() {
@@ -134,7 +136,7 @@ func decodeQueueList(resp *http.Response) ([]Queue, error) {
 			return bad(fmt.Errorf("%v: %w", tok, err))
 		}
 	}
-	if err := expectDelim(dec, '}'); err != nil {
+	if err := jsonstream.Delim(dec, '}'); err != nil {
 		return bad(err)
 	}
 	if !success {
@@ -152,15 +154,8 @@ func decodeQueueList(resp *http.Response) ([]Queue, error) {
 
 // decodeListings reads the result array (or null), one listing at a time.
 func decodeListings(dec *json.Decoder) ([]Queue, error) {
-	tok, err := dec.Token()
-	if err != nil {
+	if null, err := jsonstream.OpenOrNull(dec, '['); err != nil || null {
 		return nil, err
-	}
-	if tok == nil {
-		return nil, nil
-	}
-	if d, ok := tok.(json.Delim); !ok || d != '[' {
-		return nil, fmt.Errorf("want an array, got %v", tok)
 	}
 	var out []Queue
 	for dec.More() {
@@ -170,18 +165,7 @@ func decodeListings(dec *json.Decoder) ([]Queue, error) {
 		}
 		out = append(out, q.queue())
 	}
-	return out, expectDelim(dec, ']')
-}
-
-func expectDelim(dec *json.Decoder, want json.Delim) error {
-	tok, err := dec.Token()
-	if err != nil {
-		return err
-	}
-	if d, ok := tok.(json.Delim); !ok || d != want {
-		return fmt.Errorf("want %q, got %v", want, tok)
-	}
-	return nil
+	return out, jsonstream.Delim(dec, ']')
 }
 
 func (q queueListing) queue() Queue {
