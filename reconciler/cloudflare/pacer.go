@@ -256,8 +256,11 @@ func (p *Pacer) learn(now time.Time, resp *http.Response) {
 		wait = p.longestWindow()
 	}
 	p.blocked = maxTime(p.blocked, now.Add(wait))
-	// Nothing is known about the budget after the block: probe then.
-	p.budget, p.budgetEnd, p.budgetOK = 0, p.blocked, true
+	// Nothing is known about the budget after the block: probe then, one request until
+	// an answer says what is left. (Not a budget of 0 until the block ends: merged with
+	// a later answer's reset, a request that was in flight at the 429, that would stop
+	// the client for a whole window, 5 minutes, after a 429 of a second.)
+	p.budgetOK, p.stale = false, true
 	// A 429 that says the quota is not exhausted (r > 0) is about something else (an
 	// overloaded queue, an injected fault): it blocks, but does not lower the estimate.
 	if !hasRem || rem.r <= 0 {

@@ -245,6 +245,22 @@ func TestPacer429NotAboutTheQuota(t *testing.T) {
 	}
 }
 
+// TestPacer429ThenAnAnswerInFlight: an answer to a request that was in flight when a
+// 429 came says what is left; it must not stretch the 429's block to its own reset (a
+// KV write refused for a second, one write per second to one key, once stopped the
+// provider for a 5-minute window).
+func TestPacer429ThenAnAnswerInFlight(t *testing.T) {
+	pc := newPacerClock(t, 0, 0)
+	pc.send(1)
+	pc.answer(200, "Ratelimit-Policy", `"burst";q=1200;w=300`, "Ratelimit", `"default";r=1199;t=300`)
+	pc.send(2)
+	pc.answer(429, "Retry-After", "1", "Ratelimit", `"default";r=1197;t=300`)
+	pc.answer(200, "Ratelimit", `"default";r=1196;t=299`)
+	pc.refused(time.Second)
+	pc.now = pc.now.Add(time.Second)
+	pc.send(5)
+}
+
 // Forget drops the pacers of one API root only; the next For makes a fresh one.
 func TestPacerSetForget(t *testing.T) {
 	s := NewPacerSet()
