@@ -72,7 +72,8 @@ func (f FieldChange) Attr() string {
 
 // Diff compares two normalized specs of one kind and returns the changed leaves, sorted
 // by path. Specs are structs whose fields carry `diff:"name[,s|ms][,sensitive][,omitzero][,zero=label]"` tags;
-// nested blocks are maps keyed by the block's identity, or a pointer to a struct for an
+// nested blocks are maps keyed by the block's identity (or a keyedBlocks, such as
+// Consumers, which diffs see as its map), or a pointer to a struct for an
 // optional single block (its leaves are `block.attr`). A field tagged `diff:"-"` is never
 // reported. A nil side means "absent".
 func Diff(old, new any) []FieldChange {
