@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"github.com/monotask/flareops/reconciler/workerset"
 
 	"github.com/hashicorp/terraform-plugin-framework/diag"
 	"github.com/hashicorp/terraform-plugin-framework/path"
@@ -14,6 +13,7 @@ import (
 	"github.com/hashicorp/terraform-plugin-go/tftypes"
 
 	"github.com/monotask/flareops/reconciler"
+	"github.com/monotask/flareops/reconciler/workerset"
 )
 
 // kindResource is the flareops_<kind> resource of one engine kind. It only converts: the

@@ -3,7 +3,6 @@ package provider
 import (
 	"context"
 	"fmt"
-	"sort"
 	"strings"
 
 	"github.com/hashicorp/terraform-plugin-framework/path"
@@ -124,19 +123,11 @@ func (r *kindResource) planWranglerWarning(ctx context.Context, state tftypes.Va
 	}
 	writes := map[string][]reconciler.WorkerWrite{}
 	reconciler.AddWorkerWrites(writes, fmt.Sprintf("flareops_%s %q", r.name(), obj.Key), wc.Claims(vals), r.workers.DeployedBy)
-	workers := make([]string, 0, len(writes))
-	for w := range writes {
-		workers = append(workers, w)
-	}
-	sort.Strings(workers)
-	for _, w := range workers {
-		from, err := r.workers.LastDeployedFrom(ctx, w)
-		if err != nil {
-			resp.Diagnostics.AddWarning("Cannot tell which tool deploys Worker "+w, fmt.Sprintf("Listing the Workers of account %s failed: %v", r.account, err))
-			continue
-		}
-		if s := reconciler.WranglerWarning(w, from, writes[w], true); s != "" {
-			resp.Diagnostics.AddWarning(fmt.Sprintf("Worker %s is deployed with wrangler", w), s+".")
+	for _, c := range reconciler.WranglerChecks(ctx, r.workers, writes, true) {
+		if c.Err != nil {
+			resp.Diagnostics.AddWarning("Cannot tell which tool deploys Worker "+c.Worker, fmt.Sprintf("Listing the Workers of account %s failed: %v", r.account, c.Err))
+		} else {
+			resp.Diagnostics.AddWarning(fmt.Sprintf("Worker %s is deployed with wrangler", c.Worker), c.Warning+".")
 		}
 	}
 }

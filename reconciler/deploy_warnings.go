@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"strings"
+
+	"github.com/monotask/flareops/reconciler/workerset"
 )
 
 // A Worker deployed with wrangler gets its bindings, crons and settings from its wrangler
@@ -37,14 +39,36 @@ func (e *Engine) deployWarnings(ctx context.Context, p *Plan, byAddr map[string]
 		}
 	}
 	var out []string
+	for _, c := range WranglerChecks(ctx, reg.Workers, writes, false) {
+		if c.Err != nil {
+			out = append(out, fmt.Sprintf("could not check which tool last deployed Worker %s, which this plan writes to: %v", c.Worker, c.Err))
+		} else {
+			out = append(out, c.Warning)
+		}
+	}
+	return out
+}
+
+// WranglerCheck is what WranglerChecks found for one Worker: a warning, or why it could
+// not tell who last deployed it.
+type WranglerCheck struct {
+	Worker, Warning string
+	Err             error
+}
+
+// WranglerChecks asks, in Worker order, who last deployed each Worker written to (writes,
+// by Worker) and returns a check for each one wrangler deployed (WranglerWarning) or that
+// could not be asked about; terraform words the advice for the provider.
+func WranglerChecks(ctx context.Context, workers *workerset.Set, writes map[string][]WorkerWrite, terraform bool) []WranglerCheck {
+	var out []WranglerCheck
 	for _, w := range sortedKeys(writes) {
-		from, err := reg.Workers.LastDeployedFrom(ctx, w)
+		from, err := workers.LastDeployedFrom(ctx, w)
 		if err != nil {
-			out = append(out, fmt.Sprintf("could not check which tool last deployed Worker %s, which this plan writes to: %v", w, err))
+			out = append(out, WranglerCheck{Worker: w, Err: err})
 			continue
 		}
-		if s := WranglerWarning(w, from, writes[w], false); s != "" {
-			out = append(out, s)
+		if s := WranglerWarning(w, from, writes[w], terraform); s != "" {
+			out = append(out, WranglerCheck{Worker: w, Warning: s})
 		}
 	}
 	return out

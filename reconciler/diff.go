@@ -102,9 +102,9 @@ func Diff(old, new any) []FieldChange {
 // keyedBlocks is a spec field that holds nested blocks keyed by identity in another form
 // than a map (Consumers: a sorted slice, lighter than a map of one); diffs see it as the
 // map keyedMap returns, so its changes read like any map's.
-type keyedBlocks interface{ keyedMap() reflect.Value }
+type keyedBlocks interface{ keyedMap() any }
 
-var keyedAsMaps = cmp.Transformer("keyedMap", func(cs Consumers) map[string]ConsumerSpec { return cs.byKey() })
+var keyedAsMaps = cmp.Transformer("keyedMap", func(k keyedBlocks) any { return k.keyedMap() })
 
 // wholeLists compares a list of plain values (a StringList's []string) as one leaf, so
 // that a change reads whole, ["a", "b"] -> ["a", "c"], not element by element; nil and
@@ -175,7 +175,7 @@ func (r *diffReporter) flatten(at fieldPath, v reflect.Value, opts tagOpts, old 
 		v = v.Elem()
 	}
 	if kb, ok := asKeyed(v); ok {
-		v = kb.keyedMap()
+		v = reflect.ValueOf(kb.keyedMap())
 	}
 	switch v.Kind() {
 	case reflect.Struct:

@@ -4,9 +4,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"github.com/monotask/flareops/reconciler/workerset"
 	"sort"
 	"strings"
+
+	"github.com/monotask/flareops/reconciler/workerset"
 )
 
 // Kind is one kind of declared object (queue, alert_rule, backup, ...). A kind is the only

@@ -118,11 +118,6 @@ func (e *Engine) planDesired(d Desired, want Object, live liveIndex) (Change, st
 	entry, managed := e.State.entry(addr)
 	c := Change{Address: addr, Kind: d.Addr.Kind, Name: d.Addr.Name, Key: want.Key, kind: k, desired: want, entry: entry}
 	c.newEntry = &StateEntry{Kind: d.Addr.Kind, Key: want.Key, Deps: addrStrings(d.Deps), PreventDestroy: d.PreventDestroy, Hash: hashSpec(want.Spec), Applied: appliedJSON(want.Spec)}
-	if managed && c.newEntry.Hash == entry.Hash && bytes.Equal(c.newEntry.Applied, entry.Applied) {
-		// Unchanged since the last apply (the steady state): share the state's copies
-		// rather than hold every spec twice until the plan is done.
-		c.newEntry.Hash, c.newEntry.Applied = entry.Hash, entry.Applied
-	}
 	for _, dep := range d.Deps {
 		c.DependsOn = append(c.DependsOn, dep.String())
 	}
@@ -276,7 +271,7 @@ func sameEntry(a, b *StateEntry) bool {
 func (e *Engine) ownersByID() map[kindID]string {
 	out := map[kindID]string{}
 	for _, a := range e.State.Addresses() {
-		if en, ok := e.State.Get(a); ok && en.ID != "" {
+		if en, ok := e.State.entry(a); ok && en.ID != "" {
 			out[kindID{en.Kind, en.ID}] = a
 		}
 	}

@@ -4,13 +4,10 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"reflect"
 	"regexp"
-	"slices"
-	"sort"
-	"strings"
 	"time"
 
+	"github.com/monotask/flareops/internal/keyed"
 	"github.com/monotask/flareops/reconciler/cloudflare"
 )
 
@@ -61,26 +58,20 @@ func (c ConsumerSpec) key() string {
 
 // queuePrivate is what Observe keeps about a live queue that is not compared.
 type queuePrivate struct {
-	consumerIDs []keyID // consumer key → consumer id (a queue has one or two)
+	consumerIDs []keyID // consumer key → consumer id, in key order (a queue has one or two)
 }
 
 type keyID struct{ key, id string }
 
+func (k keyID) keyOf() string { return k.key }
+
 func (p *queuePrivate) setID(key, id string) {
-	for i := range p.consumerIDs {
-		if p.consumerIDs[i].key == key {
-			p.consumerIDs[i].id = id
-			return
-		}
-	}
-	p.consumerIDs = append(p.consumerIDs, keyID{key, id})
+	p.consumerIDs = keyed.Put(p.consumerIDs, keyID{key, id}, keyID.keyOf)
 }
 
 func (p queuePrivate) id(key string) string {
-	for _, k := range p.consumerIDs {
-		if k.key == key {
-			return k.id
-		}
+	if i, ok := keyed.Find(p.consumerIDs, key, keyID.keyOf); ok {
+		return p.consumerIDs[i].id
 	}
 	return ""
 }
@@ -94,26 +85,15 @@ type Consumers []ConsumerSpec
 
 // Get returns the consumer with key.
 func (cs Consumers) Get(key string) (ConsumerSpec, bool) {
-	i, ok := cs.find(key)
+	i, ok := keyed.Find(cs, key, ConsumerSpec.key)
 	if !ok {
 		return ConsumerSpec{}, false
 	}
 	return cs[i], true
 }
 
-func (cs Consumers) find(key string) (int, bool) {
-	return sort.Find(len(cs), func(i int) int { return strings.Compare(key, cs[i].key()) })
-}
-
 // Put adds c, or replaces the consumer with its key.
-func (cs *Consumers) Put(c ConsumerSpec) {
-	i, ok := (*cs).find(c.key())
-	if ok {
-		(*cs)[i] = c
-		return
-	}
-	*cs = slices.Insert(*cs, i, c)
-}
+func (cs *Consumers) Put(c ConsumerSpec) { *cs = keyed.Put(*cs, c, ConsumerSpec.key) }
 
 // byKey is the consumers as the map they are in diffs and JSON.
 func (cs Consumers) byKey() map[string]ConsumerSpec {
@@ -128,7 +108,7 @@ func (cs Consumers) byKey() map[string]ConsumerSpec {
 }
 
 // keyedMap makes Consumers a keyedBlocks (see diff.go).
-func (cs Consumers) keyedMap() reflect.Value { return reflect.ValueOf(cs.byKey()) }
+func (cs Consumers) keyedMap() any { return cs.byKey() }
 
 // MarshalJSON writes the consumers as an object by key (null for nil), byte for byte as
 // encoding/json wrote the map (keys sorted, escaped alike).
@@ -403,9 +383,7 @@ func toAPIConsumer(id string, c ConsumerSpec) cloudflare.Consumer {
 // still has consumers on some accounts; doing it in this order is always accepted).
 func (k QueueKind) Delete(ctx context.Context, id string, live Object) error {
 	priv, _ := live.Private.(queuePrivate)
-	ids := slices.Clone(priv.consumerIDs)
-	slices.SortFunc(ids, func(a, b keyID) int { return strings.Compare(a.key, b.key) })
-	for _, c := range ids {
+	for _, c := range priv.consumerIDs {
 		if err := k.API.DeleteConsumer(ctx, id, c.id); err != nil {
 			return err
 		}

@@ -6,8 +6,8 @@ import (
 	"sort"
 	"strings"
 
-	"github.com/monotask/flareops/reconciler/cloudflare"
 	"github.com/monotask/flareops/reconciler/suggest"
+	"github.com/monotask/flareops/reconciler/workerset"
 )
 
 // LiveValidator is implemented by a kind whose declarations refer to objects in the account
@@ -128,11 +128,9 @@ func standInNotes(found []LiveProblem) []string {
 	return notes
 }
 
-// ScriptLister lists the account's Worker scripts; *cloudflare.Client implements it. The
+// ScriptLister lists the account's Worker scripts (the Worker merge's interface); the
 // queue kind checks consumers' Workers when its API is also a ScriptLister.
-type ScriptLister interface {
-	ListScripts(ctx context.Context) ([]cloudflare.Script, error)
-}
+type ScriptLister = workerset.ScriptLister
 
 var _ LiveValidator = QueueKind{}
 

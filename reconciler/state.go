@@ -284,13 +284,8 @@ var noEntry StateEntry
 
 // Get returns a copy of the entry for addr.
 func (s *State) Get(addr string) (StateEntry, bool) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	e, ok := s.Resources[addr]
-	if !ok {
-		return StateEntry{}, false
-	}
-	return *e, true
+	e, ok := s.entry(addr)
+	return *e, ok
 }
 
 // Addresses returns the managed addresses, sorted.

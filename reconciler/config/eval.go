@@ -68,11 +68,10 @@ func (n *node) release() {
 	n.decl.body, n.decl.preventDestroy = nil, nil
 }
 
-// attrRange is where attribute path of the block is written (see compactRanges).
+// attrRange is where attribute path of the block is written (see compactRanges); asked
+// once the block's evaluation is over, it releases the declaration.
 func (n *node) attrRange(path string) (hcl.Range, bool) {
-	if n.decl != nil && n.decl.body != nil {
-		n.ranges = compactRanges(n.decl)
-	}
+	n.release()
 	for _, r := range n.ranges {
 		if r.path == path {
 			return r.rng, true

@@ -11,6 +11,7 @@ import (
 	"github.com/hashicorp/hcl/v2"
 	"github.com/zclconf/go-cty/cty"
 
+	"github.com/monotask/flareops/internal/keyed"
 	"github.com/monotask/flareops/reconciler"
 )
 
@@ -94,9 +95,9 @@ type depRef struct {
 	rng  hcl.Range
 }
 
-func (ds depList) find(addr string) (int, bool) {
-	return sort.Find(len(ds), func(i int) int { return strings.Compare(addr, ds[i].addr) })
-}
+func (d depRef) keyOf() string { return d.addr }
+
+func (ds depList) find(addr string) (int, bool) { return keyed.Find(ds, addr, depRef.keyOf) }
 
 // add records a reference to addr at rng, unless addr is referred to already.
 func (ds *depList) add(addr string, rng hcl.Range) {
