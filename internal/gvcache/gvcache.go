@@ -1,29 +1,17 @@
-// Package gvcache keeps go-graphviz's compiled WebAssembly out of the shared temporary
-// directory.
+// Package gvcache says where Graphviz's compiled WebAssembly is kept between runs.
 //
-// github.com/goccy/go-graphviz compiles its Graphviz WebAssembly module when its package
-// is initialized, in every flareops process (and so in every Terraform provider process),
-// and keeps the compiled machine code in os.TempDir()/go-graphviz, a directory anyone on
-// the machine may create first. wazero loads that cache without verifying it (its file
-// cache says so: "this can be expanded to do binary signing/verification"), so on a
-// shared machine another user could plant code that flareops would run. Without a usable
-// cache every start costs a compile (1.75 s on the 2-core reference machine, against 0.06 s
-// with one).
+// flareops draws graphs with github.com/goccy/go-graphviz, Graphviz compiled to WebAssembly
+// and run by wazero. wazero can keep the machine code it compiles in a directory and load
+// it again in later processes, without verifying it (its file cache says so: "this can be
+// expanded to do binary signing/verification"). Upstream go-graphviz keeps that cache in
+// os.TempDir()/go-graphviz, a directory anyone on the machine may create first and fill,
+// and it instantiates the module in a package init, in every process that links it.
+// flareops builds a patched copy (third_party/go-graphviz, see its FLAREOPS.md) that
+// instantiates the module on first use and keeps the cache where it is told, or nowhere;
+// Dir is that place: <user cache dir>/flareops/go-graphviz, private to this user.
 //
-// This package's init points TMPDIR at a directory only this user can write,
-// <user cache dir>/flareops (created 0700 and checked: a directory, owned by this user,
-// not group- or world-writable), for as long as packages are being initialized; Restore,
-// called from the init of the package that renders graphs (reconciler/cli), puts TMPDIR
-// back. When no such directory can be had, a fresh private temporary directory stands in
-// (no cache survives the run, but nothing foreign is loaded) and Restore removes it; when
-// not even that can be made, go-graphviz is pointed where it cannot make a cache at all.
-//
-// Ordering: Go initializes, at each step, the first package by import path whose imports
-// are all initialized (the language specification, "Package initialization", Go 1.21 and
-// later). This package imports only the standard library and its path sorts before
-// github.com/tetratelabs/wazero, on which go-graphviz's module loader depends, so its
-// init always runs before that loader's. TestGraphvizCacheIsPrivate checks the effect on
-// the built binary.
+// Without a usable cache every drawing compiles the module first (about 1.5 s on the
+// 2-core reference machine, against 0.06 s with one).
 package gvcache
 
 import (
@@ -32,32 +20,22 @@ import (
 	"path/filepath"
 )
 
-var (
-	prevTMPDIR string
-	hadTMPDIR  bool
-	scratch    string // a fallback directory to remove in Restore
-	// Dir is where go-graphviz's cache was pointed; Err says why the user cache directory
-	// could not be used ("" when it was).
-	Dir string
-	Err error
-)
-
-func init() {
-	prevTMPDIR, hadTMPDIR = os.LookupEnv("TMPDIR")
-	Dir, Err = privateDir()
-	if Err != nil {
-		d, err := os.MkdirTemp("", "flareops-graphviz-")
-		if err != nil {
-			// Nothing private to point at: a path under a file, where go-graphviz can
-			// neither find nor make its cache directory, so it runs without one.
-			Err = fmt.Errorf("%w; and no private temporary directory: %v", Err, err)
-			d = filepath.Join(os.DevNull, "flareops-no-cache")
-		} else {
-			scratch = d
-		}
-		Dir = d
+// Dir is <user cache dir>/flareops/go-graphviz, made (0700) and checked to be a directory
+// of this user's that no one else can write; or an error saying why there is none, and
+// then nothing is cached.
+func Dir() (string, error) {
+	base, err := privateDir()
+	if err != nil {
+		return "", err
 	}
-	_ = os.Setenv("TMPDIR", Dir)
+	dir := filepath.Join(base, "go-graphviz")
+	if err := os.Mkdir(dir, 0o700); err != nil && !os.IsExist(err) {
+		return "", err
+	}
+	if err := checkPrivate(dir); err != nil {
+		return "", err
+	}
+	return dir, nil
 }
 
 // privateDir is <user cache dir>/flareops, made private to this user.
@@ -70,32 +48,27 @@ func privateDir() (string, error) {
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return "", err
 	}
-	fi, err := os.Lstat(dir)
-	if err != nil {
+	if err := checkPrivate(dir); err != nil {
 		return "", err
-	}
-	if !fi.IsDir() {
-		return "", fmt.Errorf("%s is not a directory", dir)
-	}
-	if fi.Mode().Perm()&0o022 != 0 {
-		return "", fmt.Errorf("%s is writable by others (%v)", dir, fi.Mode().Perm())
-	}
-	if !ownedByMe(fi) {
-		return "", fmt.Errorf("%s belongs to another user", dir)
 	}
 	return dir, nil
 }
 
-// Restore puts TMPDIR back as it was before this package's init, and removes the
-// fallback directory if one was made. It is safe to call more than once.
-func Restore() {
-	if hadTMPDIR {
-		_ = os.Setenv("TMPDIR", prevTMPDIR)
-	} else {
-		_ = os.Unsetenv("TMPDIR")
+// checkPrivate says why dir is not a directory of this user's that only this user can
+// write, or nil.
+func checkPrivate(dir string) error {
+	fi, err := os.Lstat(dir)
+	if err != nil {
+		return err
 	}
-	if scratch != "" {
-		_ = os.RemoveAll(scratch)
-		scratch = ""
+	if !fi.IsDir() {
+		return fmt.Errorf("%s is not a directory", dir)
 	}
+	if fi.Mode().Perm()&0o022 != 0 {
+		return fmt.Errorf("%s is writable by others (%v)", dir, fi.Mode().Perm())
+	}
+	if !ownedByMe(fi) {
+		return fmt.Errorf("%s belongs to another user", dir)
+	}
+	return nil
 }

@@ -55,9 +55,12 @@ func runGraph(args []string, io IO) int {
 	}
 	doc := dot.Bytes()
 	if *format == "svg" {
-		svg, err := renderSVG(dot.Bytes())
+		svg, warning, err := renderSVG(dot.Bytes())
 		if err != nil {
 			return errorf(io, "cannot draw the graph: %v", err)
+		}
+		if warning != "" {
+			fmt.Fprintf(io.Stderr, "Warning: %s\n", warning)
 		}
 		doc = svg
 	}
