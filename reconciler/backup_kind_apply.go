@@ -72,6 +72,14 @@ func (k BackupKind) apply(ctx context.Context, have, want BackupSpec) (done []st
 		oldCron = cronOf(have)
 	}
 	if n := cronOf(want); n != oldCron && want.Worker != "" {
+		// A schedule changed while its old cron is still on the Worker, or moved to
+		// another Worker: a Worker that already has the new cron has it from someone
+		// else, and the backup would take it over (removing the backup would remove it).
+		if oldCron != "" || (have.Worker != "" && have.Worker != want.Worker) {
+			if err := k.foreignCron(ctx, want); err != nil {
+				return done, err
+			}
+		}
 		if err := k.Workers.Change(ctx, want.Worker, workerset.Want{Crons: nonEmpty(oldCron)}, workerset.Want{Crons: nonEmpty(n)}); err != nil {
 			return done, fmt.Errorf("cannot set the backup schedule's cron on Worker %s: %w", want.Worker, err)
 		}

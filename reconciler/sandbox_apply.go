@@ -94,6 +94,12 @@ func (k SandboxKind) apply(ctx context.Context, have, want SandboxSpec) (done []
 		if err := k.foreignCron(ctx, want); err != nil {
 			return done, err
 		}
+	} else if o, n := old.cron(), want.cron(); o != "" && n != "" && o != n {
+		// Its own cron is still on the Worker (the plan saw it), so a Worker that has the
+		// new one as well has it from someone else: the change would take it over.
+		if err := k.foreignCron(ctx, want); err != nil {
+			return done, err
+		}
 	}
 	onWorker := k.deployedBy(want.Worker) == "" // another tool deploys it: nothing is written there
 	if o, n := old.cron(), want.cron(); o != n && onWorker {
