@@ -118,6 +118,8 @@ func preambleSection(p *Plan, o RenderOptions) mdSection {
 		s.entries = append(s.entries, fmt.Sprintf("\nTarget: %s\n", t))
 	}
 	for _, w := range p.Warnings {
+		// A warning is plain text that may quote names from the configuration: no HTML.
+		w = strings.NewReplacer("&", "&amp;", "<", "&lt;", ">", "&gt;").Replace(w)
 		s.entries = append(s.entries, fmt.Sprintf("\n> **Warning:** %s\n", strings.ReplaceAll(w, "\n", "\n> ")))
 	}
 	s.more = func(n int) string {

@@ -13,6 +13,16 @@ import (
 // is left alone, even if it drifted since), or an error naming each object that changed
 // and how.
 func Recheck(saved, fresh *Plan) (*Plan, error) {
+	return RecheckMasked(saved, fresh, nil)
+}
+
+// RecheckMasked is Recheck for a saved plan whose text had the values of sensitive
+// variables masked by mask before it was written: the fresh plan's text is masked alike
+// before the two are compared. A nil mask masks nothing.
+func RecheckMasked(saved, fresh *Plan, mask func(string) string) (*Plan, error) {
+	if mask == nil {
+		mask = func(s string) string { return s }
+	}
 	if !saved.Target.Same(fresh.Target) {
 		return nil, fmt.Errorf("the plan was made for %s, not %s", saved.Target.Describe(), fresh.Target.Describe())
 	}
@@ -48,7 +58,7 @@ func Recheck(saved, fresh *Plan) (*Plan, error) {
 			problems = append(problems, fmt.Sprintf("%s: planned to %s, but it is no longer part of the plan", c.Address, c.Action))
 			continue
 		}
-		if how := changedSince(c, f); how != "" {
+		if how := changedSince(c, maskChange(f, mask)); how != "" {
 			problems = append(problems, c.Address+": "+how)
 		}
 	}
@@ -148,4 +158,16 @@ func pastTense(a Action) string {
 		return "forgotten"
 	}
 	return string(a)
+}
+
+// maskChange is c with mask applied to the texts changedSince compares.
+func maskChange(c Change, mask func(string) string) Change {
+	c.ID, c.LiveKey = mask(c.ID), mask(c.LiveKey)
+	fields := make([]FieldChange, len(c.Fields))
+	for i, f := range c.Fields {
+		f.Old, f.New = mask(f.Old), mask(f.New)
+		fields[i] = f
+	}
+	c.Fields = fields
+	return c
 }

@@ -2,11 +2,13 @@ package cli
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
+	stdio "io"
 	"os"
 	"os/signal"
 	"path/filepath"
@@ -39,6 +41,12 @@ func openSession(cf configFlags, io IO, lock string) (*session, bool) {
 		return nil, false
 	}
 	s.cfg = cfg
+	// A sensitive variable may flow into an attribute that is not sensitive (a name, a
+	// URL); whatever the session prints must still not show its value.
+	if secrets := sensitiveValues(cfg.cfg); len(secrets) > 0 {
+		s.io.Stdout = maskWriter{w: io.Stdout, secrets: secrets}
+		s.io.Stderr = maskWriter{w: io.Stderr, secrets: secrets}
+	}
 	ws, err := resolveWorkspace(cf.workspace, io)
 	if err != nil {
 		errorf(io, "%v", err)
@@ -195,28 +203,28 @@ type savedPlan struct {
 }
 
 // observeAndRender is plan and drift: load, observe, plan, print. It returns the plan,
-// or nil after printing why there is none.
-func observeAndRender(cf configFlags, format string, drift bool, io IO) *reconciler.Plan {
+// or nil after printing why there is none, and the values of the sensitive variables.
+func observeAndRender(cf configFlags, format string, drift bool, io IO) (*reconciler.Plan, []string) {
 	if err := checkFormat(format); err != nil {
 		errorf(io, "%v", err)
-		return nil
+		return nil, nil
 	}
 	s, ok := openSession(cf, io, "")
 	if !ok {
-		return nil
+		return nil, nil
 	}
 	defer s.close()
 	ctx, cancel := interruptible()
 	defer cancel()
 	p, ok := s.plan(ctx, s.cfg.desired)
 	if !ok {
-		return nil
+		return nil, nil
 	}
 	if err := s.render(p, format, drift); err != nil {
 		errorf(io, "cannot print the report: %v", err)
-		return nil
+		return nil, nil
 	}
-	return p
+	return p, sensitiveValues(s.cfg.cfg)
 }
 
 func runPlan(args []string, io IO) int {
@@ -229,7 +237,7 @@ func runPlan(args []string, io IO) int {
 	if !parse(fs, args) {
 		return ExitError
 	}
-	p := observeAndRender(cf, *format, false, io)
+	p, secrets := observeAndRender(cf, *format, false, io)
 	if p == nil {
 		return ExitError
 	}
@@ -241,6 +249,12 @@ func runPlan(args []string, io IO) int {
 		b, err := json.MarshalIndent(savedPlan{Plan: p, Dir: abs}, "", "  ")
 		if err != nil {
 			return errorf(io, "cannot encode the plan: %v", err)
+		}
+		// Values derived from sensitive variables are masked: apply compares them masked.
+		for _, secret := range secrets {
+			if js, err := json.Marshal(secret); err == nil && secret != "" {
+				b = bytes.ReplaceAll(b, js[1:len(js)-1], []byte(masked))
+			}
 		}
 		if err := os.WriteFile(*out, append(b, '\n'), 0o600); err != nil {
 			return errorf(io, "cannot save the plan: %v", err)
@@ -261,7 +275,7 @@ func runDrift(args []string, io IO) int {
 	if !parse(fs, args) {
 		return ExitError
 	}
-	p := observeAndRender(cf, *format, true, io)
+	p, _ := observeAndRender(cf, *format, true, io)
 	if p == nil {
 		return ExitError
 	}
@@ -340,9 +354,9 @@ func runApply(args []string, io IO) int {
 		return ExitError
 	}
 	if saved != nil {
-		fresh, err := reconciler.Recheck(saved.Plan, p)
+		fresh, err := reconciler.RecheckMasked(saved.Plan, p, maskFunc(sensitiveValues(s.cfg.cfg)))
 		if err != nil {
-			return errorf(io, "%s: %v", fs.Arg(0), err)
+			return errorf(s.io, "%s: %v", fs.Arg(0), err)
 		}
 		p = fresh
 	} else if code, proceed := s.confirmPlan(p, *auto, "Apply", out); !proceed {
@@ -505,4 +519,33 @@ func runDestroy(args []string, io IO) int {
 		return code
 	}
 	return s.apply(ctx, p, *par, out)
+}
+
+// maskWriter writes through to w with every occurrence of a secret replaced by
+// "(sensitive)". The renderers write a report in one piece, so a secret is not split
+// between two writes.
+type maskWriter struct {
+	w       stdio.Writer
+	secrets []string
+}
+
+const masked = "(sensitive)"
+
+// maskFunc replaces every occurrence of a secret in a text by "(sensitive)".
+func maskFunc(secrets []string) func(string) string {
+	return func(s string) string {
+		for _, secret := range secrets {
+			if secret != "" {
+				s = strings.ReplaceAll(s, secret, masked)
+			}
+		}
+		return s
+	}
+}
+
+func (m maskWriter) Write(p []byte) (int, error) {
+	if _, err := stdio.WriteString(m.w, maskFunc(m.secrets)(string(p))); err != nil {
+		return 0, err
+	}
+	return len(p), nil
 }

@@ -186,9 +186,9 @@ func (t *target) standIn(ctx context.Context, p *reconciler.Plan, io IO) error {
 			continue
 		}
 		if err != nil {
-			return fmt.Errorf("cannot stand in for %s %s on the local Cloudflare: %w", s.Object, s.Name, err)
+			return fmt.Errorf("cannot stand in for %s %s on the local Cloudflare: %w", s.Object, reconciler.PlainOrQuoted(s.Name), err)
 		}
-		fmt.Fprintf(io.Stderr, "flareops: the local Cloudflare stands in for %s %s with a placeholder\n", s.Object, s.Name)
+		fmt.Fprintf(io.Stderr, "flareops: the local Cloudflare stands in for %s %s with a placeholder\n", s.Object, reconciler.PlainOrQuoted(s.Name))
 	}
 	return nil
 }
