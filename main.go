@@ -13,5 +13,6 @@ func main() {
 	if provider.StartedByTerraform() {
 		os.Exit(provider.Serve(cli.Version))
 	}
+	cli.SetMemoryPolicy()
 	os.Exit(cli.Main(os.Args[1:], cli.SystemIO()))
 }

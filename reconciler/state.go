@@ -1,6 +1,7 @@
 package reconciler
 
 import (
+	"bytes"
 	"crypto/sha256"
 	"encoding/json"
 	"errors"
@@ -235,6 +236,7 @@ func streamEntries(dec *json.Decoder) (map[string]*StateEntry, error) {
 		return nil, err
 	}
 	out := map[string]*StateEntry{}
+	var compact bytes.Buffer
 	for dec.More() {
 		tok, err := dec.Token()
 		if err != nil {
@@ -244,6 +246,16 @@ func streamEntries(dec *json.Decoder) (map[string]*StateEntry, error) {
 		var e *StateEntry
 		if err := dec.Decode(&e); err != nil {
 			return nil, fmt.Errorf("%s: %w", addr, err)
+		}
+		if e != nil && len(e.Applied) > 0 {
+			// The file is indented and RawMessage keeps the bytes as read: compact them, as
+			// the planner writes them (appliedJSON), so an unchanged entry is seen as the
+			// same (sameEntry) and held once, and each holds no indentation.
+			compact.Reset()
+			if err := json.Compact(&compact, e.Applied); err != nil {
+				return nil, fmt.Errorf("%s: applied: %w", addr, err)
+			}
+			e.Applied = bytes.Clone(compact.Bytes())
 		}
 		out[addr] = e
 	}
