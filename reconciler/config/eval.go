@@ -155,6 +155,16 @@ func (l *loader) evalLocal(n *node) {
 		})
 		return
 	}
+	if size := valueSize(val, MaxValueSize); size > MaxValueSize {
+		l.diags = append(l.diags, &hcl.Diagnostic{
+			Severity: hcl.DiagError,
+			Summary:  "Local value too large",
+			Detail: fmt.Sprintf("local.%s evaluates to more than %s, the most flareops accepts for one value (as much as the largest file it reads). "+
+				"Check how it is built: a local that repeats or combines others grows with each of them.", n.name, sizeText(MaxValueSize)),
+			Subject: n.local.Expr.Range().Ptr(),
+		})
+		return
+	}
 	n.value = val
 	n.kindDeps = l.kindDepsOf(n)
 	n.ok = true

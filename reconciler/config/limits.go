@@ -6,6 +6,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/hashicorp/hcl/v2"
+	"github.com/zclconf/go-cty/cty"
 )
 
 // Limits on what the loader hands to the HCL parser. hclsyntax parses, walks and evaluates
@@ -347,4 +348,41 @@ func at(src []byte, i int) byte {
 		return src[i]
 	}
 	return 0
+}
+
+// MaxValueSize bounds a local's value, in bytes of text (strings, and numbers and booleans
+// as written) plus 16 per element of a collection: a local may combine others, so a chain
+// of locals each twice the one before would otherwise grow past any memory from a file of
+// a few hundred bytes. A value larger than the largest source flareops reads is refused.
+const MaxValueSize = MaxFileSize
+
+// valueSize is v's size as MaxValueSize counts it, or a number above limit as soon as the
+// walk passes it (so that a huge value is not walked whole).
+func valueSize(v cty.Value, limit int) int {
+	size := 0
+	var walk func(v cty.Value)
+	walk = func(v cty.Value) {
+		if size > limit || v.IsNull() || !v.IsKnown() {
+			return
+		}
+		v, _ = v.Unmark()
+		ty := v.Type()
+		switch {
+		case ty == cty.String:
+			size += len(v.AsString())
+		case ty.IsPrimitiveType():
+			size += 8
+		case ty.IsListType() || ty.IsSetType() || ty.IsTupleType() || ty.IsMapType() || ty.IsObjectType():
+			for it := v.ElementIterator(); it.Next() && size <= limit; {
+				k, e := it.Element()
+				size += 16
+				if ty.IsMapType() || ty.IsObjectType() {
+					walk(k)
+				}
+				walk(e)
+			}
+		}
+	}
+	walk(v)
+	return size
 }

@@ -212,3 +212,35 @@ func summaries(diags hcl.Diagnostics) []string {
 	}
 	return out
 }
+
+// Locals that each double the one before would grow a value exponentially from a file of a
+// few hundred bytes (60 levels exhaust any memory: a fatal "out of memory", no diagnostic).
+// The local that passes MaxValueSize is refused where it is declared.
+func TestLocalsGrowingExponentiallyAreRefused(t *testing.T) {
+	var b strings.Builder
+	b.WriteString("locals {\n  a0 = \"xxxxxxxxxxxxxxxx\"\n")
+	for i := 1; i <= 60; i++ {
+		fmt.Fprintf(&b, "  a%d = \"${local.a%d}${local.a%d}\"\n", i, i-1, i-1)
+	}
+	b.WriteString("}\n")
+	_, diags := LoadFiles(map[string][]byte{"main.flareops.hcl": []byte(b.String())}, queueOpts())
+	if !diags.HasErrors() {
+		t.Fatal("60 locals, each twice the one before, were accepted")
+	}
+	d := diags[0]
+	// 16 bytes doubled 16 times is 1 MiB, the limit; the 17th doubling passes it.
+	if d.Summary != "Local value too large" || !strings.Contains(d.Detail, "local.a17 ") || d.Subject == nil || d.Subject.Start.Line != 19 {
+		t.Errorf("got %s: %s at %v; want local.a17 (line 19) refused as too large", d.Summary, d.Detail, d.Subject)
+	}
+	// A list of lists grows the same way.
+	b.Reset()
+	b.WriteString("locals {\n  l0 = [\"x\", \"y\"]\n")
+	for i := 1; i <= 40; i++ {
+		fmt.Fprintf(&b, "  l%d = [for a in local.l%d : [for b in local.l%d : [a, b]]]\n", i, i-1, i-1)
+	}
+	b.WriteString("}\n")
+	_, diags = LoadFiles(map[string][]byte{"main.flareops.hcl": []byte(b.String())}, queueOpts())
+	if !diags.HasErrors() || diags[0].Summary != "Local value too large" {
+		t.Errorf("nested lists growing each local: %v", diags)
+	}
+}
