@@ -197,3 +197,65 @@ func TestAlertDocExamples(t *testing.T) {
 		{ResourceName: rule[1], ImportState: true, ImportStateId: rule[2], ImportStateVerify: true},
 	}})
 }
+
+// TestWebhookDestinationReplacedOutside: a webhook destination's id is its name
+// ("webhook:slack", which rules refer to), so the resource keeps Cloudflare's own id of the
+// webhook in its private state. A webhook deleted outside Terraform and made again under the
+// same name by someone else is then neither updated back to the configuration nor deleted:
+// the plan fails once, saying so, and removing the resource only forgets the one that is
+// gone.
+func TestWebhookDestinationReplacedOutside(t *testing.T) {
+	tg := newEmulatorTarget(t, emulator.Options{})
+	c := tg.client(t)
+	ctx := context.Background()
+	cfg := tg.providerBlock() + `
+resource "flareops_alert_destination" "slack" {
+  name = "slack"
+  webhook {
+    url = "https://hooks.example.com/ours"
+  }
+}
+`
+	var theirID string
+	replace := func() {
+		hooks, err := c.ListAlertWebhooks(ctx)
+		if err != nil || len(hooks) != 1 {
+			t.Fatalf("webhooks: %+v %v", hooks, err)
+		}
+		if err := c.DeleteAlertWebhook(ctx, hooks[0].ID); err != nil {
+			t.Fatal(err)
+		}
+		if theirID, err = c.CreateAlertWebhook(ctx, "slack", "https://hooks.example.com/theirs", "their-secret"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	theirsIntact := func() error {
+		hooks, err := c.ListAlertWebhooks(ctx)
+		if err != nil {
+			return err
+		}
+		if len(hooks) != 1 || hooks[0].ID != theirID || hooks[0].URL != "https://hooks.example.com/theirs" {
+			return fmt.Errorf("the other webhook was taken over or deleted: %+v", hooks)
+		}
+		return nil
+	}
+	var oe oneError
+	tg.run(t, resource.TestCase{
+		ErrorCheck:   oe.check,
+		CheckDestroy: func(*terraform.State) error { return theirsIntact() },
+		Steps: []resource.TestStep{
+			{Config: cfg},
+			oe.failStep(resource.TestStep{PreConfig: replace, Config: cfg, PlanOnly: true}, func() string {
+				return `Error: The alert_destination "slack" was replaced outside Terraform.*` +
+					`another alert_destination \(with the same id, webhook:slack, but another in Cloudflare\)`
+			}),
+			{ // removing the resource forgets the webhook that is gone; theirs stays
+				Config: tg.providerBlock(),
+				Check:  func(*terraform.State) error { return theirsIntact() },
+			},
+		},
+	})
+	if oe.hits != 1 {
+		t.Errorf("%d steps failed as expected, want 1", oe.hits)
+	}
+}

@@ -129,14 +129,14 @@ func (r *kindResource) ModifyPlan(ctx context.Context, req resource.ModifyPlanRe
 		resp.Plan.Raw = planned
 		resp.RequiresReplace = append(resp.RequiresReplace, r.replaceFilled(req.State.Raw, planned)...)
 	}
-	r.planOwnership(ctx, req.State.Raw, resp)
+	r.planOwnership(ctx, req.State.Raw, recordedRemote(ctx, req.Private), resp)
 	r.planLiveChecks(ctx, resp)
 	r.planWranglerWarning(ctx, req.State.Raw, resp)
 }
 
 // planOwnership reports a planned change that would touch an object this resource does
 // not manage, and plans a managed object that is gone (its name free) to be created again.
-func (r *kindResource) planOwnership(ctx context.Context, state tftypes.Value, resp *resource.ModifyPlanResponse) {
+func (r *kindResource) planOwnership(ctx context.Context, state tftypes.Value, remote string, resp *resource.ModifyPlanResponse) {
 	if r.kind == nil {
 		return // not configured yet (validation)
 	}
@@ -155,7 +155,7 @@ func (r *kindResource) planOwnership(ctx context.Context, state tftypes.Value, r
 	if id := stateID(state); id != "" {
 		r.cache.manage(r.name(), id)
 	}
-	w := ownershipOf(r.name(), o, stateID(state), statedName, name)
+	w := ownershipOf(r.kind, o, stateID(state), remote, statedName, name)
 	switch {
 	case w.id == "" && w.taken && r.cache.managed(r.name(), w.holder.ID):
 		// The create half of a replacement that keeps the name (a tainted object, or
@@ -260,7 +260,29 @@ func (r *kindResource) Create(ctx context.Context, req resource.CreateRequest, r
 	if err := r.recordState(ctx, &resp.State, id, desired.Spec, req.Plan.Raw); err != nil {
 		addError(&resp.Diagnostics, "Cannot record the new "+r.name(), fmt.Sprintf("The %s %q was created (id %s), but its state could not be recorded.", r.name(), desired.Key, id),
 			fmt.Sprintf("This is a bug in the flareops provider; import the %s with its id to manage it.", r.name()), err)
+		return
 	}
+	r.recordCreatedRemote(ctx, desired, id, resp)
+}
+
+// recordCreatedRemote keeps, for a kind whose ids are names, Cloudflare's id of the object
+// just created in the resource's private state (one lookup): an object later found under
+// the same name with another Cloudflare id is someone else's.
+func (r *kindResource) recordCreatedRemote(ctx context.Context, desired reconciler.Object, id string, resp *resource.CreateResponse) {
+	if _, ok := r.kind.(reconciler.RemoteIdentifier); !ok {
+		return
+	}
+	objs, err := reconciler.ObserveFor(ctx, r.kind, reconciler.Scope{Desired: []reconciler.Object{desired}})
+	if err == nil {
+		for _, o := range objs {
+			if o.ID == id {
+				setRemote(ctx, resp.Private, r.kind, o, &resp.Diagnostics)
+				return
+			}
+		}
+	}
+	resp.Diagnostics.AddWarning("Cannot record the new "+r.name()+"'s Cloudflare id",
+		fmt.Sprintf("The %s %q was created (id %s), but reading it back failed (%v); the next refresh records its Cloudflare id.", r.name(), desired.Key, id, err))
 }
 
 // create creates desired through the engine's CreateNew, which consults the run's shared
@@ -332,6 +354,9 @@ func (r *kindResource) Read(ctx context.Context, req resource.ReadRequest, resp 
 		return
 	}
 	live, found := o.id(id)
+	if found && !reconciler.SameRemote(r.kind, recordedRemote(ctx, req.Private), live) {
+		found = false // someone else's object under the name (a kind whose ids are names)
+	}
 	if !found {
 		// Gone from the account. If its name is free, Terraform plans to create it again.
 		// If another object holds the name now, the state is kept as it is, for the plan
@@ -343,6 +368,7 @@ func (r *kindResource) Read(ctx context.Context, req resource.ReadRequest, resp 
 		}
 		return
 	}
+	setRemote(ctx, resp.Private, r.kind, live, &resp.Diagnostics)
 	if kept, ok := r.keptState(req.State.Raw, id, live); ok {
 		resp.State.Raw = kept
 		return
@@ -367,6 +393,12 @@ func (r *kindResource) Update(ctx context.Context, req resource.UpdateRequest, r
 	if err != nil {
 		addError(&resp.Diagnostics, "Cannot update "+r.name()+" "+desired.Key,
 			fmt.Sprintf("Listing the %ss of account %s failed; nothing was changed.", r.name(), r.account), apiTodo(err), err)
+		return
+	}
+	if found && !reconciler.SameRemote(r.kind, recordedRemote(ctx, req.Private), live) {
+		addError(&resp.Diagnostics, "Cannot update "+r.name()+" "+desired.Key,
+			fmt.Sprintf("The %s %s was deleted outside Terraform after the plan was made, and another one was created under its name; this resource does not manage that one.", r.name(), id),
+			"Run terraform plan again: it says how to go on.", nil)
 		return
 	}
 	if !found {
@@ -401,8 +433,8 @@ func (r *kindResource) Delete(ctx context.Context, req resource.DeleteRequest, r
 			fmt.Sprintf("Listing the %ss of account %s failed; nothing was deleted.", r.name(), r.account), apiTodo(err), err)
 		return
 	}
-	if !found {
-		return // already gone: deleting is idempotent
+	if !found || !reconciler.SameRemote(r.kind, recordedRemote(ctx, req.Private), live) {
+		return // already gone (another object under its name is not this resource's): deleting is idempotent
 	}
 	err = r.kind.Delete(ctx, id, live)
 	if err != nil {
@@ -438,6 +470,7 @@ func (r *kindResource) ImportState(ctx context.Context, req resource.ImportState
 		return
 	}
 	resp.Diagnostics.Append(resp.State.SetAttribute(ctx, path.Root(idAttr), live.ID)...)
+	setRemote(ctx, resp.Private, r.kind, live, &resp.Diagnostics)
 }
 
 // stateID is the id attribute of a state, "" if absent.

@@ -44,14 +44,23 @@ type ownership struct {
 	id, statedName string
 	live           reconciler.Object
 	liveSeen       bool
+	// replacedSameID: the object under the managed id is someone else's, made outside
+	// Terraform under the same name (a kind whose ids are names, its Cloudflare id differs:
+	// reconciler.RemoteIdentifier).
+	replacedSameID bool
 }
 
-// ownershipOf looks the planned name and the managed id up in one observation.
-func ownershipOf(kind string, o *observation, id, statedName, name string) ownership {
-	w := ownership{kind: kind, name: name, id: id, statedName: statedName}
+// ownershipOf looks the planned name and the managed id up in one observation. remote is
+// the Cloudflare id recorded of the managed object, for a kind whose ids are names ("" when
+// none is recorded).
+func ownershipOf(k reconciler.Kind, o *observation, id, remote, statedName, name string) ownership {
+	w := ownership{kind: k.Name(), name: name, id: id, statedName: statedName}
 	w.holder, w.taken = o.key(name)
 	if id != "" {
 		w.live, w.liveSeen = o.id(id)
+		if w.liveSeen && !reconciler.SameRemote(k, remote, w.live) {
+			w.live, w.liveSeen, w.replacedSameID = reconciler.Object{}, false, true
+		}
 	}
 	return w
 }
@@ -59,7 +68,7 @@ func ownershipOf(kind string, o *observation, id, statedName, name string) owner
 // conflict reports whether applying the plan would touch an object the resource does not
 // manage.
 func (w ownership) conflict() bool {
-	return w.taken && w.holder.ID != w.id
+	return w.taken && (w.holder.ID != w.id || w.replacedSameID)
 }
 
 // gone reports whether the managed object no longer exists and its name is free: the
@@ -88,8 +97,12 @@ func (w ownership) happened() string {
 	case w.id == "":
 		what = fmt.Sprintf("The account already has a %s named %q (id %s), and this %s does not manage it.", w.kind, w.name, w.holder.ID, typ)
 	case w.replaced():
-		what = fmt.Sprintf("The %[1]s this resource manages (id %[2]s) no longer exists, and its name %[3]q now belongs to another %[1]s (id %[4]s), which this resource does not manage: "+
-			"the %[1]s was deleted and created again outside Terraform.", w.kind, w.id, w.name, w.holder.ID)
+		theirs := "id " + w.holder.ID
+		if w.replacedSameID {
+			theirs = "with the same id, " + w.holder.ID + ", but another in Cloudflare"
+		}
+		what = fmt.Sprintf("The %[1]s this resource manages (id %[2]s) no longer exists, and its name %[3]q now belongs to another %[1]s (%[4]s), which this resource does not manage: "+
+			"the %[1]s was deleted and created again outside Terraform.", w.kind, w.id, w.name, theirs)
 	case !w.liveSeen:
 		what = fmt.Sprintf("The %[1]s this resource manages (id %[2]s) no longer exists, and the account already has a %[1]s named %[3]q (id %[4]s), which this resource does not manage.",
 			w.kind, w.id, w.name, w.holder.ID)

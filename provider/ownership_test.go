@@ -75,7 +75,7 @@ func TestOwnershipOf(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			w := ownershipOf("queue", o, tt.id, tt.statedName, tt.plan)
+			w := ownershipOf(reconciler.QueueKind{}, o, tt.id, "", tt.statedName, tt.plan)
 			if w.conflict() != tt.conflict || w.gone() != tt.gone {
 				t.Fatalf("conflict=%v gone=%v, want %v %v", w.conflict(), w.gone(), tt.conflict, tt.gone)
 			}

@@ -270,3 +270,15 @@ func (k AlertDestinationKind) Delete(ctx context.Context, _ string, live Object)
 	}
 	return nil
 }
+
+var _ RemoteIdentifier = AlertDestinationKind{}
+
+// RemoteID is a webhook destination's Cloudflare id (its id in flareops is "webhook:<name>",
+// which rules refer to); email and PagerDuty destinations have none of their own.
+func (AlertDestinationKind) RemoteID(live Object) string {
+	if s, ok := live.Spec.(AlertDestinationSpec); ok && s.Webhook != nil {
+		id, _ := live.Private.(string)
+		return id
+	}
+	return ""
+}

@@ -237,11 +237,11 @@ func (e *Engine) create(ctx context.Context, c *Change, markedAt time.Time) (str
 		id, err := k.Create(ctx, c.desired)
 		switch {
 		case err == nil:
-			return id, e.record(c, id)
+			return id, errors.Join(e.learnRemote(ctx, c, id), e.record(c, id))
 		case id != "":
 			// Made, but a later step (settings, consumers) failed: it is ours, and the
 			// next plan shows what is left to do.
-			if rerr := e.record(c, id); rerr != nil {
+			if rerr := errors.Join(e.learnRemote(ctx, c, id), e.record(c, id)); rerr != nil {
 				return id, errors.Join(err, rerr)
 			}
 			return id, fmt.Errorf("created %s %q (id %s) but could not finish setting it up: %w", k.Name(), c.Key, id, err)
@@ -269,6 +269,7 @@ func (e *Engine) create(ctx context.Context, c *Change, markedAt time.Time) (str
 			if owner := e.ownerOfID(k.Name(), live.ID); owner != "" && owner != c.Address {
 				return "", fmt.Errorf("%w; %s %q now exists but is managed as %s", err, k.Name(), c.Key, owner)
 			}
+			c.newEntry.Remote = remoteID(k, live)
 			if uerr := k.Update(ctx, live.ID, live, c.desired); uerr != nil {
 				if rerr := e.record(c, live.ID); rerr != nil {
 					return live.ID, errors.Join(uerr, rerr)
@@ -316,6 +317,23 @@ func findKey(ctx context.Context, k Kind, desired Object) (Object, bool, error) 
 	return Object{}, false, nil
 }
 
+// learnRemote records in c's new entry the remote id of the object c's create just made
+// (one lookup, for a RemoteIdentifier kind only). The object is found by its name right
+// after its create, which Cloudflare answered: it is the one just made.
+func (e *Engine) learnRemote(ctx context.Context, c *Change, id string) error {
+	if _, ok := c.kind.(RemoteIdentifier); !ok {
+		return nil
+	}
+	live, found, err := findKey(ctx, c.kind, c.desired)
+	switch {
+	case err != nil:
+		return fmt.Errorf("created %s %q (id %s) but cannot read it back to record Cloudflare's id of it: %w; it is recorded without it, and the next apply adds it", c.kind.Name(), c.Key, id, err)
+	case found && live.ID == id:
+		c.newEntry.Remote = remoteID(c.kind, live)
+	}
+	return nil
+}
+
 func (e *Engine) record(c *Change, id string) error {
 	en := *c.newEntry
 	en.ID, en.Pending, en.PendingSince = id, false, time.Time{}
@@ -328,7 +346,7 @@ func (e *Engine) recordIfChanged(c *Change, id string) error {
 	en := *c.newEntry
 	en.ID = id
 	old, ok := e.State.Get(c.Address)
-	if ok && old.ID == en.ID && old.Key == en.Key && old.Hash == en.Hash && old.PreventDestroy == en.PreventDestroy && equalStrings(old.Deps, en.Deps) && len(old.Applied) > 0 {
+	if ok && old.ID == en.ID && old.Remote == en.Remote && old.Key == en.Key && old.Hash == en.Hash && old.PreventDestroy == en.PreventDestroy && equalStrings(old.Deps, en.Deps) && len(old.Applied) > 0 {
 		return nil
 	}
 	return e.State.Put(c.Address, en)

@@ -70,6 +70,31 @@ type RefNamer interface {
 	RefName(v Values) string
 }
 
+// RemoteIdentifier is implemented by kinds whose ids are names while Cloudflare gives the
+// object an id of its own: an alert destination's id is "webhook:ops", which rules refer
+// to, and the webhook has a UUID. RemoteID is that id of a live object ("" when it has
+// none). Front ends record it, so that an object deleted outside flareops and made again
+// under the same name by someone else is seen as not flareops's: never updated, deleted
+// or adopted.
+type RemoteIdentifier interface {
+	RemoteID(live Object) string
+}
+
+// remoteID is RemoteID of live for a RemoteIdentifier kind, else "".
+func remoteID(k Kind, live Object) string {
+	if ri, ok := k.(RemoteIdentifier); ok {
+		return ri.RemoteID(live)
+	}
+	return ""
+}
+
+// SameRemote reports whether live is the object whose remote id was recorded: always, when
+// either is unknown (a kind without remote ids, or a record from before they were kept).
+func SameRemote(k Kind, recorded string, live Object) bool {
+	r := remoteID(k, live)
+	return recorded == "" || r == "" || r == recorded
+}
+
 // Scope is what a plan touches of one kind: the desired objects (built, without ids) and
 // the state entries (with the spec last applied).
 type Scope struct {

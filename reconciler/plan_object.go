@@ -37,6 +37,17 @@ func (kl *kindLive) withID(id string) (Object, bool) {
 	return kl.objs[i], true
 }
 
+// managedLive returns the live object a state entry manages: the one with its id, unless
+// the entry recorded a remote id and that object has another (someone else's object under
+// the name, when the kind's ids are names: see RemoteIdentifier).
+func managedLive(k Kind, kl *kindLive, entry *StateEntry) (Object, bool) {
+	cur, found := kl.withID(entry.ID)
+	if !found || !SameRemote(k, entry.Remote, cur) {
+		return Object{}, false
+	}
+	return cur, true
+}
+
 // withKey returns the live object with key (the last listed, when several share it).
 func (kl *kindLive) withKey(key string) (Object, bool) {
 	i, ok := kl.byKey[key]
@@ -127,14 +138,18 @@ func (e *Engine) planDesired(d Desired, want Object, live liveIndex) (Change, st
 	var found bool
 	switch {
 	case managed && entry.ID != "":
-		cur, found = kl.withID(entry.ID)
+		cur, found = managedLive(k, kl, entry)
 		if !found {
 			// Gone. The name is free, or someone else's now: never take that one over.
 			if other, taken := kl.withKey(want.Key); taken {
-				if owner := e.ownerOfID(k.Name(), other.ID); owner != "" {
+				if owner := e.ownerOfID(k.Name(), other.ID); owner != "" && owner != addr {
 					return c, fmt.Sprintf("%s (%s): the %s flareops managed here (id %s) was deleted outside flareops, and its name %q now belongs to the %s managed as %s; give one of them another name", addr, d.Source, k.Name(), entry.ID, want.Key, k.Name(), owner)
 				}
-				return c, fmt.Sprintf("%s (%s): the %s flareops managed here (id %s) was deleted outside flareops, and its name %q now belongs to another %s (id %s) that flareops does not manage. flareops will not take it over. If this one should be managed here, run: %s; otherwise give the block another name", addr, d.Source, k.Name(), entry.ID, want.Key, k.Name(), other.ID, e.command("import", addr, other.ID))
+				ours, theirs := "id "+entry.ID, "id "+other.ID
+				if other.ID == entry.ID { // a kind whose ids are names: their Cloudflare ids differ
+					ours, theirs = "Cloudflare id "+entry.Remote, "Cloudflare id "+remoteID(k, other)
+				}
+				return c, fmt.Sprintf("%s (%s): the %s flareops managed here (%s) was deleted outside flareops, and its name %q now belongs to another %s (%s) that flareops does not manage. flareops will not take it over. If this one should be managed here, run: %s; otherwise give the block another name", addr, d.Source, k.Name(), ours, want.Key, k.Name(), theirs, e.command("import", addr, other.ID))
 			}
 			c.Reason = "deleted outside flareops; it will be created again"
 			c.Origin = OriginOutside
@@ -171,7 +186,7 @@ func (e *Engine) planDesired(d Desired, want Object, live liveIndex) (Change, st
 		}
 	}
 	c.ID, c.LiveKey, c.live, c.hasLive = cur.ID, cur.Key, cur, true
-	c.newEntry.ID = cur.ID
+	c.newEntry.ID, c.newEntry.Remote = cur.ID, remoteID(k, cur)
 	c.Fields = Diff(cur.Spec, want.Spec)
 	applied, hasApplied := decodeApplied(entry.Applied, want.Spec)
 	c.Origin = classify(c.Fields, applied, cur.Spec, want.Spec, hasApplied && !entry.Pending)
@@ -229,7 +244,7 @@ func (e *Engine) planRemoved(addr string, live liveIndex, protect *bool) (Change
 	var found bool
 	if kl := live[entry.Kind]; kl != nil {
 		if entry.ID != "" {
-			cur, found = kl.withID(entry.ID)
+			cur, found = managedLive(k, kl, entry)
 		} else if entry.Pending {
 			cur, found = kl.withKey(entry.Key)
 		}
@@ -261,7 +276,7 @@ func (e *Engine) planRemoved(addr string, live liveIndex, protect *bool) (Change
 
 // sameEntry reports whether recording a would change nothing over b.
 func sameEntry(a, b *StateEntry) bool {
-	return a.Kind == b.Kind && a.ID == b.ID && a.Key == b.Key && a.Pending == b.Pending && a.PendingSince.Equal(b.PendingSince) &&
+	return a.Kind == b.Kind && a.ID == b.ID && a.Remote == b.Remote && a.Key == b.Key && a.Pending == b.Pending && a.PendingSince.Equal(b.PendingSince) &&
 		equalStrings(a.Deps, b.Deps) && a.PreventDestroy == b.PreventDestroy && a.Hash == b.Hash && bytes.Equal(a.Applied, b.Applied)
 }
 

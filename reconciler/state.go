@@ -65,6 +65,10 @@ type StateEntry struct {
 	// compares it with the live object to tell changes made outside flareops from changes
 	// in the configuration.
 	Applied json.RawMessage `json:"applied,omitempty"`
+	// Remote is Cloudflare's own id of an object whose ID is a name (a webhook destination:
+	// see RemoteIdentifier): an object under that name with another remote id is someone
+	// else's. Empty for other kinds, and in entries written before it was recorded.
+	Remote string `json:"remote_id,omitempty"`
 }
 
 // stateVersion 2 records the target; version 1 files did not.
