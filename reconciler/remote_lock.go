@@ -42,6 +42,9 @@ type LockInfo struct {
 
 // Describe says who holds the lock, from where and since when.
 func (l LockInfo) Describe(now time.Time) string {
+	if l.ID == "" {
+		return l.Who // a lock object flareops did not write: Who says what it is
+	}
 	return fmt.Sprintf("%s (pid %d), running `%s` in %s, since %s (%s ago)",
 		l.Who, l.PID, l.Command, l.Dir, l.Since.UTC().Format(time.RFC3339), now.Sub(l.Since).Round(time.Second))
 }
@@ -123,6 +126,10 @@ func readLock(ctx context.Context, objs Objects, bucket, key string) (LockInfo, 
 	if errors.Is(err, cloudflare.ErrNoSuchKey) {
 		return LockInfo{}, "", false, nil
 	}
+	if errors.Is(err, cloudflare.ErrTooLarge) && obj.ETag != "" {
+		// Not a lock flareops wrote: shown as held by an unknown holder, breakable.
+		return LockInfo{Who: "an unreadable lock object (" + err.Error() + ")"}, obj.ETag, true, nil
+	}
 	if err != nil {
 		return LockInfo{}, "", false, err
 	}
@@ -130,6 +137,14 @@ func readLock(ctx context.Context, objs Objects, bucket, key string) (LockInfo, 
 	if err := json.Unmarshal(b, &info); err != nil {
 		// Not ours to interpret: shown as held by an unknown holder, breakable.
 		return LockInfo{Who: "an unreadable lock object (" + err.Error() + ")"}, obj.ETag, true, nil
+	}
+	if info.ID == "" && !info.Released {
+		// Valid JSON but not a lock ("null", "{}"): shown for what it is, breakable.
+		shown := string(b)
+		if len(shown) > 100 {
+			shown = shown[:100] + "…"
+		}
+		return LockInfo{Who: fmt.Sprintf("a lock object flareops did not write (%q)", shown)}, obj.ETag, true, nil
 	}
 	return info, obj.ETag, true, nil
 }

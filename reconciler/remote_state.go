@@ -135,6 +135,11 @@ func LoadRemoteState(ctx context.Context, objs Objects, b Backend, t Target) (*S
 		if derr != nil {
 			return nil, derr
 		}
+		if onDisk.Version == 0 {
+			// Every state flareops writes has a version: this object is something else
+			// (another backend key's KEY.lock?), not to be overwritten.
+			return nil, fmt.Errorf("%s is not a flareops state (it has no version): check the key of the backend block (KEY.lock, the lock of the backend key KEY, is not a state)", r.url)
+		}
 		st.Serial, st.Resources = onDisk.Serial, onDisk.Resources
 		r.etag, r.current = obj.ETag, body
 	}
@@ -388,6 +393,16 @@ func (s *State) DeleteRemote(ctx context.Context) error {
 	defer r.wmu.Unlock()
 	if r.current == nil {
 		return nil
+	}
+	// R2 has no conditional delete: check that the object is still the one this process
+	// read or wrote, so that a state written since by another process (this one's lock
+	// was broken) is neither deleted nor its backup replaced.
+	got, _, err := r.objs.GetBytes(ctx, r.bucket, r.key, maxStateBytes)
+	switch {
+	case err != nil && !errors.Is(err, cloudflare.ErrNoSuchKey):
+		return fmt.Errorf("cannot read %s before deleting it: %w", r.url, err)
+	case err != nil || !bytes.Equal(got, r.current):
+		return fmt.Errorf("cannot delete %s: another process changed or deleted it since this one read it (was its lock broken with `flareops state unlock`?); it was left alone", r.url)
 	}
 	if _, err := putPaced(ctx, r.objs, r.bucket, r.key+".backup", r.current, cloudflare.PutOptions{ContentType: "application/json"}, r.interval); err != nil {
 		return fmt.Errorf("cannot keep the state in %s.backup: %w", r.url, err)

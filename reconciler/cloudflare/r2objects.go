@@ -170,6 +170,10 @@ var ErrNoSuchBucket = errors.New("no such bucket")
 // try again.
 var ErrSlowDown = errors.New("too many writes to one key: at most one per second")
 
+// ErrTooLarge is wrapped by GetBytes when the object is larger than asked for; the
+// object's description (its ETag) is returned with it.
+var ErrTooLarge = errors.New("object too large")
+
 // PutOptions are the conditions and metadata of a write.
 type PutOptions struct {
 	// IfNoneMatch "*" writes only if the key is absent (take a lock, create once).
@@ -229,7 +233,7 @@ func (r *R2) GetBytes(ctx context.Context, bucket, key string, max int64) ([]byt
 		return nil, obj, fmt.Errorf("read r2://%s/%s: %w", bucket, key, err)
 	}
 	if int64(len(b)) > max {
-		return nil, obj, fmt.Errorf("read r2://%s/%s: larger than %d bytes", bucket, key, max)
+		return nil, obj, fmt.Errorf("read r2://%s/%s: %w: larger than %d bytes", bucket, key, ErrTooLarge, max)
 	}
 	return b, obj, nil
 }
