@@ -3,6 +3,7 @@ package cli
 import (
 	"flag"
 	"fmt"
+	"sync/atomic"
 
 	"github.com/hashicorp/hcl/v2"
 
@@ -88,7 +89,10 @@ func loadConfigDiags(cf configFlags, io IO) (out *loaded, diags hcl.Diagnostics,
 	if io.Environ != nil {
 		env = io.Environ()
 	}
-	cfg, diags := config.Load(cf.dir, config.Options{Kinds: kinds, Vars: vars, VarFiles: cf.varFiles, Env: env})
+	var evaluating atomic.Pointer[hcl.Range]
+	stop := guardLoad(&evaluating, io)
+	cfg, diags := config.Load(cf.dir, config.Options{Kinds: kinds, Vars: vars, VarFiles: cf.varFiles, Env: env, Evaluating: &evaluating})
+	stop()
 	if !diags.HasErrors() {
 		diags = append(diags, buildCheck(cfg, registry(nil, cfg.Settings.Engine()))...)
 	}

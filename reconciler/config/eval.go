@@ -48,6 +48,10 @@ func (l *loader) evaluate(order []string) {
 		if n.failed || !l.depsOK(n) {
 			continue
 		}
+		if at := l.opts.Evaluating; at != nil {
+			r := n.declRange
+			at.Store(&r)
+		}
 		if n.local != nil {
 			l.evalLocal(n)
 			continue

@@ -26,6 +26,7 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
+	"sync/atomic"
 
 	"github.com/hashicorp/hcl/v2"
 	"github.com/hashicorp/hcl/v2/hclsyntax"
@@ -54,6 +55,10 @@ type Options struct {
 	Vars     map[string]string // -var k=v, raw text; parsed as an HCL expression unless the variable is a string
 	VarFiles []string          // -var-file paths, HCL syntax (k = value), later files win
 	Env      []string          // environment, e.g. os.Environ(); FLAREOPS_VAR_<name>=value
+	// Evaluating, when set, is kept pointing at the declaration being evaluated, for a
+	// caller that watches the load (the CLI stops one whose memory grows without bound and
+	// names the place).
+	Evaluating *atomic.Pointer[hcl.Range]
 }
 
 // Config is a loaded configuration. Load and LoadFiles always return one, so that Files can
