@@ -17,7 +17,7 @@ import (
 // under a soft limit of memoryFloor (the collector works harder only as the heap nears
 // it), and when what is live outgrows three quarters of the limit, the limit grows to 1.5
 // times what is live (GOGC=50 from there on), so a larger account never makes the
-// collector run back to back. A 10,000-queue plan peaks about 20 MB lower for about 20 %
+// collector run back to back. A 10,000-queue plan peaks about 15–20 MB lower for about 10 %
 // more CPU; below a few thousand objects the heap never reaches the floor and nothing
 // changes. GOMEMLIMIT or GOGC set in the environment turn the policy off.
 const memoryFloor = 64 << 20
