@@ -213,7 +213,7 @@ func TestBackupResourceValidation(t *testing.T) {
 	}{
 		{"two sources", cfg(kv+"\n  d1_database = \"monotask-tasks\"", "0 * * * *", "1h", "30d", ""), `set exactly one of d1_database, kv_namespace and\s+r2_bucket`},
 		{"no source", cfg("", "0 * * * *", "1h", "30d", ""), `set exactly one of d1_database, kv_namespace and\s+r2_bucket.*0 are set`},
-		{"schedule misses the RPO", cfg(kv, "0 2 * * *", "1h", "30d", ""), `schedule "0 2 \* \* \*" cannot meet the RPO of 1h`},
+		{"schedule misses the RPO", cfg(kv, "0 2 * * *", "1h", "30d", ""), `schedule: "0 2 \* \* \*" cannot meet the RPO of 1h`},
 		{"tier shorter than the RPO", cfg(kv, "0 2 * * *", "48h", "1d", ""), `daily keeps backups 1d, less than the RPO of 2d`},
 		{"not a recipient", cfg(kv, "0 * * * *", "1h", "30d", `encrypt_to = ["age1notakey"]`), `"age1notakey" is not an age recipient`},
 		{"unknown source kind", cfg(`postgres = "tasks"`, "0 * * * *", "1h", "30d", ""), `An argument named "postgres" is not expected here`},

@@ -351,6 +351,7 @@ func TestQueueResourceValidation(t *testing.T) {
 }`, regexp.MustCompile(`max_retries must be between 0 and 100; got 101`)},
 		{"not a duration", `message_retention = "4 days"`, regexp.MustCompile(`Invalid duration`)},
 		{"duration out of range", `message_retention = "30s"`, regexp.MustCompile(`message_retention must be between 1m and 14d; got 30s`)},
+		{"duration past int64", `message_retention = "99999999999999999999d"`, regexp.MustCompile(`message_retention must be between 1m and 14d; got\s+"99999999999999999999d"`)},
 		{"not whole seconds", `delivery_delay = "1500ms"`, regexp.MustCompile(`delivery_delay must be a whole number of seconds`)},
 		{"unknown type", `consumer {
   type = "push"

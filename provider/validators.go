@@ -2,6 +2,7 @@ package provider
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -83,7 +84,7 @@ func (v durationValidator) ValidateString(_ context.Context, req validator.Strin
 	}
 	hint := fmt.Sprintf(`Write a whole number and a unit (ms, s, m, h, d), e.g. %s = "30%s".`, a.Name, suffix)
 	d, err := reconciler.ParseDuration(s)
-	if err != nil {
+	if err != nil && !errors.Is(err, reconciler.ErrDurationTooLong) {
 		resp.Diagnostics.AddAttributeError(req.Path, "Invalid duration", err.Error()+". "+hint)
 		return
 	}

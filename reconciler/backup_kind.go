@@ -10,6 +10,7 @@ import (
 
 	"filippo.io/age"
 
+	"github.com/monotask/flareops/reconciler/alerting"
 	"github.com/monotask/flareops/reconciler/backup"
 	"github.com/monotask/flareops/reconciler/cloudflare"
 	"github.com/monotask/flareops/reconciler/cronexpr"
@@ -197,7 +198,7 @@ func (BackupKind) Build(v Values) (Object, error) {
 	}
 	if canon := strings.Join(strings.Fields(spec.Schedule), " "); canon != spec.Schedule && canon != "" {
 		// One spelling per schedule: it is compared with the Worker's crons as written.
-		return Object{}, fmt.Errorf("schedule: write %q with one space between fields: %q", spec.Schedule, canon)
+		return Object{}, &alerting.FieldError{Field: "schedule", Err: fmt.Errorf("write %q with one space between fields: %q", spec.Schedule, canon)}
 	}
 	if err := checkSchedule(spec.Schedule, spec.RPO); err != nil {
 		return Object{}, err
@@ -221,20 +222,21 @@ func countSet(ss ...string) int {
 }
 
 // checkSchedule parses the cron and refuses one whose longest gap between runs exceeds
-// the RPO (a backup could then be older than the RPO when it is needed).
+// the RPO (a backup could then be older than the RPO when it is needed). Its errors are
+// *alerting.FieldErrors naming schedule, so that the CLI points at the attribute.
 func checkSchedule(expr string, rpo int64) error {
 	s, err := cronexpr.Parse(expr)
 	if err != nil {
-		return fmt.Errorf("schedule: %w", err)
+		return &alerting.FieldError{Field: "schedule", Err: err}
 	}
 	gap, ok := s.LongestGap()
 	limit := time.Duration(rpo) * time.Second
 	switch {
 	case !ok:
-		return fmt.Errorf("schedule %q runs at most once in four years, which cannot meet the RPO of %s; run it at least every %s", expr, FormatDuration(limit), FormatDuration(limit))
+		return &alerting.FieldError{Field: "schedule", Err: fmt.Errorf("%q runs at most once in four years, which cannot meet the RPO of %s; run it at least every %s", expr, FormatDuration(limit), FormatDuration(limit))}
 	case gap.Length > limit:
-		return fmt.Errorf("schedule %q cannot meet the RPO of %s: it leaves %s between the runs of %s and %s; run it at least every %s, or raise rpo",
-			expr, FormatDuration(limit), FormatDuration(gap.Length), gap.After.Format("Mon 2006-01-02 15:04 UTC"), gap.Next.Format("Mon 2006-01-02 15:04 UTC"), FormatDuration(limit))
+		return &alerting.FieldError{Field: "schedule", Err: fmt.Errorf("%q cannot meet the RPO of %s: it leaves %s between the runs of %s and %s; run it at least every %s, or raise rpo",
+			expr, FormatDuration(limit), FormatDuration(gap.Length), gap.After.Format("Mon 2006-01-02 15:04 UTC"), gap.Next.Format("Mon 2006-01-02 15:04 UTC"), FormatDuration(limit))}
 	}
 	return nil
 }

@@ -140,7 +140,7 @@ func TestRemoteStateCoalescesAndKeepsMarkersDurable(t *testing.T) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			addr := "queue.m" + string(rune('A'+i))
+			addr := "queue.m" + string(rune('a'+i%26)) + string(rune('a'+i/26)) // an address: letters only
 			if err := st.Put(addr, StateEntry{Kind: "queue", Key: addr, Pending: true, PendingSince: time.Now()}); err != nil {
 				t.Error(err)
 			}

@@ -1,6 +1,7 @@
 package reconciler
 
 import (
+	"errors"
 	"fmt"
 	"regexp"
 	"strconv"
@@ -171,7 +172,9 @@ func (v Values) blocks(name string) []Values {
 }
 
 // ParseDuration parses a duration as users write it: a whole number followed by one of
-// ms, s, m, h, d (e.g. "500ms", "30s", "4d"), or a sum of them ("1h30m").
+// ms, s, m, h, d (e.g. "500ms", "30s", "4d"), or a sum of them ("1h30m"), up to
+// MaxDuration. Its errors say what is wrong, not how to write a duration: callers add
+// that, with the attribute's name.
 func ParseDuration(s string) (time.Duration, error) {
 	if s == "" {
 		return 0, fmt.Errorf("empty duration")
@@ -187,12 +190,12 @@ func ParseDuration(s string) (time.Duration, error) {
 			i++
 		}
 		if i == 0 {
-			return 0, fmt.Errorf("%q is not a duration: write a whole number and a unit, e.g. \"30s\", \"5m\", \"4d\"", s)
+			if rest[0] == '-' {
+				return 0, fmt.Errorf("%q is not a duration: durations are never negative", s)
+			}
+			return 0, fmt.Errorf("%q is not a duration", s)
 		}
 		n, err := strconv.ParseInt(rest[:i], 10, 64)
-		if err != nil {
-			return 0, fmt.Errorf("%q is not a duration: %w", s, err)
-		}
 		rest = rest[i:]
 		j := 0
 		for j < len(rest) && (rest[j] < '0' || rest[j] > '9') {
@@ -203,13 +206,22 @@ func ParseDuration(s string) (time.Duration, error) {
 			return 0, fmt.Errorf("%q is not a duration: unit %q is not one of ms, s, m, h, d", s, rest[:j])
 		}
 		rest = rest[j:]
-		if n > int64(1<<62)/int64(unit) {
-			return 0, fmt.Errorf("%q is too long a duration", s)
+		// Digits past int64 (err) are too long a duration as well.
+		if err != nil || n > int64(MaxDuration/unit) || time.Duration(n)*unit > MaxDuration-total {
+			return 0, fmt.Errorf("%q is too long a duration: %w", s, ErrDurationTooLong)
 		}
 		total += time.Duration(n) * unit
 	}
 	return total, nil
 }
+
+// MaxDuration is the longest duration ParseDuration reads (about 146 years), far past
+// every attribute's range.
+const MaxDuration = 53375 * 24 * time.Hour
+
+// ErrDurationTooLong is ParseDuration's error for a duration past MaxDuration: callers
+// report it as out of the attribute's range.
+var ErrDurationTooLong = errors.New("the longest is 53375d")
 
 var durationUnits = map[string]time.Duration{
 	"ms": time.Millisecond, "s": time.Second, "m": time.Minute, "h": time.Hour, "d": 24 * time.Hour,
@@ -237,6 +249,10 @@ func FormatDuration(d time.Duration) string {
 // that it is exact and within range.
 func (a Attr) DecodeDuration(s string) (int64, error) {
 	d, err := ParseDuration(s)
+	if errors.Is(err, ErrDurationTooLong) && a.Max > 0 {
+		lo, hi := FormatDuration(time.Duration(a.Min)*a.Unit), FormatDuration(time.Duration(a.Max)*a.Unit)
+		return 0, fmt.Errorf("%s must be between %s and %s; got %q", a.Name, lo, hi, s)
+	}
 	if err != nil {
 		return 0, err
 	}

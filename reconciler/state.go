@@ -12,6 +12,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"sort"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -113,16 +114,33 @@ func StatePath(dir string, t Target) string {
 
 // Describe names a target for people: "account 0123… at https://…", "the local
 // Cloudflare in .flareops/local", with the workspace when it is not the default.
+// A field a state or plan file left empty is said so; one that is not plain text is
+// quoted (PlainOrQuoted), as a file may have been edited by hand.
 func (t Target) Describe() string {
 	var s string
-	switch t.Kind {
-	case "local":
-		s = "the built-in local Cloudflare in " + t.DataDir
+	switch {
+	case t.Kind == "local":
+		s = "the built-in local Cloudflare"
+		if t.DataDir != "" {
+			s += " in " + PlainOrQuoted(t.DataDir)
+		}
+	case t.AccountID == "":
+		s = "an account with no id"
 	default:
-		s = "account " + t.AccountID + " at " + t.BaseURL
+		s = "account " + PlainOrQuoted(t.AccountID)
+	}
+	if t.Kind != "local" {
+		switch {
+		case t.BaseURL != "":
+			s += " at " + PlainOrQuoted(t.BaseURL)
+		case t.AccountID == "":
+			s += " and no API URL"
+		default:
+			s += " with no API URL"
+		}
 	}
 	if t.Workspace != "" && t.Workspace != DefaultWorkspace {
-		s += ", workspace " + t.Workspace
+		s += ", workspace " + PlainOrQuoted(t.Workspace)
 	}
 	return s
 }
@@ -186,7 +204,51 @@ func decodeState(r io.Reader, t Target, what string, corrupt func(error) error) 
 	case onDisk.Target != nil && !onDisk.Target.Same(t):
 		return nil, fmt.Errorf("%s describes %s, not %s: refusing to use it. Check CLOUDFLARE_ACCOUNT_ID, CLOUDFLARE_BASE_URL and -workspace", what, onDisk.Target.Describe(), t.Describe())
 	}
+	if err := checkEntries(onDisk.Resources); err != nil {
+		return nil, corrupt(err)
+	}
 	return onDisk, nil
+}
+
+// stateAddressRE is an address in a state: a kind and a name of letters, digits, '_'
+// and '-' (an HCL identifier; the configuration names blocks more strictly, config's
+// blockNamePattern).
+var stateAddressRE = regexp.MustCompile(`^[a-z][a-z0-9_]*\.[A-Za-z_][A-Za-z0-9_-]*$`)
+
+// checkEntries refuses what flareops never writes: an address (or a dependency) that is
+// not KIND.NAME, a null entry, an entry whose kind is not its address's. Such a file was
+// edited by hand or tampered with. The first offending address in order is named, quoted:
+// it may hold anything, terminal escapes included.
+func checkEntries(entries map[string]*StateEntry) error {
+	var first string
+	var firstErr error
+	for addr, e := range entries {
+		if firstErr != nil && addr > first {
+			continue
+		}
+		if err := checkEntry(addr, e); err != nil {
+			first, firstErr = addr, err
+		}
+	}
+	return firstErr
+}
+
+func checkEntry(addr string, e *StateEntry) error {
+	if !stateAddressRE.MatchString(addr) {
+		return fmt.Errorf("resources: %s is not an address (KIND.NAME, e.g. queue.agent_jobs)", strconv.Quote(addr))
+	}
+	if e == nil {
+		return fmt.Errorf("resources: entry %s is null", strconv.Quote(addr))
+	}
+	if kind, _, _ := strings.Cut(addr, "."); e.Kind != kind {
+		return fmt.Errorf("resources: entry %s has kind %s, not %s", strconv.Quote(addr), strconv.Quote(e.Kind), kind)
+	}
+	for _, d := range e.Deps {
+		if !stateAddressRE.MatchString(d) {
+			return fmt.Errorf("resources: entry %s depends on %s, which is not an address", strconv.Quote(addr), strconv.Quote(d))
+		}
+	}
+	return nil
 }
 
 // streamState decodes a state as json.Unmarshal would (keys matched without regard to
@@ -219,7 +281,7 @@ func streamState(r io.Reader) (*State, error) {
 			err = dec.Decode(&skip)
 		}
 		if err != nil {
-			return nil, fmt.Errorf("%s: %w", key, err)
+			return nil, fmt.Errorf("%s: %w", PlainOrQuoted(key), err)
 		}
 	}
 	if err := jsonstream.Delim(dec, '}'); err != nil {
@@ -249,7 +311,7 @@ func streamEntries(dec *json.Decoder) (map[string]*StateEntry, error) {
 		addr, _ := tok.(string)
 		var e *StateEntry
 		if err := dec.Decode(&e); err != nil {
-			return nil, fmt.Errorf("%s: %w", addr, err)
+			return nil, fmt.Errorf("%s: %w", strconv.Quote(addr), err)
 		}
 		if e != nil && len(e.Applied) > 0 {
 			// The file is indented and RawMessage keeps the bytes as read: compact them, as
@@ -257,7 +319,7 @@ func streamEntries(dec *json.Decoder) (map[string]*StateEntry, error) {
 			// same (sameEntry) and held once, and each holds no indentation.
 			compact.Reset()
 			if err := json.Compact(&compact, e.Applied); err != nil {
-				return nil, fmt.Errorf("%s: applied: %w", addr, err)
+				return nil, fmt.Errorf("%s: applied: %w", strconv.Quote(addr), err)
 			}
 			e.Applied = bytes.Clone(compact.Bytes())
 		}

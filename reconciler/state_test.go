@@ -187,3 +187,79 @@ func reloadedState(t *testing.T) (string, Target, *State) {
 	}
 	return dir, tg, st
 }
+
+// TestStateRefusesEntriesFlareopsNeverWrites: an entry whose address is not KIND.NAME as
+// blocks are named, whose kind is not its address's, or that is null, makes the state
+// corrupt, named quoted: a tampered address cannot put terminal escapes on the screen.
+func TestStateRefusesEntriesFlareopsNeverWrites(t *testing.T) {
+	tg := Target{Kind: "local", DataDir: LocalDataDir, Workspace: DefaultWorkspace}
+	tj, err := json.Marshal(tg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		name, resources, want string
+	}{
+		{"escape in the address", `{"queue.\u001b[31mq":{"kind":"queue","id":"1","key":"q"}}`, `"queue.\x1b[31mq" is not an address`},
+		{"escape in the kind", `{"\u001b[31mqueue.q":{"kind":"\u001b[31mqueue","id":"1","key":"q"}}`, `"\x1b[31mqueue.q" is not an address`},
+		{"no name", `{"queue":{"kind":"queue","id":"1","key":"q"}}`, `"queue" is not an address`},
+		{"kind of another address", `{"queue.q":{"kind":"backup","id":"1","key":"q"}}`, `entry "queue.q" has kind "backup", not queue`},
+		{"kind with an escape", `{"queue.q":{"kind":"queue\u001b[0m","id":"1","key":"q"}}`, `entry "queue.q" has kind "queue\x1b[0m", not queue`},
+		{"null entry", `{"queue.q":null}`, `entry "queue.q" is null`},
+		{"dependency that is no address", `{"queue.q":{"kind":"queue","id":"1","key":"q","deps":["queue.\u001b[31mr"]}}`, `entry "queue.q" depends on "queue.\x1b[31mr", which is not an address`},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			dir := t.TempDir()
+			p := StatePath(dir, tg)
+			os.MkdirAll(filepath.Dir(p), 0o755)
+			os.WriteFile(p, []byte(`{"version":2,"target":`+string(tj)+`,"resources":`+c.resources+`}`), 0o644)
+			_, err := LoadState(dir, tg)
+			if err == nil {
+				t.Fatal("loaded")
+			}
+			if !strings.Contains(err.Error(), "is corrupt") || !strings.Contains(err.Error(), c.want) || strings.ContainsRune(err.Error(), 0x1b) {
+				t.Fatalf("err = %q; want the state corrupt, with %q and no raw escape", err, c.want)
+			}
+		})
+	}
+	// What flareops writes loads.
+	dir := t.TempDir()
+	st, _ := LoadState(dir, tg)
+	if err := st.Put("analytics_dataset._api_2", StateEntry{Kind: "analytics_dataset", ID: "1", Key: "api", Deps: []string{"queue.a"}}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := LoadState(dir, tg); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestTargetDescribeReadsWellWithEmptyFields: a state or plan file whose target lacks the
+// account id or URL is described in words, and odd values are quoted.
+func TestTargetDescribeReadsWellWithEmptyFields(t *testing.T) {
+	for _, c := range []struct {
+		t    Target
+		want string
+	}{
+		{Target{Kind: "account", AccountID: "abc", BaseURL: "https://x/client/v4"}, "account abc at https://x/client/v4"},
+		{Target{Kind: "account", AccountID: "abc", BaseURL: "https://x/client/v4", Workspace: "dev"}, "account abc at https://x/client/v4, workspace dev"},
+		{Target{Kind: "account"}, "an account with no id and no API URL"},
+		{Target{}, "an account with no id and no API URL"},
+		{Target{Kind: "account", AccountID: "abc"}, "account abc with no API URL"},
+		{Target{Kind: "account", BaseURL: "https://x"}, "an account with no id at https://x"},
+		{Target{Kind: "local", DataDir: ".flareops/local"}, "the built-in local Cloudflare in .flareops/local"},
+		{Target{Kind: "local"}, "the built-in local Cloudflare"},
+		{Target{Kind: "account", AccountID: "a\x1b[31m", BaseURL: "https://x"}, `account "a\x1b[31m" at https://x`},
+	} {
+		if got := c.t.Describe(); got != c.want {
+			t.Errorf("%+v: %q, want %q", c.t, got, c.want)
+		}
+	}
+	dir := t.TempDir()
+	tg := Target{Kind: "account", AccountID: "abc", BaseURL: "https://x/client/v4", Workspace: DefaultWorkspace}
+	p := StatePath(dir, tg)
+	os.MkdirAll(filepath.Dir(p), 0o755)
+	os.WriteFile(p, []byte(`{"version":2,"target":{"kind":"account"},"resources":{}}`), 0o644)
+	if _, err := LoadState(dir, tg); err == nil || !strings.Contains(err.Error(), "describes an account with no id and no API URL, not account abc") {
+		t.Fatalf("err = %v", err)
+	}
+}

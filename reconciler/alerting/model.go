@@ -369,6 +369,10 @@ func (r MetricRule) Validate() error {
 		errs = append(errs, fieldErr("above", "%v is not a number", *r.Above))
 	case r.Below != nil && !finite(*r.Below):
 		errs = append(errs, fieldErr("below", "%v is not a number", *r.Below))
+	case r.Metric.QueueDLQRatio != nil && r.Above != nil && (*r.Above < 0 || *r.Above >= 1):
+		errs = append(errs, fieldErr("above", "%s is outside what the DLQ ratio can pass: it is a share from 0 to 1 (0.05 is 5 %%); give above from 0 to under 1", strconv.FormatFloat(*r.Above, 'g', -1, 64)))
+	case r.Metric.QueueDLQRatio != nil && r.Below != nil && (*r.Below <= 0 || *r.Below > 1):
+		errs = append(errs, fieldErr("below", "%s is outside what the DLQ ratio can pass: it is a share from 0 to 1 (0.05 is 5 %%); give below from over 0 to 1", strconv.FormatFloat(*r.Below, 'g', -1, 64)))
 	}
 	if r.For < time.Minute || r.For > 24*time.Hour || r.For%time.Minute != 0 {
 		errs = append(errs, fieldErr("for", "%s is not a whole number of minutes from 1m to 24h", formatDuration(r.For)))

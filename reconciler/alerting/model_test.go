@@ -125,3 +125,45 @@ func TestValueSQL(t *testing.T) {
 		}
 	}
 }
+
+// TestDLQRatioThresholdIsAShare: the DLQ ratio is a share from 0 to 1, so a threshold it
+// can never pass (above = 5, meant as 5 %, or 1e308; below = 0) is refused at above or
+// below; the other metrics have no natural bound.
+func TestDLQRatioThresholdIsAShare(t *testing.T) {
+	f := func(x float64) *float64 { return &x }
+	for _, c := range []struct {
+		name         string
+		above, below *float64
+		field        string // "" when valid
+	}{
+		{"above a share", f(0.05), nil, ""},
+		{"above zero", f(0), nil, ""},
+		{"below one", nil, f(1), ""},
+		{"above as a percentage", f(5), nil, "above"},
+		{"above one", f(1), nil, "above"},
+		{"above 1e308", f(1e308), nil, "above"},
+		{"above negative", f(-0.1), nil, "above"},
+		{"below zero", nil, f(0), "below"},
+		{"below past one", nil, f(1.5), "below"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			r := seedRules()[0]
+			r.Metric = Metric{QueueDLQRatio: &QueueMetric{Queue: "q"}}
+			r.Above, r.Below = c.above, c.below
+			err := r.Validate()
+			var fe *FieldError
+			switch {
+			case c.field == "" && err != nil:
+				t.Errorf("Validate() = %v", err)
+			case c.field != "" && (!errors.As(err, &fe) || fe.Field != c.field || !strings.Contains(err.Error(), "a share from 0 to 1")):
+				t.Errorf("Validate() = %v, want field %s refused as a share from 0 to 1", err, c.field)
+			}
+		})
+	}
+	r := seedRules()[0]
+	r.Metric = Metric{QueueBacklog: &QueueMetric{Queue: "q"}}
+	r.Above = f(1e6)
+	if err := r.Validate(); err != nil {
+		t.Errorf("a backlog threshold: %v", err)
+	}
+}

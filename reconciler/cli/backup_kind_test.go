@@ -51,7 +51,8 @@ func backupSource(label string, lines map[string]string) string {
 }
 
 // TestBackupBadInput: every mistake exits 1 in validate and plan with the file, line and
-// column; the diagnostics are pinned by testdata/backup_invalid.golden.
+// column (a schedule's at the schedule); the diagnostics are pinned by
+// testdata/backup_invalid.golden.
 func TestBackupBadInput(t *testing.T) {
 	cases := []struct {
 		name, src, where string
@@ -59,9 +60,9 @@ func TestBackupBadInput(t *testing.T) {
 		{"two sources", backupSource("b", map[string]string{"d1_database": `d1_database = "monotask-tasks"`}), "main.flareops.hcl:1:1"},
 		{"no source", backupSource("b", map[string]string{"kv_namespace": ""}), "main.flareops.hcl:1:1"},
 		{"unknown source kind", backupSource("b", map[string]string{"kv_namespace": `postgres_database = "tasks"`}), "main.flareops.hcl:2:3"},
-		{"schedule misses the RPO", backupSource("b", map[string]string{"schedule": `schedule = "0 2 * * *"`}), "main.flareops.hcl:1:1"},
-		{"weekdays only against a 24h RPO", backupSource("b", map[string]string{"schedule": `schedule = "0 2 * * MON-FRI"`, "rpo": `rpo = "24h"`}), "main.flareops.hcl:1:1"},
-		{"not a cron", backupSource("b", map[string]string{"schedule": `schedule = "daily"`}), "main.flareops.hcl:1:1"},
+		{"schedule misses the RPO", backupSource("b", map[string]string{"schedule": `schedule = "0 2 * * *"`}), "main.flareops.hcl:3:14"},
+		{"weekdays only against a 24h RPO", backupSource("b", map[string]string{"schedule": `schedule = "0 2 * * MON-FRI"`, "rpo": `rpo = "24h"`}), "main.flareops.hcl:3:14"},
+		{"not a cron", backupSource("b", map[string]string{"schedule": `schedule = "daily"`}), "main.flareops.hcl:3:14"},
 		{"tier shorter than the RPO", backupSource("b", map[string]string{"rpo": `rpo = "48h"`, "schedule": `schedule = "0 2 * * *"`,
 			"retention": "retention {\n    daily   = \"1d\"\n    weekly  = \"90d\"\n    monthly = \"365d\"\n  }"}), "main.flareops.hcl:1:1"},
 		{"retention not in days", backupSource("b", map[string]string{"retention": "retention {\n    daily   = \"36h\"\n    weekly  = \"90d\"\n    monthly = \"365d\"\n  }"}), "main.flareops.hcl:1:1"},

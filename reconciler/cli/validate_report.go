@@ -23,7 +23,8 @@ type diagReport struct {
 // columns count characters; End is where the marked text ends (exclusive). File is
 // relative to the working directory when the configuration is under it (CI runs at the
 // repository root, so it is the path in the repository), with forward slashes. A
-// diagnostic about no place in particular (no configuration files) has no file.
+// diagnostic about no place in particular (no configuration files, a -var value) has no
+// file.
 type diagJSON struct {
 	Severity string   `json:"severity"` // "error" or "warning"
 	Category string   `json:"category"` // a stable id of the kind of mistake, the SARIF rule id
@@ -61,7 +62,7 @@ func newDiagReport(diags hcl.Diagnostics) *diagReport {
 		if d.Severity == hcl.DiagWarning {
 			j.Severity = "warning"
 		}
-		if s := d.Subject; s != nil && s.Filename != "" {
+		if s := d.Subject; s != nil && s.Filename != "" && !pseudoFile(s.Filename) {
 			j.File = reportPath(s.Filename)
 			j.Line, j.Column = s.Start.Line, s.Start.Column
 			j.End = &posJSON{Line: s.End.Line, Column: s.End.Column}
@@ -82,6 +83,12 @@ func (r *diagReport) json() validateJSON {
 	}
 	v.Valid = v.ErrorCount == 0
 	return v
+}
+
+// pseudoFile reports whether a diagnostic's file name stands for text given outside the
+// configuration ("<-var env>", "<env FLAREOPS_VAR_env>"): no file a report can point at.
+func pseudoFile(name string) bool {
+	return strings.HasPrefix(name, "<") && strings.HasSuffix(name, ">")
 }
 
 // reportPath is name relative to the working directory, with forward slashes, when it is

@@ -53,6 +53,34 @@ func TestValidateFormats(t *testing.T) {
 	})
 }
 
+// TestValidateReportOfACommandLineValue: a diagnostic about a -var value is about no file:
+// JSON gives it no file, and SARIF the location of diagnostics with no place (the
+// repository root, no region; GitHub code scanning refuses a result without a location),
+// never the URI of a made-up file such as "<-var nosuch>".
+func TestValidateReportOfACommandLineValue(t *testing.T) {
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, "main.flareops.hcl"), []byte("queue \"q\" {\n  name = \"q\"\n}\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	code, stdout, _ := run(t, map[string]string{}, "validate", "-format", "json", "-var", "nosuch=1", "-dir", dir)
+	var doc validateJSON
+	if err := json.Unmarshal([]byte(stdout), &doc); err != nil || code != 1 || len(doc.Diagnostics) != 1 {
+		t.Fatalf("exit %d, %v:\n%s", code, err, stdout)
+	}
+	if d := doc.Diagnostics[0]; d.File != "" || d.Line != 0 || d.End != nil {
+		t.Errorf("json: the -var diagnostic has a place: %+v", d)
+	}
+	code, stdout, _ = run(t, map[string]string{}, "validate", "-format", "sarif", "-var", "nosuch=1", "-dir", dir)
+	var log sarifLog
+	if err := json.Unmarshal([]byte(stdout), &log); err != nil || code != 1 || len(log.Runs) != 1 || len(log.Runs[0].Results) != 1 {
+		t.Fatalf("exit %d, %v:\n%s", code, err, stdout)
+	}
+	want := []sarifLocation{{PhysicalLocation: sarifPhysical{ArtifactLocation: sarifArtifact{URI: ".", URIBaseID: "%SRCROOT%"}}}}
+	if d := cmp.Diff(want, log.Runs[0].Results[0].Locations); d != "" {
+		t.Errorf("sarif locations (-want +got):\n%s", d)
+	}
+}
+
 // checkSARIF checks what the SARIF 2.1.0 schema requires of the parts we write, and what
 // GitHub code scanning needs besides (docs.github.com, "SARIF support for code
 // scanning"): a tool driver with a name and rules, each result with a message, a ruleId

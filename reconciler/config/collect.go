@@ -5,6 +5,7 @@ import (
 	"regexp"
 	"slices"
 	"sort"
+	"unicode/utf8"
 
 	"github.com/hashicorp/hcl/v2"
 	"github.com/hashicorp/hcl/v2/hclsyntax"
@@ -75,6 +76,10 @@ const preventDestroy = "prevent_destroy"
 
 var blockNamePattern = regexp.MustCompile(`^[a-z_][a-z0-9_]*$`)
 
+// maxNameLength bounds block and variable names, as the product bounds its other names
+// (workspaces, alert rule names): a name is read in addresses, plans and state.
+const maxNameLength = 64
+
 // collect records the declarations of one file: variables, locals, the settings block
 // (settings.go) and kind blocks.
 func (l *loader) collect(f *hcl.File) {
@@ -143,8 +148,11 @@ func (l *loader) collectBlock(b *hcl.Block) {
 	n := &node{addr: addr, kind: k.Name, name: name, declRange: b.DefRange, decl: &blockDecl{kind: k}}
 	l.nodes[addr] = n
 	l.blocks = append(l.blocks, n)
-	if !blockNamePattern.MatchString(name) {
+	if long, bad := len(name) > maxNameLength, !blockNamePattern.MatchString(name); long || bad {
 		detail := "A block name starts with a lowercase letter or an underscore and has only lowercase letters, digits and underscores, e.g. \"agent_jobs_dlq\"."
+		if long {
+			detail = fmt.Sprintf("A block name is at most %d characters; this one has %d.", maxNameLength, utf8.RuneCountInString(name))
+		}
 		if k.KeyAttr != "" {
 			detail += fmt.Sprintf(" The label only names the block in the configuration; the %s in the account is set by its %s argument.", k.Name, k.KeyAttr)
 		}

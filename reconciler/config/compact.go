@@ -68,6 +68,9 @@ func (n *blockNav) ContextString(offset int) string {
 	var sb strings.Builder
 	sb.WriteString(b.typ)
 	for _, l := range b.labels {
+		if r := []rune(l); len(r) > maxNameLength {
+			l = string(r[:maxNameLength]) + "…" // too long a name, reported as such
+		}
 		fmt.Fprintf(&sb, " %q", l)
 	}
 	return sb.String()

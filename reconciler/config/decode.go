@@ -1,6 +1,7 @@
 package config
 
 import (
+	"errors"
 	"fmt"
 	"math/big"
 	"slices"
@@ -316,7 +317,7 @@ func (ev *blockEval) duration(a reconciler.Attr, expr hcl.Expression, val cty.Va
 	}
 	s := conv.AsString()
 	d, err := reconciler.ParseDuration(s)
-	if err != nil {
+	if err != nil && !errors.Is(err, reconciler.ErrDurationTooLong) {
 		ev.fail(expr, "Invalid duration", hideIf(err.Error(), sens)+". "+hint)
 		return nil, false
 	}
@@ -365,11 +366,15 @@ func hideIf(msg string, sensitive bool) string {
 
 func (ev *blockEval) typeError(a reconciler.Attr, expr hcl.Expression, val cty.Value, sens bool) {
 	var want, hint string
+	number := meantNumber(a, val, sens)
+	if number == "" {
+		number = example(a)
+	}
 	switch a.Type {
 	case reconciler.String:
 		want, hint = "a string", fmt.Sprintf(`Write text in quotes, e.g. %s = "example".`, a.Name)
 	case reconciler.Int:
-		want, hint = "a number", fmt.Sprintf("Write a whole number without quotes, e.g. %s = %s.", a.Name, example(a))
+		want, hint = "a number", fmt.Sprintf("Write a whole number without quotes, e.g. %s = %s.", a.Name, number)
 	case reconciler.Bool:
 		want, hint = "true or false", fmt.Sprintf("Write true or false without quotes, e.g. %s = true.", a.Name)
 	case reconciler.Duration:
@@ -380,7 +385,7 @@ func (ev *blockEval) typeError(a reconciler.Attr, expr hcl.Expression, val cty.V
 	case reconciler.StringList:
 		want, hint = "a list of strings", listHint(a, val, sens)
 	case reconciler.Float:
-		want, hint = "a number", fmt.Sprintf("Write a number without quotes, e.g. %s = %s.", a.Name, example(a))
+		want, hint = "a number", fmt.Sprintf("Write a number without quotes, e.g. %s = %s.", a.Name, number)
 	case reconciler.RefList:
 		want = fmt.Sprintf("a list of references to %s blocks", a.RefKind)
 		hint = fmt.Sprintf("Write them in brackets, e.g. %s = %s.", a.Name, example(a))

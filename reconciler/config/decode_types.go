@@ -3,6 +3,7 @@ package config
 import (
 	"fmt"
 	"math"
+	"regexp"
 	"strconv"
 	"strings"
 
@@ -104,20 +105,62 @@ func (ev *blockEval) float(a reconciler.Attr, expr hcl.Expression, val cty.Value
 	return f, true
 }
 
-// floatExample is a valid value of a Float for messages: the middle of its range.
+// floatExample is a valid value of a Float for messages: the middle of its range, to six
+// significant digits (0.001 to 99.999 gives 50, not 49.99999999999999).
 func floatExample(a reconciler.Attr) string {
 	lo, hi := !math.IsInf(a.FloatMin, 0), !math.IsInf(a.FloatMax, 0)
 	switch {
 	case !a.FloatBounded:
 		return "0.5"
 	case lo && hi:
-		return reconciler.FormatFloat(a.FloatMin + (a.FloatMax-a.FloatMin)/2)
+		mid, _ := strconv.ParseFloat(strconv.FormatFloat(a.FloatMin+(a.FloatMax-a.FloatMin)/2, 'g', 6, 64), 64)
+		return reconciler.FormatFloat(mid)
 	case lo:
 		return reconciler.FormatFloat(a.FloatMin)
 	case hi:
 		return reconciler.FormatFloat(a.FloatMax)
 	}
 	return "0.5"
+}
+
+// decimalRE is a number as the user may have meant it inside a string: "99.9", "5e3".
+var decimalRE = regexp.MustCompile(`^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$`)
+
+// meantNumber is the number a string that failed to convert to one was meant to be, for
+// the example of the type error: "99.9%" and "99.9 %" are 99.9, or 0.999 when only that
+// is in the attribute's range; "" when there is none in range (or the value is sensitive).
+func meantNumber(a reconciler.Attr, val cty.Value, sens bool) string {
+	if sens || val.Type() != cty.String || val.IsNull() || !val.IsKnown() {
+		return ""
+	}
+	s := strings.TrimSpace(val.AsString())
+	pct := strings.HasSuffix(s, "%")
+	s = strings.TrimSpace(strings.TrimSuffix(s, "%"))
+	if len(s) > 40 || !decimalRE.MatchString(s) {
+		return ""
+	}
+	f, err := strconv.ParseFloat(s, 64)
+	if err != nil {
+		return ""
+	}
+	candidates := []float64{f}
+	if pct {
+		candidates = append(candidates, f/100)
+	}
+	for _, c := range candidates {
+		text := reconciler.FormatFloat(c)
+		switch a.Type {
+		case reconciler.Float:
+			if a.CheckFloat(c) == nil {
+				return text
+			}
+		case reconciler.Int:
+			if n, err := strconv.ParseInt(text, 10, 64); err == nil && a.CheckRange(n) == nil {
+				return text
+			}
+		}
+	}
+	return ""
 }
 
 // listObject and floatObject are how other blocks see a StringList and a Float.

@@ -330,6 +330,36 @@ func TestLoadErrors(t *testing.T) {
 			substr: `Add the unit and quotes, e.g. "30s".`,
 		},
 		{
+			name:   "duration too long for an int64",
+			src:    "queue \"a\" {\n  name = \"a\"\n  message_retention = \"99999999999999999999d\"\n}",
+			want:   []string{"Value out of range @ 3:23"},
+			substr: `message_retention must be between 1m and 14d; got "99999999999999999999d".`,
+		},
+		{
+			name:   "duration too long as a sum",
+			src:    "queue \"a\" {\n  name = \"a\"\n  message_retention = \"50000d50000d\"\n}",
+			want:   []string{"Value out of range @ 3:23"},
+			substr: `message_retention must be between 1m and 14d; got "50000d50000d".`,
+		},
+		{
+			name:   "negative duration",
+			src:    "queue \"a\" {\n  name = \"a\"\n  message_retention = \"-30d\"\n}",
+			want:   []string{"Invalid duration @ 3:23"},
+			substr: `"-30d" is not a duration: durations are never negative. Write a whole number and a unit (ms, s, m, h, d) in quotes, e.g. message_retention = "30s".`,
+		},
+		{
+			name:   "block name too long",
+			src:    "queue \"" + strings.Repeat("a", 500000) + "\" {\n  name = \"a\"\n}",
+			want:   []string{"Invalid queue name @ 1:7"},
+			substr: "A block name is at most 64 characters; this one has 500000.",
+		},
+		{
+			name:   "variable name too long",
+			src:    "variable \"" + strings.Repeat("v", 65) + "\" {\n  default = 1\n}\nqueue \"a\" {\n  name = \"a\"\n}",
+			want:   []string{"Invalid variable name @ 1:10"},
+			substr: "A variable name is at most 64 characters; this one has 65.",
+		},
+		{
 			name:   "duration not whole in unit",
 			src:    "queue \"a\" {\n  name = \"a\"\n  delivery_delay = \"1500ms\"\n}",
 			want:   []string{"Invalid duration @ 3:20"},
@@ -458,10 +488,11 @@ func TestLoadErrors(t *testing.T) {
 			want: []string{"Invalid value for variable @ 3:13"},
 		},
 		{
-			name: "invalid -var expression for a number",
-			src:  "variable \"n\" {\n  type = number\n}",
-			opts: Options{Vars: map[string]string{"n": "many"}},
-			want: []string{"Variables not allowed @ 1:3"},
+			name:   "invalid -var expression for a number",
+			src:    "variable \"n\" {\n  type = number\n}",
+			opts:   Options{Vars: map[string]string{"n": "many"}},
+			want:   []string{"Invalid value for variable @ 1:3"},
+			substr: `The -var value for var.n, "many", is not a number. Write a number, e.g. -var n=5.`,
 		},
 		{
 			name:   "-var of the wrong type",

@@ -300,6 +300,18 @@ func TestLoadListAndFloatErrors(t *testing.T) {
 			substr: `sampling must be a number; got string "high". Write a number without quotes, e.g. sampling = 0.5.`,
 		},
 		{
+			name:   "a float written as a percentage",
+			src:    "dataset \"a\" {\n  dataset = \"a\"\n  weight  = \"99.9%\"\n}\n",
+			want:   []string{"Incorrect attribute value type @ 3:13"},
+			substr: `weight must be a number; got string "99.9%". Write a number without quotes, e.g. weight = 99.9.`,
+		},
+		{
+			name:   "a percentage for a fraction",
+			src:    "dataset \"a\" {\n  dataset  = \"a\"\n  sampling = \"25 %\"\n}\n",
+			want:   []string{"Incorrect attribute value type @ 3:14"},
+			substr: `Write a number without quotes, e.g. sampling = 0.25.`,
+		},
+		{
 			name:   "a list for a float",
 			src:    "dataset \"a\" {\n  dataset = \"a\"\n  weight  = [1]\n}\n",
 			want:   []string{"Incorrect attribute value type @ 3:13"},
@@ -327,6 +339,15 @@ func TestLoadListAndFloatErrors(t *testing.T) {
 				t.Errorf("a sensitive value is shown:\n%s", renderDiags(t, cfg, diags))
 			}
 		})
+	}
+}
+
+// TestFloatExampleHasNoFloatNoise: the example of a bounded Float, the middle of its
+// range, is written as a person would.
+func TestFloatExampleHasNoFloatNoise(t *testing.T) {
+	a := reconciler.Attr{Name: "objective", Type: reconciler.Float, FloatBounded: true, FloatMin: 0.001, FloatMax: 99.999}
+	if got := floatExample(a); got != "50" {
+		t.Errorf("floatExample = %s, want 50", got)
 	}
 }
 

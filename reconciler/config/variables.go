@@ -46,6 +46,15 @@ func (l *loader) collectVariable(b *hcl.Block) {
 		})
 		return
 	}
+	if n := utf8.RuneCountInString(name); n > maxNameLength {
+		l.diags = append(l.diags, &hcl.Diagnostic{
+			Severity: hcl.DiagError,
+			Summary:  "Invalid variable name",
+			Detail:   fmt.Sprintf("A variable name is at most %d characters; this one has %d.", maxNameLength, n),
+			Subject:  b.LabelRanges[0].Ptr(),
+		})
+		return
+	}
 	if prev := l.vars[name]; prev != nil {
 		l.diags = append(l.diags, &hcl.Diagnostic{
 			Severity: hcl.DiagError,
@@ -255,6 +264,13 @@ func (l *loader) setRaw(v *variable, filename, prefix, raw, source string) {
 		return
 	}
 	expr, diags := hclsyntax.ParseExpression([]byte(raw), filename, start)
+	if !diags.HasErrors() && len(expr.Variables()) > 0 {
+		// A word (num=word) parses as a reference, which such a value cannot make: it is
+		// text, of the wrong type.
+		l.diags = append(l.diags, wordForTypedVariable(v, raw, prefix, source, expr.Range()))
+		v.failed = true
+		return
+	}
 	if !diags.HasErrors() {
 		var more hcl.Diagnostics
 		var val cty.Value
@@ -267,6 +283,31 @@ func (l *loader) setRaw(v *variable, filename, prefix, raw, source string) {
 	}
 	l.diags = append(l.diags, diags...)
 	v.failed = true
+}
+
+// wordForTypedVariable is the error of text given for a variable of another type than
+// string, with how to write a value of that type where it was given (prefix).
+func wordForTypedVariable(v *variable, raw, prefix, source string, rng hcl.Range) *hcl.Diagnostic {
+	shown := fmt.Sprintf(", %q,", raw)
+	if v.sensitive {
+		shown = " (sensitive, not shown)"
+	}
+	if strings.HasPrefix(source, "-var") {
+		prefix = "-var " + prefix
+	}
+	want, how := "a "+typeexpr.TypeString(v.typ), "Write the value in HCL syntax, with strings in quotes."
+	switch v.typ {
+	case cty.Number:
+		want, how = "a number", fmt.Sprintf("Write a number, e.g. %s5.", prefix)
+	case cty.Bool:
+		want, how = "true or false", fmt.Sprintf("Write true or false, e.g. %strue.", prefix)
+	}
+	return &hcl.Diagnostic{
+		Severity: hcl.DiagError,
+		Summary:  "Invalid value for variable",
+		Detail:   fmt.Sprintf("The %s for var.%s%s is not %s. %s", source, v.name, shown, want, how),
+		Subject:  rng.Ptr(),
+	}
 }
 
 func (l *loader) readVarFile(path string) {

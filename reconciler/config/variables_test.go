@@ -3,6 +3,7 @@ package config
 import (
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -119,5 +120,47 @@ func TestVarFileUndeclaredIsAWarning(t *testing.T) {
 	}
 	if want := `The variables file sets "evn", but the configuration declares no variable of that name; the value is ignored. Did you mean "env"?`; diags[0].Detail != want {
 		t.Errorf("detail = %q, want %q", diags[0].Detail, want)
+	}
+}
+
+// TestBareWordForATypedVariable: a word given with -var or in the environment for a
+// variable that is not a string is a value of the wrong type, said so with how to write
+// one, not HCL's "Variables not allowed".
+func TestBareWordForATypedVariable(t *testing.T) {
+	src := `variable "num" {
+  type = number
+}
+variable "on" {
+  type = bool
+}
+variable "token" {
+  type      = number
+  sensitive = true
+}
+`
+	tests := []struct {
+		name string
+		opts Options
+		want string
+	}{
+		{"-var number", Options{Vars: map[string]string{"num": "word", "on": "true", "token": "1"}},
+			`The -var value for var.num, "word", is not a number. Write a number, e.g. -var num=5.`},
+		{"-var bool", Options{Vars: map[string]string{"num": "1", "on": "yes", "token": "1"}},
+			`The -var value for var.on, "yes", is not true or false. Write true or false, e.g. -var on=true.`},
+		{"environment", Options{Env: []string{"FLAREOPS_VAR_num=word"}, Vars: map[string]string{"on": "true", "token": "1"}},
+			`The value of FLAREOPS_VAR_num for var.num, "word", is not a number. Write a number, e.g. FLAREOPS_VAR_num=5.`},
+		{"sensitive", Options{Vars: map[string]string{"num": "1", "on": "true", "token": "hunter2"}},
+			`The -var value for var.token (sensitive, not shown) is not a number. Write a number, e.g. -var token=5.`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			cfg, diags := LoadFiles(map[string][]byte{"main.flareops.hcl": []byte(src)}, tt.opts)
+			if len(diags) != 1 || diags[0].Summary != "Invalid value for variable" || diags[0].Detail != tt.want {
+				t.Fatalf("want one diagnostic %q, got:\n%s", tt.want, renderDiags(t, cfg, diags))
+			}
+			if out := renderDiags(t, cfg, diags); strings.Contains(out, "hunter2") {
+				t.Errorf("a sensitive value is shown:\n%s", out)
+			}
+		})
 	}
 }

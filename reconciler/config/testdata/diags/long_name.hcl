@@ -1,0 +1,3 @@
+queue "agent_jobs_agent_jobs_agent_jobs_agent_jobs_agent_jobs_agent_jobs_agent_jobs_agent_jobs_agent_jobs_" {
+  name = "agent-jobs"
+}
