@@ -2,6 +2,7 @@ package reconciler
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"regexp"
 	"sort"
@@ -157,6 +158,10 @@ func (k DatasetKind) ObserveScoped(ctx context.Context, scope Scope) ([]Object, 
 		columns  DatasetColumns
 		declared bool
 		managed  bool
+		// applied holds the bindings of the spec last applied, when the state records
+		// one: of a managed dataset, only those are its own on the Worker (a declared
+		// binding found there that it never applied was made by someone else).
+		applied map[string]bool
 	}
 	all := map[string]*ds{}
 	get := func(name string) *ds {
@@ -181,8 +186,10 @@ func (k DatasetKind) ObserveScoped(ctx context.Context, scope Scope) ([]Object, 
 			if !d.declared {
 				d.columns = s.Columns // columns are not in Cloudflare: show what was applied
 			}
+			d.applied = map[string]bool{}
 			for key, b := range s.Bindings {
 				d.pairs[key] = b
+				d.applied[key] = true
 			}
 		}
 	}
@@ -206,6 +213,9 @@ func (k DatasetKind) ObserveScoped(ctx context.Context, scope Scope) ([]Object, 
 				return nil, fmt.Errorf("cannot read Worker %s: %w", b.Worker, err)
 			}
 			if lb, ok := w.Binding(b.Name); ok && lb.Equal(b.binding(name)) {
+				if d.managed && d.applied != nil && !d.applied[key] {
+					continue // someone else's: the plan shows it added, and apply refuses (Update)
+				}
 				live.Bindings[key] = b
 				present++
 			}
@@ -237,13 +247,23 @@ func datasetWants(s DatasetSpec) map[string]workerset.Want {
 
 // Create binds the dataset in its Workers; its id is its name.
 func (k DatasetKind) Create(ctx context.Context, desired Object) (string, error) {
+	want, _ := desired.Spec.(DatasetSpec)
+	if err := k.foreignBindings(ctx, DatasetSpec{}, want); err != nil {
+		return "", err // nothing was written: nothing to record
+	}
 	return desired.Key, k.Update(ctx, desired.Key, Object{Spec: DatasetSpec{}}, desired)
 }
 
 // Update changes each Worker the dataset was or is bound in, through the Worker merge.
+// A binding it adds that a Worker already has (the same binding, made by someone else)
+// is refused before anything is written: the dataset would take it over, and removing
+// the dataset would remove it. The Worker merge refuses the same for one made since.
 func (k DatasetKind) Update(ctx context.Context, _ string, live, desired Object) error {
 	have, _ := live.Spec.(DatasetSpec)
 	want, _ := desired.Spec.(DatasetSpec)
+	if err := k.foreignBindings(ctx, have, want); err != nil {
+		return err
+	}
 	old, next := datasetWants(have), datasetWants(want)
 	workers := map[string]bool{}
 	for w := range old {
@@ -258,8 +278,13 @@ func (k DatasetKind) Update(ctx context.Context, _ string, live, desired Object)
 	}
 	sort.Strings(names)
 	var errs []string
+	var fe *workerset.ForeignError
 	for _, w := range names {
-		if err := k.Workers.Change(ctx, w, old[w], next[w]); err != nil {
+		err := k.Workers.Change(ctx, w, old[w], next[w])
+		switch {
+		case errors.As(err, &fe) && fe.Same:
+			errs = append(errs, takenBinding(w, fe.Binding, want.Dataset).Error())
+		case err != nil:
 			errs = append(errs, err.Error())
 		}
 	}
@@ -267,6 +292,48 @@ func (k DatasetKind) Update(ctx context.Context, _ string, live, desired Object)
 		return fmt.Errorf("%s", strings.Join(errs, "; "))
 	}
 	return nil
+}
+
+// foreignBindings refuses the bindings want adds (not in have) that their Worker already
+// had when this run first read it: someone else made them. (One this run's own write
+// made, its answer lost, was not there then.) Workers another tool deploys are skipped:
+// flareops writes nothing there.
+func (k DatasetKind) foreignBindings(ctx context.Context, have, want DatasetSpec) error {
+	var refused []string
+	for _, key := range sortedKeys(want.Bindings) {
+		b := want.Bindings[key]
+		if _, ours := have.Bindings[key]; ours || k.Workers.DeployedBy(b.Worker) != "" {
+			continue
+		}
+		if k.alreadyBound(ctx, b, want.Dataset) {
+			refused = append(refused, takenBinding(b.Worker, b.Name, want.Dataset).Error())
+		}
+	}
+	if len(refused) > 0 {
+		return Refused(errors.New(strings.Join(refused, "; ")))
+	}
+	return nil
+}
+
+// alreadyBound reports whether b's Worker had b when this run first read it (read now,
+// if it has not read it yet).
+func (k DatasetKind) alreadyBound(ctx context.Context, b DatasetBinding, dataset string) bool {
+	w, seen := k.Workers.Observed(b.Worker)
+	if !seen {
+		var err error
+		if w, err = k.Workers.Read(ctx, b.Worker); err != nil {
+			return false // the write reads it again, and the Worker merge refuses it
+		}
+	}
+	lb, ok := w.Binding(b.Name)
+	return ok && lb.Equal(b.binding(dataset))
+}
+
+// takenBinding is the refusal of a binding someone else made.
+func takenBinding(worker, name, dataset string) error {
+	return Refused(fmt.Errorf("Worker %s already has binding %s (dataset %s), which flareops does not manage: a dataset never takes a binding over (removing the dataset would remove it). "+
+		"Remove this binding block, bind the dataset under another name, or remove the binding from the Worker (if an earlier apply of this dataset failed halfway and left it there, that is the way out: remove it, then apply again); nothing was changed on Worker %s",
+		worker, name, dataset, worker))
 }
 
 // Delete removes the dataset's bindings from its Workers (the data stays in Analytics
@@ -293,6 +360,8 @@ func (k DatasetKind) Impact(action Action, f FieldChange, live, desired any) str
 		return fmt.Sprintf("its bindings stay on Workers that another tool deploys (flareops writes nothing there); flareops forgets the names of %s's columns", f.Old)
 	case action == Delete && f.Field == "dataset":
 		return fmt.Sprintf("the Workers stop writing to %s; its data stays queryable until its 3-month retention ends", f.Old)
+	case f.Field == "name" && f.NewSet && !f.OldSet && k.seenBound(worker, strings.Trim(f.New, `"`), want.Dataset):
+		return fmt.Sprintf("Worker %s already has binding %s (dataset %s), which flareops does not manage: apply refuses to take it over; remove this binding block, or bind under another name", worker, strings.Trim(f.New, `"`), want.Dataset)
 	case f.Field == "name" && f.NewSet && !f.OldSet:
 		return fmt.Sprintf("binding %s (dataset %s) added to Worker %s; its other bindings are kept", strings.Trim(f.New, `"`), want.Dataset, worker)
 	case f.Field == "name" && f.OldSet && !f.NewSet:
@@ -302,6 +371,20 @@ func (k DatasetKind) Impact(action Action, f FieldChange, live, desired any) str
 		return "column names change for flareops's SQL (alert rules, SLOs); the data and the Workers are unchanged"
 	}
 	return ""
+}
+
+// seenBound reports whether the Worker had the binding when this run observed it, for
+// the plan's impact lines (no request).
+func (k DatasetKind) seenBound(worker, name, dataset string) bool {
+	if k.Workers == nil {
+		return false
+	}
+	w, ok := k.Workers.Observed(worker)
+	if !ok {
+		return false
+	}
+	lb, found := w.Binding(name)
+	return found && lb.Equal(DatasetBinding{Worker: worker, Name: name}.binding(dataset))
 }
 
 // leftToTools reports whether every binding of s is on a Worker another tool deploys.

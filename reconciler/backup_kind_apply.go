@@ -16,7 +16,9 @@ import (
 // The writes of a backup, in the order that leaves least behind when one is refused:
 //
 //  1. the cron on its Worker (the likeliest refusal: the account's limit of cron
-//     triggers), so that a refusal leaves the account as it was;
+//     triggers), so that a refusal leaves the account as it was; an update sets it after
+//     step 3 instead, so that one failing halfway never leaves a cron that the next plan
+//     would take for someone else's (only the cron last applied is the backup's own);
 //  2. the destination bucket, created if missing;
 //  3. its lifecycle rules: the bucket's list is read afresh, the backup's rules replaced
 //     in it, every other rule kept byte for byte, and the list written back, under a
@@ -33,7 +35,7 @@ func (k BackupKind) Create(ctx context.Context, desired Object) (string, error) 
 	if err := k.foreignCron(ctx, want); err != nil {
 		return "", err
 	}
-	done, err := k.apply(ctx, BackupSpec{Prefix: want.Prefix}, want)
+	done, err := k.apply(ctx, BackupSpec{Prefix: want.Prefix}, want, false)
 	if err != nil && len(done) == 0 {
 		return "", err
 	}
@@ -42,7 +44,7 @@ func (k BackupKind) Create(ctx context.Context, desired Object) (string, error) 
 
 // Update changes what differs between live and desired.
 func (k BackupKind) Update(ctx context.Context, _ string, live, desired Object) error {
-	_, err := k.apply(ctx, live.Spec.(BackupSpec), desired.Spec.(BackupSpec))
+	_, err := k.apply(ctx, live.Spec.(BackupSpec), desired.Spec.(BackupSpec), true)
 	return err
 }
 
@@ -61,7 +63,11 @@ func (k BackupKind) Delete(ctx context.Context, _ string, live Object) error {
 	return k.writeRules(ctx, s.Bucket, s.Prefix, BackupRetention{})
 }
 
-func (k BackupKind) apply(ctx context.Context, have, want BackupSpec) (done []string, err error) {
+// apply turns have (live) into want. update is false for a create, which sets the cron
+// first (the likeliest refusal, so that one leaves the account as it was); an update sets
+// it after the rules, so that an update that fails halfway never leaves its new cron
+// behind, where the next plan would take it for someone else's.
+func (k BackupKind) apply(ctx context.Context, have, want BackupSpec, update bool) (done []string, err error) {
 	defer func() {
 		if err != nil && len(done) > 0 {
 			err = fmt.Errorf("%w (already done: %s; the next plan shows what is left)", err, strings.Join(done, "; "))
@@ -71,19 +77,30 @@ func (k BackupKind) apply(ctx context.Context, have, want BackupSpec) (done []st
 	if have.Worker == want.Worker {
 		oldCron = cronOf(have)
 	}
-	if n := cronOf(want); n != oldCron && want.Worker != "" {
-		// A schedule changed while its old cron is still on the Worker, or moved to
-		// another Worker: a Worker that already has the new cron has it from someone
-		// else, and the backup would take it over (removing the backup would remove it).
-		if oldCron != "" || (have.Worker != "" && have.Worker != want.Worker) {
-			if err := k.foreignCron(ctx, want); err != nil {
-				return done, err
-			}
+	n := cronOf(want)
+	if n != oldCron && want.Worker != "" {
+		// Observation reads only the cron last applied as the backup's own, so a Worker
+		// that has the new one has it from someone else (its own cron still there, or
+		// replaced by a deploy that rewrote the Worker's crons), and the backup would take
+		// it over: removing the backup would remove it.
+		if err := k.foreignCron(ctx, want); err != nil {
+			return done, err
+		}
+	}
+	setCron := func() error {
+		if n == oldCron || want.Worker == "" {
+			return nil
 		}
 		if err := k.Workers.Change(ctx, want.Worker, workerset.Want{Crons: nonEmpty(oldCron)}, workerset.Want{Crons: nonEmpty(n)}); err != nil {
-			return done, fmt.Errorf("cannot set the backup schedule's cron on Worker %s: %w", want.Worker, err)
+			return fmt.Errorf("cannot set the backup schedule's cron on Worker %s: %w", want.Worker, err)
 		}
 		done = append(done, fmt.Sprintf("cron `%s` set on Worker %s", n, want.Worker))
+		return nil
+	}
+	if !update {
+		if err := setCron(); err != nil {
+			return done, err
+		}
 	}
 	if have.Bucket != want.Bucket || have.Retention != want.Retention {
 		created, err := k.ensureBucket(ctx, want.Bucket)
@@ -103,6 +120,11 @@ func (k BackupKind) apply(ctx context.Context, have, want BackupSpec) (done []st
 			return done, err
 		}
 		done = append(done, "lifecycle rules taken off bucket "+have.Bucket)
+	}
+	if update {
+		if err := setCron(); err != nil {
+			return done, err
+		}
 	}
 	if have.Worker != "" && have.Worker != want.Worker {
 		if err := k.Workers.Change(ctx, have.Worker, workerset.Want{Crons: []string{have.Schedule}}, workerset.Want{}); err != nil {
@@ -220,5 +242,5 @@ func (k BackupKind) foreignCron(ctx context.Context, want BackupSpec) error {
 		return nil
 	}
 	return Refused(fmt.Errorf("Worker %s already has cron `%s`, which flareops does not manage: a backup never takes a cron over (removing the backup would remove it). "+
-		"Choose another schedule (a minute later, say), or remove that cron from the Worker; nothing was changed", want.Worker, want.Schedule))
+		"Choose another schedule (a minute later, say), or remove that cron from the Worker (if an earlier apply of this backup failed halfway and left it there, that is the way out: remove it, then apply again); nothing was changed", want.Worker, want.Schedule))
 }

@@ -43,7 +43,7 @@ type ContainersAPI interface {
 // NewSandboxKind wires the kind for one run: the run's Worker set and document store,
 // shared with the other kinds.
 func NewSandboxKind(ws *workerset.Set, docs *opsdoc.Store, containers ContainersAPI, s Settings) SandboxKind {
-	return SandboxKind{Workers: ws, Docs: docs, Containers: containers, Settings: s, run: &sandboxRun{crons: map[string][]string{}}}
+	return SandboxKind{Workers: ws, Docs: docs, Containers: containers, Settings: s, run: &sandboxRun{crons: map[string][]string{}, applied: map[string]*SandboxSpec{}}}
 }
 
 // sandboxRun is what the kind remembers during one run: the applications list (one
@@ -54,6 +54,16 @@ type sandboxRun struct {
 	apps  []cloudflare.ContainerApplication
 	fresh bool
 	crons map[string][]string
+	// applied is each managed sandbox's spec as last applied (the state), by name: what
+	// the plan's impact lines know of what it owns on its Worker.
+	applied map[string]*SandboxSpec
+}
+
+// sandboxPrivate is what observation keeps of a live sandbox: the spec last applied, which
+// says what of its Worker is its own (the CPU limit it set), where the live spec says only
+// what the Worker has now.
+type sandboxPrivate struct {
+	applied *SandboxSpec
 }
 
 // SandboxSpec is the normalized, comparable form of a sandbox.

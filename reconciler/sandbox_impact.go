@@ -37,6 +37,9 @@ func (k SandboxKind) Impact(action Action, f FieldChange, live, desired any) str
 		}
 		return k.cronImpact(want.Worker, old, want.cron())
 	case "cpu_ms":
+		if cur, foreign := k.foreignCPUSeen(action, have, want); foreign {
+			return fmt.Sprintf("%s already has cpu_ms %s ms, which flareops does not manage: apply refuses to take it over; declare the limit in a worker_settings block, or leave cpu_ms out of the sandbox", want.Worker, formatMs(cur))
+		}
 		if want.CPUMs == 0 {
 			return fmt.Sprintf("the CPU limit of Worker %s returns to Cloudflare's default (30000 ms per invocation): longer sandbox invocations are stopped", want.Worker)
 		}
@@ -146,4 +149,27 @@ func (k SandboxKind) deleteImpact(s SandboxSpec) string {
 		parts = append(parts, fmt.Sprintf("containers application %s is left as it is", c.Application))
 	}
 	return "sandbox removed: " + strings.Join(parts, "; ")
+}
+
+// foreignCPUSeen reports, for the plan's impact lines (no request), whether apply refuses
+// to set the CPU limit (foreignCPU): the Worker had one when this run observed it that
+// no declaration flareops manages applied, and the sandbox does not own it.
+func (k SandboxKind) foreignCPUSeen(action Action, have, want SandboxSpec) (int64, bool) {
+	if want.CPUMs == 0 || k.Workers == nil || k.deployedBy(want.Worker) != "" {
+		return 0, false
+	}
+	var applied *SandboxSpec
+	if k.run != nil && action != Create {
+		k.run.mu.Lock()
+		applied = k.run.applied[want.Name]
+		k.run.mu.Unlock()
+	}
+	if action != Create && ownsCPU(have, want, applied) {
+		return 0, false
+	}
+	cur, ok := k.observedCPU(want.Worker)
+	if !ok || cur == 0 || k.Workers.AppliedCPU(want.Worker, cur) {
+		return 0, false
+	}
+	return cur, true
 }

@@ -44,6 +44,14 @@ func (k SandboxKind) ObserveScoped(ctx context.Context, scope Scope) ([]Object, 
 		if a, ok := decodeApplied(en.Applied, SandboxSpec{}); ok {
 			s := a.(SandboxSpec)
 			sn.applied = &s
+			if k.Workers != nil {
+				k.Workers.RecordApplied(s.Worker, s.CPUMs)
+			}
+			if k.run != nil {
+				k.run.mu.Lock()
+				k.run.applied[en.Key] = &s
+				k.run.mu.Unlock()
+			}
 		}
 	}
 	if k.Workers != nil {
@@ -74,7 +82,7 @@ func (k SandboxKind) ObserveScoped(ctx context.Context, scope Scope) ([]Object, 
 		if err != nil {
 			return nil, fmt.Errorf("sandbox %s: %w", name, err)
 		}
-		out = append(out, Object{Key: name, ID: name, Spec: live})
+		out = append(out, Object{Key: name, ID: name, Spec: live, Private: sandboxPrivate{applied: sn.applied}})
 	}
 	return out, nil
 }
@@ -130,7 +138,12 @@ func (k SandboxKind) observe(ctx context.Context, name string, sn *sandboxSeen, 
 	if d := sn.desired; d != nil && d != ref && d.Worker == ref.Worker {
 		same = append(same, d)
 	}
-	if err := k.observeWorker(ctx, &live, same, sn.desired); err != nil {
+	// A declared cron other than the one last applied is the sandbox's own only when the
+	// update that puts it there got as far as publishing the declared policy (which an
+	// update writes before such a cron: see apply). Without that, the Worker has it from
+	// someone else (a deploy that rewrote its crons), and the plan shows it to be added.
+	newCronOurs := sn.applied == nil || (hasDoc && sn.desired != nil && shortHash(doc.Hash) == sn.desired.Policy)
+	if err := k.observeWorker(ctx, &live, same, sn.desired, newCronOurs); err != nil {
 		return live, err
 	}
 	if err := k.observeContainer(ctx, &live, ref, sn.desired); err != nil {
@@ -177,8 +190,10 @@ func (k SandboxKind) readPolicy(ctx context.Context, key string) (*sandbox.Polic
 	return &p, nil
 }
 
-// observeWorker reads the CPU limit and the cleanup cron on the sandbox's Worker.
-func (k SandboxKind) observeWorker(ctx context.Context, live *SandboxSpec, same []*SandboxSpec, desired *SandboxSpec) error {
+// observeWorker reads the CPU limit and the cleanup cron on the sandbox's Worker. The
+// declared cron counts as the sandbox's own when it is the one in same[0] (the spec last
+// applied, or declared), or newCronOurs says so.
+func (k SandboxKind) observeWorker(ctx context.Context, live *SandboxSpec, same []*SandboxSpec, desired *SandboxSpec, newCronOurs bool) error {
 	w, err := k.Workers.Read(ctx, live.Worker)
 	if err != nil {
 		return fmt.Errorf("cannot read Worker %s: %w", live.Worker, err)
@@ -215,6 +230,9 @@ func (k SandboxKind) observeWorker(ctx context.Context, live *SandboxSpec, same 
 	for _, s := range same {
 		if s.CPUMs != 0 {
 			live.CPUMs = w.Settings.CPUMs
+		}
+		if s != same[0] && !newCronOurs && s.cron() != same[0].cron() {
+			continue
 		}
 		if c := s.cron(); c != "" && live.CleanupEvery == "" && slices.Contains(crons, c) {
 			live.CleanupEvery = s.CleanupEvery

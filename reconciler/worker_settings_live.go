@@ -47,6 +47,9 @@ func (k WorkerSettingsKind) ObserveScoped(ctx context.Context, scope Scope) ([]O
 		if a, ok := decodeApplied(en.Applied, WorkerSettingsSpec{}); ok {
 			s := a.(WorkerSettingsSpec)
 			t.applied = &s
+			if s.DeployedBy == deployedByFlareops && k.Workers != nil {
+				k.Workers.RecordApplied(en.Key, s.CPUMs) // the limit is flareops's: a sandbox may take its place
+			}
 		}
 	}
 	if len(targets) == 0 {

@@ -99,3 +99,57 @@ func TestHostileBackupMovedOntoAWorkerWithTheCron(t *testing.T) {
 		t.Fatalf("someone else's cron `0 * * * *` was removed from Worker their-worker: crons now %q", crons)
 	}
 }
+
+// A wrangler deploy replaces a Worker's whole cron list: flareops's `*/5` is gone and the
+// Worker now has wrangler's `*/10`. A configuration then changed to cleanup_every = "10m"
+// must not read wrangler's cron as the sandbox's own: the plan shows it added, apply
+// refuses, and destroy leaves it.
+func TestHostileSandboxAdoptsACronAfterItsOwnWasReplaced(t *testing.T) {
+	a := newAccount(t, emulator.Options{})
+	c := a.client(t)
+	ctx := context.Background()
+	dir := t.TempDir()
+	src := func(every string) string {
+		return opsBlock + sandboxSource("agent", map[string]string{"cpu_ms": "", "container": "", "cleanup_every": `cleanup_every = "` + every + `"`})
+	}
+	writeFile(t, dir, "main.flareops.hcl", src("5m"))
+	mustRun(t, 0, a.env, "apply", "-auto-approve", "-dir", dir)
+	if err := c.SetWorkerCrons(ctx, "w", []string{"*/10 * * * *"}); err != nil { // wrangler deploy: theirs
+		t.Fatal(err)
+	}
+	writeFile(t, dir, "main.flareops.hcl", src("10m"))
+	if code, out, errOut := run(t, a.env, "plan", "-detailed-exitcode", "-dir", dir); code != 2 || !strings.Contains(out, "cleanup_every") {
+		t.Errorf("plan after the cron was replaced: exit %d, want 2 with cleanup_every to set\n%s\n%s", code, out, errOut)
+	}
+	if code, out, errOut := run(t, a.env, "apply", "-auto-approve", "-dir", dir); code != 1 || !strings.Contains(errOut, "which flareops does not manage") {
+		t.Errorf("apply taking over wrangler's cron: exit %d, want 1 refusing it\n%s\n%s", code, out, errOut)
+	}
+	run(t, a.env, "destroy", "-auto-approve", "-dir", dir)
+	if crons, _ := c.WorkerCrons(ctx, "w"); !slices.Contains(crons, "*/10 * * * *") {
+		t.Fatalf("wrangler's cron `*/10 * * * *` was removed from Worker w: crons now %q", crons)
+	}
+}
+
+// The same for a backup whose schedule is changed onto the cron that replaced its own.
+func TestHostileBackupAdoptsACronAfterItsOwnWasReplaced(t *testing.T) {
+	a := newAccount(t, emulator.Options{})
+	c := a.client(t)
+	ctx := context.Background()
+	dir := t.TempDir()
+	src := func(schedule string) string {
+		return backupSource("kv", map[string]string{"kv_namespace": `kv_namespace = "monotask-staging-kv"`, "schedule": `schedule = "` + schedule + `"`, "worker": `worker = "w"`})
+	}
+	writeFile(t, dir, "main.flareops.hcl", src("0 * * * *"))
+	mustRun(t, 0, a.env, "apply", "-auto-approve", "-dir", dir)
+	if err := c.SetWorkerCrons(ctx, "w", []string{"30 * * * *"}); err != nil { // wrangler deploy: theirs
+		t.Fatal(err)
+	}
+	writeFile(t, dir, "main.flareops.hcl", src("30 * * * *"))
+	if code, out, errOut := run(t, a.env, "apply", "-auto-approve", "-dir", dir); code != 1 || !strings.Contains(errOut, "which flareops does not manage") {
+		t.Errorf("apply taking over wrangler's cron: exit %d, want 1 refusing it\n%s\n%s", code, out, errOut)
+	}
+	run(t, a.env, "destroy", "-auto-approve", "-dir", dir)
+	if crons, _ := c.WorkerCrons(ctx, "w"); !slices.Contains(crons, "30 * * * *") {
+		t.Fatalf("wrangler's cron `30 * * * *` was removed from Worker w: crons now %q", crons)
+	}
+}

@@ -122,7 +122,10 @@ type Set struct {
 	mu       sync.Mutex
 	workers  map[string]*cached
 	locks    map[string]*sync.Mutex
-	deployed map[string]string // Worker → the tool that deploys it (and would undo our writes)
+	deployed map[string]string          // Worker → the tool that deploys it (and would undo our writes)
+	first    map[string]Worker          // Worker → as this run first read it, before any write of the run
+	cpu      map[string][]int64         // Worker → CPU limits that declarations flareops manages applied there
+	wrote    map[string]map[string]bool // Worker → names of the bindings this run wrote there
 
 	scriptsOnce sync.Once
 	lastFrom    map[string]string // Worker → the client that last deployed it (Cloudflare's last_deployed_from)
@@ -218,6 +221,12 @@ func (s *Set) Read(ctx context.Context, script string) (Worker, error) {
 		c.worker, c.err = s.read(ctx, script)
 		s.mu.Lock()
 		c.read = true
+		if _, seen := s.first[script]; !seen && c.err == nil {
+			if s.first == nil {
+				s.first = map[string]Worker{}
+			}
+			s.first[script] = c.worker
+		}
 		s.mu.Unlock()
 	})
 	if c.err != nil {
@@ -237,6 +246,44 @@ func (s *Set) Cached(script string) (w Worker, ok bool) {
 		return Worker{}, false
 	}
 	return c.worker, true
+}
+
+// Observed returns the Worker as this run first read it, before anything of the run was
+// written to it (Read's cache is dropped by writes; this is not). An entry found there
+// that a declaration does not own was made by someone else, whereas one found only after
+// a write of this run may be that write's (its answer lost): kinds that refuse to take
+// over someone else's entry compare with this.
+func (s *Set) Observed(script string) (Worker, bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	w, ok := s.first[script]
+	return w, ok
+}
+
+// RecordApplied notes that a declaration flareops manages applied the CPU limit ms to the
+// Worker (its state says so): such a limit is flareops's, not someone else's, and another
+// declaration may take its place (a sandbox renamed, or cpu_ms moved between blocks).
+// Kinds record their state's entries while observing, before anything is applied.
+func (s *Set) RecordApplied(script string, ms int64) {
+	if ms == 0 {
+		return
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.cpu == nil {
+		s.cpu = map[string][]int64{}
+	}
+	if !slices.Contains(s.cpu[script], ms) {
+		s.cpu[script] = append(s.cpu[script], ms)
+	}
+}
+
+// AppliedCPU reports whether a declaration flareops manages applied the CPU limit ms to
+// the Worker (RecordApplied).
+func (s *Set) AppliedCPU(script string, ms int64) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return slices.Contains(s.cpu[script], ms)
 }
 
 // Crons returns the Worker's cron triggers, read once per run.
@@ -289,13 +336,42 @@ func (s *Set) lock(script string) *sync.Mutex {
 }
 
 // ForeignError is a write refused because the Worker holds an entry of the same name that
-// the declaration does not own.
+// the declaration does not own. Same is set when that entry is exactly the one the
+// declaration wants: writing nothing would still take it over (removing the declaration
+// would remove it).
 type ForeignError struct {
 	Script, Binding string
+	Same            bool
 }
 
 func (e *ForeignError) Error() string {
+	if e.Same {
+		return fmt.Sprintf("Worker %s already has binding %s, which flareops does not manage; flareops does not take it over (removing the declaration would remove it): rename the binding in the configuration, or remove it from the Worker", e.Script, e.Binding)
+	}
 	return fmt.Sprintf("Worker %s already has a binding named %s that flareops does not manage; flareops does not replace it: rename the binding in the configuration, or remove it from the Worker", e.Script, e.Binding)
+}
+
+// wroteBinding reports whether this run wrote the binding named name to the Worker.
+func (s *Set) wroteBinding(script, name string) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.wrote[script][name]
+}
+
+// noteWritten records, before they are sent, the bindings a write puts on the Worker: if
+// its answer is lost, a retry in this run finds them as its own.
+func (s *Set) noteWritten(script string, bs []Binding) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.wrote == nil {
+		s.wrote = map[string]map[string]bool{}
+	}
+	if s.wrote[script] == nil {
+		s.wrote[script] = map[string]bool{}
+	}
+	for _, b := range bs {
+		s.wrote[script][b.Name] = true
+	}
 }
 
 // Change turns what a declaration had on the Worker (old, as last applied; empty for a new
@@ -321,11 +397,12 @@ func (s *Set) Change(ctx context.Context, script string, old, next Want) error {
 		}
 		return fmt.Errorf("Worker %s does not exist: deploy it (flareops never uploads Worker code), or change the configuration", script)
 	}
-	settings, changed, err := mergeSettings(cur, old, next)
+	settings, changed, err := mergeSettings(cur, old, next, func(name string) bool { return s.wroteBinding(script, name) })
 	if err != nil {
 		return err
 	}
 	if changed {
+		s.noteWritten(script, next.Bindings)
 		if err := s.api.SetWorkerSettings(ctx, script, settings); err != nil {
 			return err
 		}
@@ -344,8 +421,10 @@ func (s *Set) Change(ctx context.Context, script string, old, next Want) error {
 	return nil
 }
 
-// mergeSettings applies old → next to the Worker's settings.
-func mergeSettings(cur Worker, old, next Want) (cloudflare.WorkerSettings, bool, error) {
+// mergeSettings applies old → next to the Worker's settings. A binding next adds (not in
+// old) that the Worker already has is someone else's, unless this run wrote it (wrote):
+// an earlier attempt whose answer was lost.
+func mergeSettings(cur Worker, old, next Want, wrote func(name string) bool) (cloudflare.WorkerSettings, bool, error) {
 	st := cur.Settings
 	changed := false
 	bindings := slices.Clone(cur.Bindings)
@@ -373,7 +452,10 @@ func mergeSettings(cur Worker, old, next Want) (cloudflare.WorkerSettings, bool,
 		case i < 0:
 			bindings = append(bindings, nb)
 			changed = true
+		case owned[nb.Name] && bindings[i].Equal(nb):
+		case bindings[i].Equal(nb) && wrote != nil && wrote(nb.Name):
 		case bindings[i].Equal(nb):
+			return st, false, &ForeignError{Script: cur.Script, Binding: nb.Name, Same: true}
 		case owned[nb.Name]:
 			bindings[i] = nb
 			changed = true
