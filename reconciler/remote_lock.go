@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/monotask/flareops/reconciler/cloudflare"
@@ -40,26 +41,38 @@ type LockInfo struct {
 	ReleasedBy string `json:"released_by,omitempty"`
 }
 
-// Describe says who holds the lock, from where and since when.
+// Describe says who holds the lock, from where and since when, and the lock's id (what
+// `flareops state unlock -id` takes).
 func (l LockInfo) Describe(now time.Time) string {
 	if l.ID == "" {
 		return l.Who // a lock object flareops did not write: Who says what it is
 	}
-	return fmt.Sprintf("%s (pid %d), running `%s` in %s, since %s (%s ago)",
-		l.Who, l.PID, l.Command, l.Dir, l.Since.UTC().Format(time.RFC3339), now.Sub(l.Since).Round(time.Second))
+	return fmt.Sprintf("%s (pid %d), running `%s` in %s, since %s (%s ago), lock id %s",
+		l.Who, l.PID, l.Command, l.Dir, l.Since.UTC().Format(time.RFC3339), now.Sub(l.Since).Round(time.Second), l.ID)
+}
+
+// UnlockCommand is unlock (the command line that breaks a lock) naming this lock by its
+// id, so that only this holding is broken. An id that is empty or would need quoting in
+// a shell (a lock object not written by flareops) is left out.
+func (l LockInfo) UnlockCommand(unlock string) string {
+	if l.ID == "" || strings.Trim(l.ID, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_.") != "" {
+		return unlock
+	}
+	return unlock + " -id " + l.ID
 }
 
 // LockedError is the answer to taking a lock someone else holds.
 type LockedError struct {
 	State  string // r2://bucket/key
 	Holder LockInfo
-	// Unlock is the command that breaks the lock, for the message.
+	// Unlock is the command that breaks a lock, for the message; it is given the
+	// holder's lock id there.
 	Unlock string
 }
 
 func (e *LockedError) Error() string {
 	return fmt.Sprintf("the state %s is locked by %s. Wait for it to finish; if that process is gone (killed, or its runner lost), break the lock with `%s`",
-		e.State, e.Holder.Describe(time.Now()), e.Unlock)
+		e.State, e.Holder.Describe(time.Now()), e.Holder.UnlockCommand(e.Unlock))
 }
 
 // RemoteLock is a held lock of a remote state.
@@ -93,7 +106,7 @@ func AcquireRemoteLock(ctx context.Context, objs Objects, b Backend, ws string, 
 			l.etag = obj.ETag
 			return l, nil
 		case errors.Is(err, cloudflare.ErrNoSuchBucket):
-			return nil, fmt.Errorf("cannot lock state %s: the bucket %s does not exist: create it (`wrangler r2 bucket create %s`, or in the dashboard), or fix the backend block", l.url, b.Bucket, b.Bucket)
+			return nil, &missingBucketError{what: "lock state", url: l.url, bucket: b.Bucket}
 		case !errors.Is(err, cloudflare.ErrPreconditionFailed):
 			return nil, fmt.Errorf("cannot lock state %s: %w", l.url, err)
 		}
@@ -215,4 +228,29 @@ func (h *HeldLock) Break(ctx context.Context, by string) error {
 	tomb := h.Info
 	tomb.Released, tomb.ReleasedBy = true, "broken by "+by
 	return swapTombstone(ctx, h.objs, h.bucket, h.key, h.url, h.etag, tomb, h.Info.ID, h.interval)
+}
+
+// CheckID says whether h is the holding named id (the lock id that a refused command and
+// `flareops state unlock` print): an error naming the lock there is when it is not.
+func (h *HeldLock) CheckID(id string) error {
+	switch {
+	case id == "":
+		return fmt.Errorf("no lock id given for the lock of %s; it was left alone", h.url)
+	case h.Info.ID == id:
+		return nil
+	}
+	if h.Info.ID == "" {
+		return fmt.Errorf("the lock of %s is not lock %s: it is %s, which has no lock id; it was left alone", h.url, id, h.Info.Describe(time.Now()))
+	}
+	return fmt.Errorf("the lock of %s is not lock %s: it is held by %s; it was left alone", h.url, id, h.Info.Describe(time.Now()))
+}
+
+// BreakID is Break, only if h is the holding named id: a lock released and taken again
+// since the id was shown (by the same holder or another) is left alone, and so is one
+// that changes between this read and the break (Break's compare-and-swap).
+func (h *HeldLock) BreakID(ctx context.Context, id, by string) error {
+	if err := h.CheckID(id); err != nil {
+		return err
+	}
+	return h.Break(ctx, by)
 }

@@ -15,8 +15,8 @@ import (
 // Remote state: the state of a configuration in an object of an R2 bucket, declared by
 // `flareops { backend "r2" { bucket = "..." key = "..." } }`, so that CI runners and
 // laptops share it. Each workspace has its own object (Backend.StateKey); beside it,
-// KEY.backup holds the previous version (written before each write of KEY) and KEY.lock
-// the lock (remote_lock.go).
+// KEY.backup holds the previous version (copied from KEY before each write of KEY, only
+// while KEY is still the writer's own version) and KEY.lock the lock (remote_lock.go).
 //
 // R2 takes about one write per second to one key, so writes are coalesced: a change is
 // recorded in memory at once and a writer flushes the whole state at most once per
@@ -59,6 +59,9 @@ func (b Backend) URL(ws string) string { return "r2://" + b.Bucket + "/" + b.Sta
 // Objects is what remote state needs of R2; *cloudflare.R2 has it.
 type Objects interface {
 	Put(ctx context.Context, bucket, key string, body []byte, opt cloudflare.PutOptions) (cloudflare.R2Object, error)
+	// Copy copies srcKey to dstKey in bucket on the server; with opt.SourceIfMatch, only
+	// if srcKey's ETag is still that one (ErrPreconditionFailed otherwise).
+	Copy(ctx context.Context, bucket, srcKey, dstKey string, opt cloudflare.CopyOptions) (cloudflare.R2Object, error)
 	GetBytes(ctx context.Context, bucket, key string, max int64) ([]byte, cloudflare.R2Object, error)
 	Delete(ctx context.Context, bucket, key string) error
 }
@@ -124,7 +127,7 @@ func LoadRemoteState(ctx context.Context, objs Objects, b Backend, t Target) (*S
 	body, obj, err := objs.GetBytes(ctx, b.Bucket, key, maxStateBytes)
 	switch {
 	case errors.Is(err, cloudflare.ErrNoSuchBucket):
-		return nil, fmt.Errorf("cannot read state %s: the bucket %s does not exist: create it (`wrangler r2 bucket create %s`, or in the dashboard), or fix the backend block", r.url, b.Bucket, b.Bucket)
+		return nil, &missingBucketError{what: "read state", url: r.url, bucket: b.Bucket}
 	case errors.Is(err, cloudflare.ErrNoSuchKey):
 	case err != nil:
 		return nil, fmt.Errorf("cannot read state %s: %w", r.url, err)
@@ -146,6 +149,21 @@ func LoadRemoteState(ctx context.Context, objs Objects, b Backend, t Target) (*S
 	go r.run(st)
 	return st, nil
 }
+
+// missingBucketError is the answer to a backend block whose bucket does not exist; it
+// wraps cloudflare.ErrNoSuchBucket, for a caller that can make the bucket (the CLI on the
+// built-in local Cloudflare).
+type missingBucketError struct {
+	what        string // "read state"
+	url, bucket string
+}
+
+func (e *missingBucketError) Error() string {
+	return fmt.Sprintf("cannot %s %s: the bucket %s does not exist: create it (`wrangler r2 bucket create %s`, the Cloudflare API's POST /accounts/{account_id}/r2/buckets, or in the dashboard), or fix the backend block",
+		e.what, e.url, e.bucket, e.bucket)
+}
+
+func (e *missingBucketError) Unwrap() error { return cloudflare.ErrNoSuchBucket }
 
 // Exists reports whether the remote state object existed when read or has been written
 // since; a local state reports whether its file existed when read.
@@ -280,12 +298,15 @@ func (s *State) encodeLocked() ([]byte, error) {
 	return append(b, '\n'), nil
 }
 
-// writeLocked stores b as the state object (r.wmu held): first the current content as
-// KEY.backup, then b under KEY, conditional on the object being the one last read or
-// written (If-Match its ETag, or If-None-Match * when there was none). A kill between the
-// two writes leaves the backup equal to the state; each write is whole, so neither is ever
-// half-written. A precondition failure whose object is b is this write's own answer lost
-// and retried; any other means another process wrote the state (its lock was broken
+// writeLocked stores b as the state object (r.wmu held): first KEY is copied to
+// KEY.backup, on the server and only if KEY is still the version last read or written
+// (x-amz-copy-source-if-match its ETag), then b is written under KEY on the same
+// condition (If-Match its ETag, or If-None-Match * when there was none). A process whose
+// lock was broken therefore fails at the copy and never replaces the backup of the state
+// another process wrote since. A kill between the two writes leaves the backup equal to
+// the state; each write is whole, so neither is ever half-written. A precondition failure
+// of either write goes through conflictLocked: KEY holding b or an earlier write of ours
+// is our own; anything else means another process wrote the state (its lock was broken
 // while this one held it), and nothing more is written.
 func (r *remoteStore) writeLocked(b []byte) error {
 	if r.fatal != nil {
@@ -294,7 +315,11 @@ func (r *remoteStore) writeLocked(b []byte) error {
 	ctx, cancel := context.WithTimeout(context.Background(), remoteTimeout)
 	defer cancel()
 	if r.current != nil && !bytes.Equal(r.current, b) {
-		if _, err := putPaced(ctx, r.objs, r.bucket, r.key+".backup", r.current, cloudflare.PutOptions{ContentType: "application/json"}, r.interval); err != nil {
+		_, err := copyPaced(ctx, r.objs, r.bucket, r.key, r.key+".backup", cloudflare.CopyOptions{SourceIfMatch: r.etag}, r.interval)
+		if errors.Is(err, cloudflare.ErrPreconditionFailed) || (errors.Is(err, cloudflare.ErrNoSuchKey) && !errors.Is(err, cloudflare.ErrNoSuchBucket)) {
+			return r.conflictLocked(ctx, b)
+		}
+		if err != nil {
 			return fmt.Errorf("cannot keep the previous state in %s.backup: %w", r.url, err)
 		}
 	}
@@ -304,19 +329,7 @@ func (r *remoteStore) writeLocked(b []byte) error {
 	}
 	obj, err := putPaced(ctx, r.objs, r.bucket, r.key, b, opt, r.interval)
 	if errors.Is(err, cloudflare.ErrPreconditionFailed) {
-		got, cur, gerr := r.objs.GetBytes(ctx, r.bucket, r.key, maxStateBytes)
-		switch {
-		case gerr == nil && bytes.Equal(got, b):
-			obj, err = cur, nil // this write, its answer lost and the request sent again
-		case gerr == nil && r.unsure != nil && bytes.Equal(got, r.unsure):
-			// An earlier write of ours that seemed to fail was carried out: build on it.
-			r.etag, r.current, r.unsure = cur.ETag, got, nil
-			r.lastWrite = time.Now()
-			return r.writeLocked(b)
-		default:
-			r.fatal = fmt.Errorf("cannot write state %s: another process changed it since this one read it (was its lock broken with `flareops state unlock`?). Nothing more is written; run plan again to see where things stand", r.url)
-			return r.fatal
-		}
+		return r.conflictLocked(ctx, b)
 	}
 	r.lastWrite = time.Now()
 	if err != nil {
@@ -327,13 +340,44 @@ func (r *remoteStore) writeLocked(b []byte) error {
 	return nil
 }
 
+// conflictLocked answers a precondition failure of writeLocked(b) (r.wmu held): KEY is
+// not the version this process last read or wrote. Holding b, it is this write, its
+// answer lost and the request sent again: done. Holding r.unsure, it is an earlier write
+// of ours that seemed to fail but was carried out: the write is made again on top of it.
+// Anything else is another process's write, and nothing more is written.
+func (r *remoteStore) conflictLocked(ctx context.Context, b []byte) error {
+	got, cur, err := r.objs.GetBytes(ctx, r.bucket, r.key, maxStateBytes)
+	switch {
+	case err == nil && bytes.Equal(got, b):
+		r.etag, r.current, r.unsure = cur.ETag, b, nil
+		r.lastWrite = time.Now()
+		return nil
+	case err == nil && r.unsure != nil && bytes.Equal(got, r.unsure):
+		r.etag, r.current, r.unsure = cur.ETag, got, nil
+		r.lastWrite = time.Now()
+		return r.writeLocked(b)
+	default:
+		r.fatal = fmt.Errorf("cannot write state %s: another process changed it since this one read it (was its lock broken with `flareops state unlock`?). Nothing more is written; run plan again to see where things stand", r.url)
+		return r.fatal
+	}
+}
+
 // putPaced is Put, waiting out R2's 429 for a key written less than a second ago: the
 // writer's own pacing avoids it, but the previous command's last write (its final state
-// flush, its lock release) may be that recent. It tries again every quarter second for
-// up to five seconds.
+// flush, its lock release) may be that recent. It tries again every quarter interval for
+// up to five intervals.
 func putPaced(ctx context.Context, objs Objects, bucket, key string, body []byte, opt cloudflare.PutOptions, interval time.Duration) (cloudflare.R2Object, error) {
+	return paced(ctx, interval, func() (cloudflare.R2Object, error) { return objs.Put(ctx, bucket, key, body, opt) })
+}
+
+// copyPaced is Copy paced as putPaced: a copy is a write of its destination.
+func copyPaced(ctx context.Context, objs Objects, bucket, src, dst string, opt cloudflare.CopyOptions, interval time.Duration) (cloudflare.R2Object, error) {
+	return paced(ctx, interval, func() (cloudflare.R2Object, error) { return objs.Copy(ctx, bucket, src, dst, opt) })
+}
+
+func paced(ctx context.Context, interval time.Duration, write func() (cloudflare.R2Object, error)) (cloudflare.R2Object, error) {
 	for attempt := 1; ; attempt++ {
-		obj, err := objs.Put(ctx, bucket, key, body, opt)
+		obj, err := write()
 		if !errors.Is(err, cloudflare.ErrSlowDown) || attempt == 20 {
 			return obj, err
 		}
@@ -394,17 +438,14 @@ func (s *State) DeleteRemote(ctx context.Context) error {
 	if r.current == nil {
 		return nil
 	}
-	// R2 has no conditional delete: check that the object is still the one this process
-	// read or wrote, so that a state written since by another process (this one's lock
-	// was broken) is neither deleted nor its backup replaced.
-	got, _, err := r.objs.GetBytes(ctx, r.bucket, r.key, maxStateBytes)
+	// R2 has no conditional delete: the backup is copied only if the object is still the
+	// one this process read or wrote, so that a state written since by another process
+	// (this one's lock was broken) is neither deleted nor its backup replaced.
+	_, err := copyPaced(ctx, r.objs, r.bucket, r.key, r.key+".backup", cloudflare.CopyOptions{SourceIfMatch: r.etag}, r.interval)
 	switch {
-	case err != nil && !errors.Is(err, cloudflare.ErrNoSuchKey):
-		return fmt.Errorf("cannot read %s before deleting it: %w", r.url, err)
-	case err != nil || !bytes.Equal(got, r.current):
+	case errors.Is(err, cloudflare.ErrPreconditionFailed) || (errors.Is(err, cloudflare.ErrNoSuchKey) && !errors.Is(err, cloudflare.ErrNoSuchBucket)):
 		return fmt.Errorf("cannot delete %s: another process changed or deleted it since this one read it (was its lock broken with `flareops state unlock`?); it was left alone", r.url)
-	}
-	if _, err := putPaced(ctx, r.objs, r.bucket, r.key+".backup", r.current, cloudflare.PutOptions{ContentType: "application/json"}, r.interval); err != nil {
+	case err != nil:
 		return fmt.Errorf("cannot keep the state in %s.backup: %w", r.url, err)
 	}
 	if err := r.objs.Delete(ctx, r.bucket, r.key); err != nil {

@@ -131,13 +131,19 @@ func TestRemoteStateOddKeysRoundTrip(t *testing.T) {
 		if err != nil {
 			t.Fatalf("%q: %v", key, err)
 		}
-		if err := st.Put("queue.a", StateEntry{Kind: "queue", Key: "a", Pending: true}); err != nil {
-			t.Fatalf("%q: %v", key, err)
+		for _, addr := range []string{"queue.a", "queue.b"} { // the second copies the first to KEY.backup
+			if err := st.Put(addr, StateEntry{Kind: "queue", Key: addr, Pending: true}); err != nil {
+				t.Fatalf("%q: %v", key, err)
+			}
 		}
 		st.Close()
 		got, _, err := f.r2.GetBytes(ctx, b.Bucket, key, 1<<20)
-		if err != nil || !strings.Contains(string(got), "queue.a") {
+		if err != nil || !strings.Contains(string(got), "queue.b") {
 			t.Errorf("%q: not stored under its own key: %v", key, err)
+		}
+		prev, _, err := f.r2.GetBytes(ctx, b.Bucket, key+".backup", 1<<20)
+		if err != nil || !strings.Contains(string(prev), "queue.a") || strings.Contains(string(prev), "queue.b") {
+			t.Errorf("%q: the previous version is not kept under its own key: %v", key, err)
 		}
 	}
 	// "a/../b" and "b" must be two objects.

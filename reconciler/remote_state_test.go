@@ -84,6 +84,28 @@ func (l *lostAnswers) Put(ctx context.Context, bucket, key string, body []byte, 
 	return l.Objects.Put(ctx, bucket, key, body, opt)
 }
 
+// Copy loses or fails its answer as Put does, by destination key.
+func (l *lostAnswers) Copy(ctx context.Context, bucket, src, dst string, opt cloudflare.CopyOptions) (cloudflare.R2Object, error) {
+	l.mu.Lock()
+	lose, fail := l.lose[dst] > 0, l.fail[dst] > 0
+	if lose {
+		l.lose[dst]--
+	}
+	if fail {
+		l.fail[dst]--
+	}
+	l.mu.Unlock()
+	obj, err := l.Objects.Copy(ctx, bucket, src, dst, opt)
+	if fail && err == nil {
+		return cloudflare.R2Object{}, errors.New("connection reset (the copy was carried out)")
+	}
+	if !lose || err != nil {
+		return obj, err
+	}
+	time.Sleep(fastInterval)
+	return l.Objects.Copy(ctx, bucket, src, dst, opt)
+}
+
 func TestRemoteLockLostAnswerIsOurs(t *testing.T) {
 	f := newRemoteFixture(t)
 	ctx := context.Background()

@@ -71,7 +71,7 @@ var helps = map[string]cmdHelp{
 	},
 	"state unlock": {
 		usage: "flareops state unlock [flags]",
-		desc:  "Break the lock of a remote state (the backend block) left by a process that is gone: shows who holds it, from where and since when, and asks for 'yes' (-force: no question, for CI). It breaks only the lock it showed; if the lock changed meanwhile, nothing is done.",
+		desc:  "Break the lock of a remote state (the backend block) left by a process that is gone: shows who holds it, from where, since when and its lock id, and asks for 'yes' (-force: no question, for CI). It breaks only the lock it showed; if the lock changed meanwhile, nothing is done. Give -id LOCK_ID, the id the refused command printed, to break that lock only: one released and taken again since has another id and is left alone. -force without -id breaks whatever lock it reads.",
 	},
 	"state migrate": {
 		usage: "flareops state migrate -to r2|local [flags]",

@@ -69,13 +69,19 @@ func openState(ctx context.Context, o stateOpts) (*stateHandle, error) {
 		if err != nil {
 			return nil, err
 		}
-		l, err := reconciler.AcquireRemoteLock(ctx, objs, b, o.ref.Workspace, info, o.unlock)
+		err = o.tgt.withStateBucket(ctx, b.Bucket, func() (err error) {
+			h.rlock, err = reconciler.AcquireRemoteLock(ctx, objs, b, o.ref.Workspace, info, o.unlock)
+			return err
+		})
 		if err != nil {
 			return nil, err
 		}
-		h.rlock = l
 	}
-	st, err := reconciler.LoadRemoteState(ctx, objs, b, o.ref)
+	var st *reconciler.State
+	err = o.tgt.withStateBucket(ctx, b.Bucket, func() (err error) {
+		st, err = reconciler.LoadRemoteState(ctx, objs, b, o.ref)
+		return err
+	})
 	if err != nil {
 		h.close(nil)
 		return nil, err
@@ -100,6 +106,19 @@ func (t *target) stateR2() (*cloudflare.R2, error) {
 	}
 	cfg.NoSlowDownRetry = true
 	return cloudflare.NewR2(cfg)
+}
+
+// withStateBucket runs f, which reads or writes in the state bucket, and once more after
+// creating the bucket when f found it missing on the built-in local Cloudflare.
+func (t *target) withStateBucket(ctx context.Context, bucket string, f func() error) error {
+	err := f()
+	if t.createStateBucket == nil || !errors.Is(err, cloudflare.ErrNoSuchBucket) {
+		return err
+	}
+	if cerr := t.createStateBucket(ctx, bucket); cerr != nil {
+		return cerr
+	}
+	return f()
 }
 
 // envR2WriteInterval sets the least time between two writes of one R2 object, for an

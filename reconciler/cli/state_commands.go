@@ -71,10 +71,11 @@ func runState(args []string, io IO) int {
 	var cf configFlags
 	cf.register(fs)
 	force := false
-	to := ""
+	to, id := "", ""
 	switch sub {
 	case "unlock":
-		fs.BoolVar(&force, "force", false, "break the lock without asking (for CI); it still breaks only the lock it read")
+		fs.StringVar(&id, "id", "", "break the lock only if its lock id is `LOCK_ID`, as the refused command and state unlock print it (recommended, with or without -force)")
+		fs.BoolVar(&force, "force", false, "break the lock without asking (for CI): with -id, only that lock; without, whatever lock it reads")
 	case "migrate":
 		fs.StringVar(&to, "to", "", "where to move the state: r2 (the backend block's object) or local (.flareops/)")
 		fs.BoolVar(&force, "force", false, "overwrite a state that is not empty at the destination")
@@ -114,7 +115,7 @@ func runState(args []string, io IO) int {
 	case "rm":
 		return c.rm(ctx, fs.Args())
 	case "unlock":
-		return c.unlock(ctx, fs.Args(), force)
+		return c.unlock(ctx, fs.Args(), id, force)
 	default:
 		return c.migrate(ctx, fs.Args(), to, force)
 	}
@@ -181,10 +182,11 @@ func (c *stateCmd) rm(ctx context.Context, args []string) int {
 
 // unlock breaks a remote state's lock left by a process that is gone, after showing it
 // and asking (or with -force). Only the lock shown is broken: if it changed meanwhile,
-// nothing is done.
-func (c *stateCmd) unlock(ctx context.Context, args []string, force bool) int {
+// nothing is done. With an id, only the holding of that id is: a lock taken again since
+// the id was printed (as a -force in a script could not tell) is left alone.
+func (c *stateCmd) unlock(ctx context.Context, args []string, id string, force bool) int {
 	if len(args) != 0 {
-		return errorf(c.io, "usage: flareops state unlock [-dir DIR] [-workspace NAME] [-force]")
+		return errorf(c.io, "usage: flareops state unlock [-dir DIR] [-workspace NAME] [-id LOCK_ID] [-force]")
 	}
 	be := c.backend
 	if be == nil {
@@ -207,6 +209,11 @@ func (c *stateCmd) unlock(ctx context.Context, args []string, force bool) int {
 		return ExitOK
 	}
 	fmt.Fprintf(c.io.Stdout, "The state %s is locked by %s.\n", url, held.Info.Describe(time.Now()))
+	if id != "" {
+		if err := held.CheckID(id); err != nil {
+			return errorf(c.io, "%v", err)
+		}
+	}
 	if !force {
 		fmt.Fprint(c.io.Stdout, "Break this lock only if that process is gone: a flareops still running would fail its next state write. Only 'yes' will be accepted: ")
 		if !readYes(c.io) {
@@ -214,10 +221,18 @@ func (c *stateCmd) unlock(ctx context.Context, args []string, force bool) int {
 			return ExitError
 		}
 	}
-	if err := held.Break(ctx, whoAmI()); err != nil {
+	breakIt := held.Break
+	if id != "" {
+		breakIt = func(ctx context.Context, by string) error { return held.BreakID(ctx, id, by) }
+	}
+	if err := breakIt(ctx, whoAmI()); err != nil {
 		return errorf(c.io, "%v", err)
 	}
-	fmt.Fprintf(c.io.Stdout, "Broke the lock of %s held by %s since %s.\n", url, held.Info.Who, held.Info.Since.UTC().Format("2006-01-02T15:04:05Z"))
+	if held.Info.ID == "" {
+		fmt.Fprintf(c.io.Stdout, "Broke the lock of %s (%s).\n", url, held.Info.Who)
+		return ExitOK
+	}
+	fmt.Fprintf(c.io.Stdout, "Broke the lock of %s held by %s since %s (lock id %s).\n", url, held.Info.Who, held.Info.Since.UTC().Format("2006-01-02T15:04:05Z"), held.Info.ID)
 	return ExitOK
 }
 

@@ -36,6 +36,10 @@ type target struct {
 	linkPagerDuty func(name string) string
 	// r2 says how to reach the target's R2 objects (see R2).
 	r2 func(why string) (cloudflare.R2Config, error)
+	// createStateBucket makes a backend block's missing bucket, saying so: on the built-in
+	// local Cloudflare only, flareops's own account (nil elsewhere: in an account a
+	// missing bucket is an error that says how to create it).
+	createStateBucket func(ctx context.Context, name string) error
 }
 
 // R2 is a client for the target's R2 objects (remote state, backups), through R2's S3
@@ -142,7 +146,14 @@ func openTarget(dir string, ref reconciler.Target, io IO) (*target, error) {
 	r2 := func(string) (cloudflare.R2Config, error) {
 		return cloudflare.R2Config{Endpoint: base, AccessKeyID: "local", SecretAccessKey: "local"}, nil
 	}
-	return &target{ref: ref, client: c, desc: ref.Describe(), close: closeAll, r2: r2, linkPagerDuty: srv.SeedPagerDuty}, nil
+	createStateBucket := func(ctx context.Context, name string) error {
+		if _, err := c.CreateR2Bucket(ctx, name); err != nil && !cloudflare.IsR2BucketTaken(err) {
+			return fmt.Errorf("cannot create the state bucket %s in the built-in local Cloudflare: %w", name, err)
+		}
+		fmt.Fprintf(io.Stderr, "flareops: created the R2 bucket %s for the state (the backend block) in the built-in local Cloudflare\n", name)
+		return nil
+	}
+	return &target{ref: ref, client: c, desc: ref.Describe(), close: closeAll, r2: r2, linkPagerDuty: srv.SeedPagerDuty, createStateBucket: createStateBucket}, nil
 }
 
 // registry returns the kinds, wired to client (nil for commands that never call the API)

@@ -209,6 +209,57 @@ func (r *R2) Put(ctx context.Context, bucket, key string, body []byte, opt PutOp
 	return R2Object{Key: key, Size: int64(len(body)), ETag: aws.ToString(out.ETag), Metadata: opt.Metadata}, nil
 }
 
+// CopyOptions are the conditions of a copy.
+type CopyOptions struct {
+	// SourceIfMatch copies only if the source's current ETag is this one
+	// (x-amz-copy-source-if-match): the copy is of the very version the caller holds,
+	// checked and copied in one step.
+	SourceIfMatch string
+}
+
+// Copy copies the object srcKey of bucket, with its metadata, to dstKey of the same
+// bucket, on the server: the body is not sent again. A source condition that does not
+// hold is ErrPreconditionFailed, a missing source ErrNoSuchKey. The copy is a write of
+// dstKey, paced like any other (R2's one write per second to one key).
+func (r *R2) Copy(ctx context.Context, bucket, srcKey, dstKey string, opt CopyOptions) (R2Object, error) {
+	in := &s3.CopyObjectInput{
+		Bucket:     aws.String(bucket),
+		Key:        aws.String(dstKey),
+		CopySource: aws.String(copySource(bucket, srcKey)),
+	}
+	if opt.SourceIfMatch != "" {
+		in.CopySourceIfMatch = aws.String(opt.SourceIfMatch)
+	}
+	out, err := r.s3.CopyObject(ctx, in)
+	if err != nil {
+		return R2Object{}, r2Error(err, "copy r2://"+bucket+"/"+srcKey+" to", bucket, dstKey)
+	}
+	obj := R2Object{Key: dstKey}
+	if res := out.CopyObjectResult; res != nil {
+		obj.ETag, obj.LastModified = aws.ToString(res.ETag), aws.ToTime(res.LastModified)
+	}
+	return obj, nil
+}
+
+// copySource is x-amz-copy-source, bucket/key URL-encoded: every byte but the unreserved
+// ones and the slashes is escaped, so that no server reads a '+' as a space or a '%' as
+// an escape.
+func copySource(bucket, key string) string {
+	const hex = "0123456789ABCDEF"
+	var b strings.Builder
+	for _, c := range []byte(bucket + "/" + key) {
+		switch {
+		case 'a' <= c && c <= 'z', 'A' <= c && c <= 'Z', '0' <= c && c <= '9', strings.IndexByte("-._~/", c) >= 0:
+			b.WriteByte(c)
+		default:
+			b.WriteByte('%')
+			b.WriteByte(hex[c>>4])
+			b.WriteByte(hex[c&15])
+		}
+	}
+	return b.String()
+}
+
 // Get opens an object for reading; the caller closes the body.
 func (r *R2) Get(ctx context.Context, bucket, key string) (io.ReadCloser, R2Object, error) {
 	out, err := r.s3.GetObject(ctx, &s3.GetObjectInput{Bucket: aws.String(bucket), Key: aws.String(key)})

@@ -134,6 +134,43 @@ func TestConformanceR2ObjectsRoundTripAndConditions(t *testing.T) {
 	}
 }
 
+// TestConformanceR2ObjectsCopyIfMatch: a copy conditional on the source's ETag (remote
+// state keeps its previous version so, only while it is still the writer's own) copies
+// that version with its metadata, and copies nothing once the source changed or is gone.
+// Keys that need escaping in x-amz-copy-source round-trip.
+func TestConformanceR2ObjectsCopyIfMatch(t *testing.T) {
+	_, r, state := r2Conformance(t, "state")
+	ctx := t.Context()
+	for _, key := range []string{"team/state.json", "team state/ü+x%20y?.json", "a/../b#c"} {
+		v1, err := r.Put(ctx, state, key, []byte("v1"), PutOptions{ContentType: "application/json", Metadata: map[string]string{"serial": "1"}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := r.Copy(ctx, state, key, key+".backup", CopyOptions{SourceIfMatch: v1.ETag}); err != nil {
+			t.Fatalf("%q: copy while the source is the version held: %v", key, err)
+		}
+		got, obj, err := r.GetBytes(ctx, state, key+".backup", 1<<10)
+		if err != nil || string(got) != "v1" || obj.Metadata["serial"] != "1" {
+			t.Fatalf("%q: copy = %q %+v (%v), want v1 with its metadata", key, got, obj.Metadata, err)
+		}
+		if _, err := r.Put(ctx, state, key, []byte("v2"), PutOptions{IfMatch: v1.ETag}); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := r.Copy(ctx, state, key, key+".backup", CopyOptions{SourceIfMatch: v1.ETag}); !errors.Is(err, ErrPreconditionFailed) {
+			t.Fatalf("%q: copy of a source that changed = %v, want ErrPreconditionFailed", key, err)
+		}
+		if got, _, _ := r.GetBytes(ctx, state, key+".backup", 1<<10); string(got) != "v1" {
+			t.Errorf("%q: a refused copy wrote %q", key, got)
+		}
+		if err := r.Delete(ctx, state, key); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := r.Copy(ctx, state, key, key+".backup", CopyOptions{SourceIfMatch: v1.ETag}); !errors.Is(err, ErrNoSuchKey) {
+			t.Errorf("%q: copy of a missing source = %v, want ErrNoSuchKey", key, err)
+		}
+	}
+}
+
 func TestR2ConfigFromEnvNamesWhatIsMissingAndHidesTheSecret(t *testing.T) {
 	env := map[string]string{EnvR2AccessKeyID: "AKID"}
 	_, err := R2ConfigFromEnv(func(k string) string { return env[k] }, "0123456789abcdef0123456789abcdef", "remote state in R2")
