@@ -224,7 +224,10 @@ func d1DumpRows(ctx context.Context, conn *sql.DB, table string, b *strings.Buil
 			rows.Close()
 			return fmt.Errorf("cannot read columns of %s: %w", table, err)
 		}
-		cols = append(cols, "quote("+d1QuoteIdent(c)+")")
+		// quote() ends a text at its first NUL byte: such a text is written as its bytes.
+		q := d1QuoteIdent(c)
+		cols = append(cols, "CASE WHEN typeof("+q+") = 'text' AND instr(CAST("+q+" AS BLOB), X'00') > 0"+
+			" THEN 'CAST(X''' || hex("+q+") || ''' AS TEXT)' ELSE quote("+q+") END")
 	}
 	rows.Close()
 	if err := rows.Err(); err != nil {

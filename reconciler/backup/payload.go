@@ -146,6 +146,7 @@ func r2Prefix(key string) string {
 const (
 	paxContentType = "FLAREOPS.content_type"
 	paxMetaPrefix  = "FLAREOPS.meta."
+	paxKey         = "FLAREOPS.key" // the object's key when the entry's name cannot be it
 )
 
 func r2Item(t *tally, key, ctype string, meta map[string]string, size int64, bodySHA []byte) {
@@ -174,6 +175,12 @@ func (e *Env) dumpR2(ctx context.Context, bucket string, w io.Writer) ([]Content
 		}
 		defer body.Close()
 		hdr := &tar.Header{Typeflag: tar.TypeReg, Name: o.Key, Size: obj.Size, Mode: 0o644, ModTime: obj.LastModified.UTC(), Format: tar.FormatPAX, PAXRecords: map[string]string{}}
+		if strings.HasSuffix(o.Key, "/") {
+			// A tar file entry cannot end in "/" (S3 folder markers do): the entry gets
+			// "%2F" for it and the key itself goes in a PAX record.
+			hdr.Name = strings.TrimSuffix(o.Key, "/") + "%2F"
+			hdr.PAXRecords[paxKey] = o.Key
+		}
 		if ctype != "" {
 			hdr.PAXRecords[paxContentType] = ctype
 		}
@@ -228,6 +235,8 @@ type walker struct {
 	onKV  func(kvRecord) error
 	onR2  func(r2Entry) error
 	onSQL io.Writer // D1: the plaintext as it streams by
+	// longest, when set, receives the D1 export's longest INSERT.
+	longest *longestInsert
 }
 
 func (wk walker) walk(r io.Reader, prog *progress) ([]Content, error) {
@@ -244,6 +253,9 @@ func (wk walker) walk(r io.Reader, prog *progress) ([]Content, error) {
 		}
 		if err := st.finish(); err != nil {
 			return nil, err
+		}
+		if wk.longest != nil {
+			*wk.longest = st.longest
 		}
 		return st.t.contents(), nil
 	case SourceKV:
@@ -277,7 +289,11 @@ func (wk walker) walk(r io.Reader, prog *progress) ([]Content, error) {
 			if err != nil {
 				return nil, fmt.Errorf("object archive: %w", err)
 			}
-			ent := r2Entry{Key: hdr.Name, ContentType: hdr.PAXRecords[paxContentType], Metadata: map[string]string{}, Size: hdr.Size}
+			key := hdr.Name
+			if k, ok := hdr.PAXRecords[paxKey]; ok {
+				key = k
+			}
+			ent := r2Entry{Key: key, ContentType: hdr.PAXRecords[paxContentType], Metadata: map[string]string{}, Size: hdr.Size}
 			for k, v := range hdr.PAXRecords {
 				if name, ok := strings.CutPrefix(k, paxMetaPrefix); ok {
 					ent.Metadata[name] = v

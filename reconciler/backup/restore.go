@@ -137,6 +137,7 @@ func (e *Env) restoreKV(ctx context.Context, b *Backup, v *Verified, t *target, 
 	wk := walker{kind: SourceKV, onKV: func(r kvRecord) error {
 		if r.Expiration != 0 && r.Expiration <= deadline {
 			out.Skipped++
+			delete(v.keys, keyDigest(r.Key)) // -force: the target's own key of that name goes too
 			return nil
 		}
 		kvItem(wrote, r)

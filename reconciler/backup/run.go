@@ -2,6 +2,8 @@ package backup
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
@@ -29,6 +31,9 @@ func (b *Backup) Where() string { return fmt.Sprintf("r2://%s/%s%s", b.Bucket, b
 type Listing struct {
 	Backups    []*Backup
 	Incomplete []string
+	// Damaged are folders whose manifest cannot be read ("r2://…/manifest.json: why"):
+	// listed so that one bad manifest does not hide the good backups beside it.
+	Damaged []string
 }
 
 // maxManifest bounds a manifest read (parts and contents are small lists).
@@ -41,11 +46,19 @@ func (e *Env) List(ctx context.Context, job Job) (*Listing, error) {
 	if err != nil {
 		return nil, err
 	}
-	for i, b := range l.Backups {
-		if l.Backups[i], err = e.load(ctx, job.Bucket, b.Folder, b.Tier, b.ID); err != nil {
-			return nil, err
+	good := l.Backups[:0]
+	for _, b := range l.Backups {
+		loaded, err := e.load(ctx, job.Bucket, b.Folder, b.Tier, b.ID)
+		if err != nil {
+			if ctx.Err() != nil || !isManifestProblem(err) {
+				return nil, err
+			}
+			l.Damaged = append(l.Damaged, err.Error())
+			continue
 		}
+		good = append(good, loaded)
 	}
+	l.Backups = good
 	return l, nil
 }
 
@@ -92,21 +105,35 @@ func (e *Env) scan(ctx context.Context, job Job) (*Listing, error) {
 	return out, nil
 }
 
+// manifestError is a manifest that exists but cannot be used (unreadable, inconsistent,
+// not matching its folder, gone since it was listed), as opposed to a failed request.
+type manifestError struct{ msg string }
+
+func (e *manifestError) Error() string { return e.msg }
+
+func isManifestProblem(err error) bool {
+	var me *manifestError
+	return errors.As(err, &me)
+}
+
 func (e *Env) load(ctx context.Context, bucket, folder string, tier Tier, id string) (*Backup, error) {
 	b := &Backup{Bucket: bucket, Folder: folder, Tier: tier, ID: id}
 	raw, _, err := e.R2.GetBytes(ctx, bucket, folder+ManifestName, maxManifest)
 	if errors.Is(err, cloudflare.ErrNoSuchKey) {
-		return nil, fmt.Errorf("%s: missing: the backup is incomplete (a run that did not finish), so it cannot be verified or restored", b.Where())
+		return nil, &manifestError{fmt.Sprintf("%s: missing: the backup is incomplete (a run that did not finish), so it cannot be verified or restored", b.Where())}
+	}
+	if errors.Is(err, cloudflare.ErrTooLarge) {
+		return nil, &manifestError{fmt.Sprintf("%s: larger than %d bytes: not a backup manifest", b.Where(), maxManifest)}
 	}
 	if err != nil {
 		return nil, err
 	}
 	m, err := parseManifest(raw, b.Where())
 	if err != nil {
-		return nil, err
+		return nil, &manifestError{err.Error()}
 	}
 	if m.ID != id || m.Tier != tier {
-		return nil, fmt.Errorf("%s: the manifest is for backup %s/%s, not %s/%s: the manifest does not match its folder", b.Where(), m.Tier, m.ID, tier, id)
+		return nil, &manifestError{fmt.Sprintf("%s: the manifest is for backup %s/%s, not %s/%s: the manifest does not match its folder", b.Where(), m.Tier, m.ID, tier, id)}
 	}
 	b.Manifest = m
 	return b, nil
@@ -222,7 +249,13 @@ func (e *Env) Run(ctx context.Context, job Job) (*Backup, error) {
 		pw.CloseWithError(err) // nil: EOF
 		done <- res
 	}()
-	parts, upErr := e.storeParts(ctx, job.Bucket, b.Folder, "part-"+ext, pr)
+	// The parts' names are this run's own: a run of the same second that lost the race
+	// for the manifest deletes only its parts, never the winner's.
+	var run [4]byte
+	if _, err := rand.Read(run[:]); err != nil {
+		return nil, fmt.Errorf("cannot name this run's parts: %w", err)
+	}
+	parts, upErr := e.storeParts(ctx, job.Bucket, b.Folder, "part-"+ext+"."+hex.EncodeToString(run[:]), pr)
 	pr.CloseWithError(errors.New("the upload stopped")) // unblocks the dump if the upload failed
 	res := <-done
 	if err := errors.Join(res.err, upErr); err != nil {

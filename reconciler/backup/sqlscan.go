@@ -19,6 +19,14 @@ type sqlTally struct {
 	maxStmt int
 	// onRow is called for each row (progress).
 	onRow func()
+	// longest is the longest INSERT: a D1 import runs no statement over 100 KB.
+	longest longestInsert
+}
+
+// longestInsert is the longest row statement of an export and its table.
+type longestInsert struct {
+	bytes int
+	table string
 }
 
 func newSQLTally() *sqlTally { return &sqlTally{t: newTally(), maxStmt: 16 << 20} }
@@ -92,6 +100,9 @@ func (s *sqlTally) end() error {
 			return fmt.Errorf("cannot read the table of %.60q: %w", text, err)
 		}
 		s.t.add(name, 0, text)
+		if n := len(text) - 1; n > s.longest.bytes { // without its ';'
+			s.longest = longestInsert{bytes: n, table: name}
+		}
 		if s.onRow != nil {
 			s.onRow()
 		}

@@ -11,6 +11,10 @@ import (
 	"strings"
 )
 
+// d1MaxStatement is D1's longest SQL statement, "100 KB" (read as 100,000 bytes): an
+// import of a longer one fails.
+const d1MaxStatement = 100_000
+
 // Verified is what reading a whole backup back established.
 type Verified struct {
 	Backup   *Backup
@@ -43,11 +47,13 @@ func (e *Env) verify(ctx context.Context, b *Backup, importPrefix string) (*Veri
 	v := &Verified{Backup: b, keys: map[[16]byte]bool{}}
 	wk := walker{kind: b.Manifest.Source.Kind}
 	var sum hash.Hash
+	var longest longestInsert
 	switch wk.kind {
 	case SourceD1:
 		sum = md5.New()
 		io.WriteString(sum, importPrefix)
 		wk.onSQL = sum
+		wk.longest = &longest
 	case SourceKV:
 		wk.onKV = func(r kvRecord) error { v.keys[keyDigest(r.Key)] = true; return nil }
 	case SourceR2:
@@ -62,6 +68,9 @@ func (e *Env) verify(ctx context.Context, b *Backup, importPrefix string) (*Veri
 	}
 	if diffs := compareContents(b.Manifest.Contents, got, wk.kind.noun()); len(diffs) > 0 {
 		return nil, fmt.Errorf("%s: the manifest does not match the data:\n  %s", b.Where(), strings.Join(diffs, "\n  "))
+	}
+	if longest.bytes > d1MaxStatement {
+		return nil, fmt.Errorf("%s: table %s has a row whose INSERT is %d bytes; D1 imports no statement over %d bytes, so this backup cannot be restored by an import (the data is in the backup: see docs/cli/backup.md for reading it with age and gunzip)", b.Where(), longest.table, longest.bytes, d1MaxStatement)
 	}
 	v.Contents = got
 	if sum != nil {

@@ -75,6 +75,7 @@ func backupList(ctx context.Context, env *backup.Env, jobs []backup.Job, o backu
 		Bucket     string       `json:"bucket"`
 		Backups    []backupJSON `json:"backups"`
 		Incomplete []string     `json:"incomplete"`
+		Damaged    []string     `json:"damaged"`
 	}
 	var all []jobJSON
 	tw := tabwriter.NewWriter(io.Stdout, 0, 4, 2, ' ', 0)
@@ -90,6 +91,7 @@ func backupList(ctx context.Context, env *backup.Env, jobs []backup.Job, o backu
 		if jj.Incomplete == nil {
 			jj.Incomplete = []string{}
 		}
+		jj.Damaged = append([]string{}, l.Damaged...)
 		for _, b := range l.Backups {
 			jj.Backups = append(jj.Backups, backupView(b))
 			if o.format == "text" {
@@ -105,6 +107,9 @@ func backupList(ctx context.Context, env *backup.Env, jobs []backup.Job, o backu
 	for _, jj := range all {
 		for _, f := range jj.Incomplete {
 			fmt.Fprintf(io.Stdout, "%s: r2://%s/%s has no manifest (a run that did not finish): not a backup\n", jj.Name, jj.Bucket, f)
+		}
+		for _, d := range jj.Damaged {
+			fmt.Fprintf(io.Stdout, "%s: DAMAGED, cannot be verified or restored: %s\n", jj.Name, d)
 		}
 	}
 	return ExitOK

@@ -14,6 +14,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"syscall"
 
 	"github.com/monotask/flareops/reconciler"
 )
@@ -187,9 +188,10 @@ func checkFormat(f string) error {
 	return fmt.Errorf("-format %q: use text, json or markdown", f)
 }
 
-// interruptible returns a context cancelled on Ctrl-C.
+// interruptible returns a context cancelled on Ctrl-C or SIGTERM (a CI job's timeout, a
+// cancelled workflow): the command stops cleanly, e.g. a drill deletes its scratch target.
 func interruptible() (context.Context, context.CancelFunc) {
-	return signal.NotifyContext(context.Background(), os.Interrupt)
+	return signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 }
 
 // savedPlan is the -out file: the plan and what it was made from. It holds no variable
