@@ -28,17 +28,7 @@ func TestHostileSandboxCronChangeOntoAForeignCron(t *testing.T) {
 	writeFile(t, dir, "main.flareops.hcl", src("5m"))
 	mustRun(t, 0, a.env, "apply", "-auto-approve", "-dir", dir)
 	writeFile(t, dir, "main.flareops.hcl", src("10m"))
-	if code, out, errOut := run(t, a.env, "apply", "-auto-approve", "-dir", dir); code != 1 || !strings.Contains(errOut, "which flareops does not manage") {
-		t.Errorf("apply taking over a foreign cron: exit %d, want 1 refusing it\n%s\n%s", code, out, errOut)
-	}
-	run(t, a.env, "destroy", "-auto-approve", "-dir", dir)
-	crons, err := c.WorkerCrons(ctx, "w")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if !slices.Contains(crons, "*/10 * * * *") {
-		t.Fatalf("someone else's cron `*/10 * * * *` was removed from Worker w: crons now %q", crons)
-	}
+	refusedAndKept(t, a, dir, "w", "*/10 * * * *")
 }
 
 // The same for a backup whose schedule is changed to a cron someone else has on its Worker.
@@ -59,17 +49,7 @@ func TestHostileBackupScheduleChangeOntoAForeignCron(t *testing.T) {
 		t.Fatalf("backup cron not added: %q", crons)
 	}
 	writeFile(t, dir, "main.flareops.hcl", src("30 * * * *"))
-	if code, out, errOut := run(t, a.env, "apply", "-auto-approve", "-dir", dir); code != 1 || !strings.Contains(errOut, "which flareops does not manage") {
-		t.Errorf("apply taking over a foreign cron: exit %d, want 1 refusing it\n%s\n%s", code, out, errOut)
-	}
-	run(t, a.env, "destroy", "-auto-approve", "-dir", dir)
-	crons, err := c.WorkerCrons(ctx, "w")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if !slices.Contains(crons, "30 * * * *") {
-		t.Fatalf("someone else's cron `30 * * * *` was removed from Worker w: crons now %q", crons)
-	}
+	refusedAndKept(t, a, dir, "w", "30 * * * *")
 }
 
 // The same for a backup moved to another Worker that already has the schedule's cron.
@@ -87,17 +67,7 @@ func TestHostileBackupMovedOntoAWorkerWithTheCron(t *testing.T) {
 	writeFile(t, dir, "main.flareops.hcl", src("w"))
 	mustRun(t, 0, a.env, "apply", "-auto-approve", "-dir", dir)
 	writeFile(t, dir, "main.flareops.hcl", src("their-worker"))
-	if code, out, errOut := run(t, a.env, "apply", "-auto-approve", "-dir", dir); code != 1 || !strings.Contains(errOut, "which flareops does not manage") {
-		t.Errorf("apply taking over a foreign cron: exit %d, want 1 refusing it\n%s\n%s", code, out, errOut)
-	}
-	run(t, a.env, "destroy", "-auto-approve", "-dir", dir)
-	crons, err := c.WorkerCrons(ctx, "their-worker")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if !slices.Contains(crons, "0 * * * *") {
-		t.Fatalf("someone else's cron `0 * * * *` was removed from Worker their-worker: crons now %q", crons)
-	}
+	refusedAndKept(t, a, dir, "their-worker", "0 * * * *")
 }
 
 // A wrangler deploy replaces a Worker's whole cron list: flareops's `*/5` is gone and the
@@ -121,13 +91,7 @@ func TestHostileSandboxAdoptsACronAfterItsOwnWasReplaced(t *testing.T) {
 	if code, out, errOut := run(t, a.env, "plan", "-detailed-exitcode", "-dir", dir); code != 2 || !strings.Contains(out, "cleanup_every") {
 		t.Errorf("plan after the cron was replaced: exit %d, want 2 with cleanup_every to set\n%s\n%s", code, out, errOut)
 	}
-	if code, out, errOut := run(t, a.env, "apply", "-auto-approve", "-dir", dir); code != 1 || !strings.Contains(errOut, "which flareops does not manage") {
-		t.Errorf("apply taking over wrangler's cron: exit %d, want 1 refusing it\n%s\n%s", code, out, errOut)
-	}
-	run(t, a.env, "destroy", "-auto-approve", "-dir", dir)
-	if crons, _ := c.WorkerCrons(ctx, "w"); !slices.Contains(crons, "*/10 * * * *") {
-		t.Fatalf("wrangler's cron `*/10 * * * *` was removed from Worker w: crons now %q", crons)
-	}
+	refusedAndKept(t, a, dir, "w", "*/10 * * * *")
 }
 
 // The same for a backup whose schedule is changed onto the cron that replaced its own.
@@ -145,11 +109,22 @@ func TestHostileBackupAdoptsACronAfterItsOwnWasReplaced(t *testing.T) {
 		t.Fatal(err)
 	}
 	writeFile(t, dir, "main.flareops.hcl", src("30 * * * *"))
+	refusedAndKept(t, a, dir, "w", "30 * * * *")
+}
+
+// refusedAndKept checks that apply refuses to take someone else's cron on the Worker over,
+// and that destroy then leaves it there.
+func refusedAndKept(t *testing.T, a *account, dir, worker, cron string) {
+	t.Helper()
 	if code, out, errOut := run(t, a.env, "apply", "-auto-approve", "-dir", dir); code != 1 || !strings.Contains(errOut, "which flareops does not manage") {
-		t.Errorf("apply taking over wrangler's cron: exit %d, want 1 refusing it\n%s\n%s", code, out, errOut)
+		t.Errorf("apply taking over cron `%s` on Worker %s: exit %d, want 1 refusing it\n%s\n%s", cron, worker, code, out, errOut)
 	}
 	run(t, a.env, "destroy", "-auto-approve", "-dir", dir)
-	if crons, _ := c.WorkerCrons(ctx, "w"); !slices.Contains(crons, "30 * * * *") {
-		t.Fatalf("wrangler's cron `30 * * * *` was removed from Worker w: crons now %q", crons)
+	crons, err := a.client(t).WorkerCrons(context.Background(), worker)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Contains(crons, cron) {
+		t.Fatalf("someone else's cron `%s` was removed from Worker %s: crons now %q", cron, worker, crons)
 	}
 }
