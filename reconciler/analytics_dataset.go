@@ -212,7 +212,7 @@ func (k DatasetKind) ObserveScoped(ctx context.Context, scope Scope) ([]Object, 
 			if err != nil {
 				return nil, fmt.Errorf("cannot read Worker %s: %w", b.Worker, err)
 			}
-			if lb, ok := w.Binding(b.Name); ok && lb.Equal(b.binding(name)) {
+			if hasBinding(w, b, name) {
 				if d.managed && d.applied != nil && !d.applied[key] {
 					continue // someone else's: the plan shows it added, and apply refuses (Update)
 				}
@@ -325,6 +325,11 @@ func (k DatasetKind) alreadyBound(ctx context.Context, b DatasetBinding, dataset
 			return false // the write reads it again, and the Worker merge refuses it
 		}
 	}
+	return hasBinding(w, b, dataset)
+}
+
+// hasBinding reports whether the Worker has b exactly, bound to dataset.
+func hasBinding(w workerset.Worker, b DatasetBinding, dataset string) bool {
 	lb, ok := w.Binding(b.Name)
 	return ok && lb.Equal(b.binding(dataset))
 }
@@ -380,11 +385,7 @@ func (k DatasetKind) seenBound(worker, name, dataset string) bool {
 		return false
 	}
 	w, ok := k.Workers.Observed(worker)
-	if !ok {
-		return false
-	}
-	lb, found := w.Binding(name)
-	return found && lb.Equal(DatasetBinding{Worker: worker, Name: name}.binding(dataset))
+	return ok && hasBinding(w, DatasetBinding{Worker: worker, Name: name}, dataset)
 }
 
 // leftToTools reports whether every binding of s is on a Worker another tool deploys.

@@ -371,7 +371,7 @@ func lastField(path string) string {
 // render formats a leaf value as users write it.
 func render(v reflect.Value, o tagOpts) string {
 	if o.sensitive {
-		return "(sensitive)"
+		return Masked
 	}
 	if o.zeroLabel != "" && v.IsZero() {
 		return o.zeroLabel

@@ -224,7 +224,7 @@ func dedupNodes(ns []GraphNode) []GraphNode {
 func (g *graphBuilder) mask(s string) string {
 	for _, secret := range g.secrets {
 		if secret != "" && strings.Contains(s, secret) {
-			return masked
+			return Masked
 		}
 	}
 	return s

@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"sort"
-	"strconv"
 	"strings"
 
 	"github.com/monotask/flareops/reconciler/suggest"
@@ -184,17 +183,4 @@ func (k QueueKind) ValidateLive(ctx context.Context, desired []Desired) ([]LiveP
 	}
 	sort.SliceStable(problems, func(i, j int) bool { return problems[i].Addr.String() < problems[j].Addr.String() })
 	return problems, nil
-}
-
-// PlainOrQuoted shows a name from the configuration in a sentence: as it is when it holds
-// only letters, digits, spaces and . _ - : / @, else quoted, so that control characters
-// (terminal escapes), newlines and Markdown or HTML in it cannot act on the terminal or
-// the PR comment the warning is printed to.
-func PlainOrQuoted(name string) string {
-	for _, r := range name {
-		if !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || strings.ContainsRune(" ._-:/@", r)) {
-			return strconv.Quote(name)
-		}
-	}
-	return name
 }

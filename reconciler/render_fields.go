@@ -132,7 +132,7 @@ func fieldSymbol(f FieldChange) string {
 // planner left it (the user's spelling, "60s"), never derived again from NewRaw.
 func shownValues(f FieldChange) (old, new string) {
 	if f.Sensitive {
-		return masked, masked
+		return Masked, Masked
 	}
 	return f.Old, f.New
 }
@@ -143,7 +143,7 @@ func shownValues(f FieldChange) (old, new string) {
 func appliedValue(f FieldChange, origin string) (string, bool) {
 	switch {
 	case f.Sensitive:
-		return masked, f.AppliedSet
+		return Masked, f.AppliedSet
 	case f.AppliedSet:
 		return f.Applied, true
 	case origin == OriginOutside && f.NewSet:
@@ -190,7 +190,7 @@ func outsideBlockSentence(symbol, actor string) string {
 // driftSentence shows a configuration change in a drift report: live -> desired.
 func driftSentence(f FieldChange, v valueFormat) string {
 	if f.Sensitive && f.OldSet && f.NewSet {
-		return "differs " + v(masked, true)
+		return "differs " + v(Masked, true)
 	}
 	old, new := shownValues(f)
 	return v(old, f.OldSet) + " -> " + v(new, f.NewSet)

@@ -254,8 +254,8 @@ func mdValue(v string, set bool) string {
 	switch {
 	case !set:
 		return "_(absent)_"
-	case v == masked:
-		return "_" + masked + "_"
+	case v == Masked:
+		return "_" + Masked + "_"
 	}
 	return code(v)
 }

@@ -148,7 +148,7 @@ func renderOutsidePlan() *Plan {
 		renderWebhookSpec{Type: "slack", URL: "https://hooks.slack.com/services/T0/B0", Secret: renderOldSecret},
 		renderWebhookSpec{Type: "slack", URL: "https://hooks.slack.com/services/T0/B0", Secret: renderNewSecret},
 	))
-	oncall.Fields[0].Origin, oncall.Fields[0].Applied, oncall.Fields[0].AppliedSet = OriginOutside, masked, true
+	oncall.Fields[0].Origin, oncall.Fields[0].Applied, oncall.Fields[0].AppliedSet = OriginOutside, Masked, true
 	oncall.LiveKey, oncall.Origin = "oncall", OriginOutside
 
 	cleanup := renderChange("queue.sandbox_cleanup", Create, "", Diff(nil, renderQueue("monotask-staging-sandbox-cleanup", 86400)))
@@ -349,7 +349,7 @@ func TestRenderSensitiveNeverShown(t *testing.T) {
 				}
 			}
 			// People see the mask; programs see "sensitive": true and null values.
-			want := masked
+			want := Masked
 			if strings.Contains(name, "json") {
 				want = `"sensitive": true`
 			}

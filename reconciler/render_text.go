@@ -20,9 +20,23 @@ type RenderOptions struct {
 	Target string
 }
 
-// Every rendering masks a sensitive field itself, whatever the kind put in Old and New:
-// FieldChange promises the mask, the renderers keep it even if a kind forgets.
-const masked = "(sensitive)"
+// Masked stands for a sensitive value wherever one would be shown. Every rendering masks a
+// sensitive field itself, whatever the kind put in Old and New: FieldChange promises the
+// mask, the renderers keep it even if a kind forgets.
+const Masked = "(sensitive)"
+
+// PlainOrQuoted shows a name from the configuration in a sentence: as it is when it holds
+// only letters, digits, spaces and . _ - : / @, else quoted, so that control characters
+// (terminal escapes), newlines and Markdown or HTML in it cannot act on the terminal or
+// the PR comment the sentence is printed to.
+func PlainOrQuoted(name string) string {
+	for _, r := range name {
+		if !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || strings.ContainsRune(" ._-:/@", r)) {
+			return strconv.Quote(name)
+		}
+	}
+	return name
+}
 
 var errNoPlan = errors.New("cannot render: no plan")
 
@@ -233,7 +247,7 @@ func valueText(f FieldChange) string {
 	old, new := shownValues(f)
 	switch {
 	case f.Sensitive:
-		return masked
+		return Masked
 	case fieldSymbol(f) == "+":
 		return new
 	case fieldSymbol(f) == "-":

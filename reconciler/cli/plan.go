@@ -28,6 +28,9 @@ type session struct {
 	tgt    *target
 	engine *reconciler.Engine
 	state  *stateHandle
+	// secrets are the values of the configuration's sensitive variables, masked in all the
+	// session prints (io) and in saved plans.
+	secrets []string
 }
 
 // openSession loads the configuration, decides the target and workspace, loads the state
@@ -44,9 +47,10 @@ func openSession(cf configFlags, io IO, lock string) (*session, bool) {
 	s.cfg = cfg
 	// A sensitive variable may flow into an attribute that is not sensitive (a name, a
 	// URL); whatever the session prints must still not show its value.
-	if secrets := sensitiveValues(cfg.cfg); len(secrets) > 0 {
-		s.io.Stdout = maskWriter{w: io.Stdout, secrets: secrets}
-		s.io.Stderr = maskWriter{w: io.Stderr, secrets: secrets}
+	if s.secrets = sensitiveValues(cfg.cfg); len(s.secrets) > 0 {
+		mask := maskFunc(s.secrets)
+		s.io.Stdout = maskWriter{w: io.Stdout, mask: mask}
+		s.io.Stderr = maskWriter{w: io.Stderr, mask: mask}
 	}
 	ws, err := resolveWorkspace(cf.workspace, io)
 	if err != nil {
@@ -226,7 +230,7 @@ func observeAndRender(cf configFlags, format string, drift bool, io IO) (*reconc
 		errorf(io, "cannot print the report: %v", err)
 		return nil, nil
 	}
-	return p, sensitiveValues(s.cfg.cfg)
+	return p, s.secrets
 }
 
 func runPlan(args []string, io IO) int {
@@ -255,7 +259,7 @@ func runPlan(args []string, io IO) int {
 		// Values derived from sensitive variables are masked: apply compares them masked.
 		for _, secret := range secrets {
 			if js, err := json.Marshal(secret); err == nil && secret != "" {
-				b = bytes.ReplaceAll(b, js[1:len(js)-1], []byte(masked))
+				b = bytes.ReplaceAll(b, js[1:len(js)-1], []byte(reconciler.Masked))
 			}
 		}
 		if err := os.WriteFile(*out, append(b, '\n'), 0o600); err != nil {
@@ -356,7 +360,7 @@ func runApply(args []string, io IO) int {
 		return ExitError
 	}
 	if saved != nil {
-		fresh, err := reconciler.RecheckMasked(saved.Plan, p, maskFunc(sensitiveValues(s.cfg.cfg)))
+		fresh, err := reconciler.RecheckMasked(saved.Plan, p, maskFunc(s.secrets))
 		if err != nil {
 			return errorf(s.io, "%s: %v", fs.Arg(0), err)
 		}
@@ -527,18 +531,16 @@ func runDestroy(args []string, io IO) int {
 // "(sensitive)". The renderers write a report in one piece, so a secret is not split
 // between two writes.
 type maskWriter struct {
-	w       stdio.Writer
-	secrets []string
+	w    stdio.Writer
+	mask func(string) string
 }
 
-const masked = "(sensitive)"
-
-// maskFunc replaces every occurrence of a secret in a text by "(sensitive)".
+// maskFunc replaces every occurrence of a secret in a text by reconciler.Masked.
 func maskFunc(secrets []string) func(string) string {
 	return func(s string) string {
 		for _, secret := range secrets {
 			if secret != "" {
-				s = strings.ReplaceAll(s, secret, masked)
+				s = strings.ReplaceAll(s, secret, reconciler.Masked)
 			}
 		}
 		return s
@@ -546,7 +548,7 @@ func maskFunc(secrets []string) func(string) string {
 }
 
 func (m maskWriter) Write(p []byte) (int, error) {
-	if _, err := stdio.WriteString(m.w, maskFunc(m.secrets)(string(p))); err != nil {
+	if _, err := stdio.WriteString(m.w, m.mask(string(p))); err != nil {
 		return 0, err
 	}
 	return len(p), nil
